@@ -1,0 +1,25 @@
+"""Building the catalog snapshot the gateway serves: bundled files, a user's file, the env."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from imagegate.catalog import files
+from imagegate.catalog.availability import configured_providers
+from imagegate.catalog.snapshot import Catalog
+from imagegate.providers.registry import adapter_names
+
+
+def build_catalog(
+    user_catalog: Path | None = None, env: Mapping[str, str] | None = None
+) -> Catalog:
+    layers = [files.Layer(files.bundled_files(), overrides=False)]
+    if user_catalog is not None:
+        layers.append(files.Layer((files.read_file(user_catalog),), overrides=True))
+    content = files.load(layers)
+    configured = configured_providers(
+        content.providers, adapter_names(), os.environ if env is None else env
+    )
+    return Catalog(content, configured)

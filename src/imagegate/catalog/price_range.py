@@ -1,0 +1,83 @@
+"""The cheapest and dearest cost of one output image on an endpoint.
+
+An endpoint's price can depend on the values a request picks (resolution, size, quality, ...).
+The range is taken over every combination of the values its pricing lines name, at the pixel
+count each combination implies; combinations that no output line prices are not offered at a
+known price and are left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+from imagegate.catalog.descriptors import EnumCapability, RangeCapability
+from imagegate.catalog.pricing import PriceQuery, applicable_lines, estimate
+from imagegate.catalog.schema import Endpoint
+from imagegate.core.dimensions import RESOLUTION_SCALE, dimensions, megapixels, parse_size
+
+_PRICED_BY_VALUE = ("resolution", "size", "quality", "aspect_ratio", "style")
+_MAX_SCENARIOS = 512
+
+
+def price_range(endpoint: Endpoint) -> tuple[Decimal, Decimal]:
+    costs = [
+        estimate(endpoint.pricing, query)
+        for query in _scenarios(endpoint)
+        if _prices_output(endpoint, query)
+    ]
+    if not costs:
+        raise ValueError(
+            f"{endpoint.provider} {endpoint.native_id}: no pricing line gives the cost of an "
+            "output image (add an output_image line per image or per megapixel)"
+        )
+    return min(costs), max(costs)
+
+
+def _scenarios(endpoint: Endpoint) -> list[PriceQuery]:
+    named = {token for line in endpoint.pricing for token in line.tokens()}
+    per_megapixel = any(line.unit == "megapixel" for line in endpoint.pricing)
+    dimensions_: list[list[tuple[str, str]]] = []
+    for name in _PRICED_BY_VALUE:
+        descriptor = endpoint.parameters.get(name)
+        if not isinstance(descriptor, EnumCapability):
+            continue
+        affects_pixels = per_megapixel and name in ("resolution", "size")
+        values = [v for v in descriptor.values if affects_pixels or v.lower() in named]
+        if values:
+            dimensions_.append([(name, value) for value in values])
+    queries = [
+        _query(endpoint, dict(combination))
+        for combination in itertools.islice(itertools.product(*dimensions_), _MAX_SCENARIOS)
+    ]
+    if per_megapixel and "resolution" not in endpoint.parameters:
+        largest = _largest_free_size(endpoint)
+        if largest is not None:
+            queries.append(PriceQuery(megapixels=megapixels(*largest)))
+    return queries
+
+
+def _query(endpoint: Endpoint, values: dict[str, str]) -> PriceQuery:
+    width_height = parse_size(values.get("size", ""))
+    if width_height is None:
+        resolution = values.get("resolution", "1K")
+        if resolution.upper() not in RESOLUTION_SCALE and resolution != "512":
+            resolution = "1K"
+        width_height = dimensions(values.get("aspect_ratio", "1:1"), resolution)
+    conditions = frozenset(value.lower() for value in values.values())
+    return PriceQuery(megapixels=megapixels(*width_height), conditions=conditions)
+
+
+def _prices_output(endpoint: Endpoint, query: PriceQuery) -> bool:
+    return any(
+        line.billable == "output_image" and line.unit in ("image", "megapixel")
+        for line in applicable_lines(endpoint.pricing, query.conditions)
+    )
+
+
+def _largest_free_size(endpoint: Endpoint) -> tuple[int, int] | None:
+    width = endpoint.parameters.get("width")
+    height = endpoint.parameters.get("height")
+    if isinstance(width, RangeCapability) and isinstance(height, RangeCapability):
+        return int(width.max), int(height.max)
+    return None

@@ -1,0 +1,93 @@
+"""Pricing lines and what a request costs by them.
+
+A line prices one billable thing in one unit (`output_image` per `megapixel`, say). Lines add
+up: FLUX.2's "$0.03 the first megapixel, $0.015 each additional one" is a $0.015 per-image line
+plus a $0.015 per-megapixel line. A `variant` names the request values a line applies to, as
+space-separated tokens that must all match (`4K`, `high 1024x1536`); among lines for the same
+billable and unit the most specific matching line wins. Token-priced lines bill the usage a
+provider reports; per-image and per-megapixel lines give the estimate used for listing, price
+caps and limits, and bill when a provider reports no usage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Billable = Literal[
+    "output_image", "output_text", "input_image", "input_reference", "input_text", "request"
+]
+Unit = Literal["image", "megapixel", "token", "request"]
+
+
+class PricingLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    billable: Billable
+    unit: Unit
+    cost_usd: Decimal = Field(ge=0)
+    variant: str | None = None
+
+    def tokens(self) -> frozenset[str]:
+        return frozenset(self.variant.lower().split()) if self.variant else frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PriceQuery:
+    """The request facts an estimate depends on; `conditions` are lower-cased request values."""
+
+    n: int = 1
+    megapixels: float = 1.048576  # 1024x1024
+    conditions: frozenset[str] = field(default_factory=frozenset)
+    input_images: int = 0
+    input_megapixels: float = 1.048576
+
+
+_OUTPUT_ESTIMATE_UNITS = ("image", "megapixel")
+
+
+def applicable_lines(
+    lines: tuple[PricingLine, ...], conditions: frozenset[str]
+) -> list[PricingLine]:
+    """The one line per (billable, unit) that applies: the most specific variant that matches."""
+    chosen: dict[tuple[str, str], PricingLine] = {}
+    for line in lines:
+        tokens = line.tokens()
+        if not tokens <= conditions:
+            continue
+        key = (line.billable, line.unit)
+        best = chosen.get(key)
+        if best is None or (len(tokens), line.cost_usd) > (len(best.tokens()), best.cost_usd):
+            chosen[key] = line
+    return list(chosen.values())
+
+
+def estimate(lines: tuple[PricingLine, ...], query: PriceQuery) -> Decimal:
+    """Estimated USD cost of a request, from the per-image, per-megapixel and request lines."""
+    total = Decimal(0)
+    for line in applicable_lines(lines, query.conditions):
+        total += line.cost_usd * _quantity(line, query)
+    return total
+
+
+def has_output_estimate(lines: tuple[PricingLine, ...]) -> bool:
+    return any(
+        line.billable == "output_image" and line.unit in _OUTPUT_ESTIMATE_UNITS for line in lines
+    )
+
+
+def _quantity(line: PricingLine, query: PriceQuery) -> Decimal:
+    if line.unit == "token":
+        return Decimal(0)  # billed from reported usage only
+    if line.billable == "request" or line.unit == "request":
+        return Decimal(1)
+    if line.billable == "output_image":
+        per_image = Decimal(1) if line.unit == "image" else Decimal(str(query.megapixels))
+        return per_image * query.n
+    if line.billable in ("input_image", "input_reference"):
+        per_image = Decimal(1) if line.unit == "image" else Decimal(str(query.input_megapixels))
+        return per_image * query.input_images
+    return Decimal(0)  # input_text, output_text: per token or character, from usage

@@ -1,0 +1,98 @@
+"""Filtering, sorting and paging models: the one engine behind every listing surface.
+
+Model-level filters (modalities, text) look at the model; endpoint-level filters (provider,
+supported parameters, price) need one endpoint that meets all of them at once, so a listed
+model can always be routed with exactly those constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+
+from imagegate.catalog.snapshot import EndpointView, ModelView
+
+
+class Sort(Enum):
+    NAME = "name"
+    PRICE = "price"  # cheapest first, by cost per output image
+    PRICE_DESC = "price_desc"
+    DATE = "date"  # newest first
+    PROVIDER = "provider"  # by serving provider, then name
+    AUTHOR = "author"  # by the model's author, then id (ImageRouter's "provider")
+    ID = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelQuery:
+    output_modalities: frozenset[str] | None = None  # any of these
+    input_modalities: frozenset[str] | None = None  # all of these
+    providers: frozenset[str] | None = None  # slugs, exact
+    provider_contains: str | None = None  # author or provider, partial (ImageRouter)
+    supports: frozenset[str] = frozenset()  # all of these parameters, on one endpoint
+    text: str | None = None  # substring of id, name or an alias
+    max_price: Decimal | None = None  # per output image
+    free: bool | None = None  # can be run at no cost (its cheapest endpoint is free)
+    include_unavailable: bool = False
+    sort: Sort = Sort.DATE
+    offset: int = 0
+    limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: tuple[ModelView, ...]
+    total: int
+    next_offset: int | None
+
+
+def run(views: Sequence[ModelView], query: ModelQuery) -> Page:
+    matched = [view for view in views if _matches(view, query)]
+    matched.sort(key=_SORT_KEYS[query.sort])
+    end = len(matched) if query.limit is None else query.offset + query.limit
+    items = tuple(matched[query.offset : end])
+    next_offset = end if end < len(matched) else None
+    return Page(items=items, total=len(matched), next_offset=next_offset)
+
+
+def _matches(view: ModelView, query: ModelQuery) -> bool:
+    model = view.model
+    if query.output_modalities is not None and not (
+        query.output_modalities & set(model.output_modalities)
+    ):
+        return False
+    if query.input_modalities is not None and not (
+        query.input_modalities <= set(model.input_modalities)
+    ):
+        return False
+    if query.text is not None and query.text.lower() not in view.search_text:
+        return False
+    if query.free is not None and (view.price_min == 0) != query.free:
+        return False
+    if query.provider_contains is not None:
+        needle = query.provider_contains.lower()
+        names = (model.author, *view.provider_slugs, *(e.provider.name for e in view.endpoints))
+        if not any(needle in name.lower() for name in names):
+            return False
+    return any(_endpoint_matches(endpoint, query) for endpoint in view.endpoints)
+
+
+def _endpoint_matches(view: EndpointView, query: ModelQuery) -> bool:
+    if query.providers is not None and view.provider.slug not in query.providers:
+        return False
+    if not query.supports <= view.parameters.keys():
+        return False
+    return query.max_price is None or view.price_min <= query.max_price
+
+
+_SORT_KEYS: dict[Sort, Callable[[ModelView], tuple]] = {
+    Sort.NAME: lambda v: (v.model.name.lower(), v.model.id),
+    Sort.PRICE: lambda v: (v.price_min, v.model.id),
+    Sort.PRICE_DESC: lambda v: (-v.price_max, v.model.id),
+    Sort.DATE: lambda v: (-v.model.created.toordinal(), v.model.id),
+    Sort.PROVIDER: lambda v: (min(v.provider_slugs), v.model.name.lower(), v.model.id),
+    Sort.AUTHOR: lambda v: (v.model.author, v.model.id),
+    Sort.ID: lambda v: (v.model.id,),
+}

@@ -1,0 +1,112 @@
+"""The catalog's records: providers, models and the endpoints that serve them.
+
+These are also the data-file format (`catalog/data/<provider>.json` and a user's catalog file),
+so unknown keys are rejected: a typo in a catalog file is an error, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from imagegate.catalog.descriptors import CapabilityDescriptor
+from imagegate.catalog.parameters import PARAMETERS
+from imagegate.catalog.pricing import PricingLine
+
+InputModality = Literal["text", "image"]
+OutputModality = Literal["image", "text"]
+
+_MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderInfo(_Record):
+    """Who serves endpoints, and how the gateway reaches them."""
+
+    slug: str = Field(pattern=_SLUG.pattern)
+    name: str
+    adapter: str | None = None  # registered adapter; defaults to the slug
+    key_env: str | None = None  # variable holding the API key; None = no key needed
+    base_url: str | None = None
+    base_url_env: str | None = None
+    is_moderated: bool = False
+    homepage: str | None = None
+
+    @property
+    def adapter_name(self) -> str:
+        return self.adapter or self.slug
+
+
+class Endpoint(_Record):
+    """One provider's offer of one model: what it accepts and what it costs."""
+
+    provider: str
+    native_id: str
+    native_edit_id: str | None = None  # the provider's model id for requests with images
+    native_names: dict[str, str] = Field(default_factory=dict)  # parameter -> provider's name
+    tag: str | None = None
+    parameters: dict[str, CapabilityDescriptor] = Field(default_factory=dict)
+    passthrough: tuple[str, ...] = ()
+    pricing: tuple[PricingLine, ...] = Field(min_length=1)
+    supports_streaming: bool = False
+    source: str = Field(min_length=1)
+
+    @field_validator("parameters")
+    @classmethod
+    def _known_parameters(
+        cls, value: dict[str, CapabilityDescriptor]
+    ) -> dict[str, CapabilityDescriptor]:
+        for name, descriptor in value.items():
+            spec = PARAMETERS.get(name)
+            if spec is None:
+                raise ValueError(f"unknown parameter {name!r}; known: {sorted(PARAMETERS)}")
+            if descriptor.type != spec.descriptor:
+                raise ValueError(
+                    f"parameter {name!r} must be described as {spec.descriptor}, "
+                    f"not {descriptor.type}"
+                )
+        return value
+
+
+class Model(_Record):
+    id: str = Field(pattern=_MODEL_ID.pattern)
+    name: str
+    description: str
+    created: dt.date
+    input_modalities: tuple[InputModality, ...] = Field(min_length=1)
+    output_modalities: tuple[OutputModality, ...] = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    context_length: int | None = None
+    endpoints: tuple[Endpoint, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Model:
+        if "image" not in self.output_modalities:
+            raise ValueError(f"{self.id}: an image model must output images")
+        providers = [endpoint.provider for endpoint in self.endpoints]
+        if len(set(providers)) != len(providers):
+            raise ValueError(f"{self.id}: one endpoint per provider, got {providers}")
+        takes_images = "image" in self.input_modalities
+        for endpoint in self.endpoints:
+            if ("input_references" in endpoint.parameters) and not takes_images:
+                raise ValueError(
+                    f"{self.id}: {endpoint.provider} accepts reference images but the model "
+                    "does not list image among its input modalities"
+                )
+        return self
+
+    @property
+    def author(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    @property
+    def created_timestamp(self) -> int:
+        midnight = dt.datetime.combine(self.created, dt.time(), tzinfo=dt.UTC)
+        return int(midnight.timestamp())

@@ -1,0 +1,137 @@
+"""One immutable, indexed view of the catalog as the gateway can serve it now.
+
+Built once at start (and on reload) from the merged catalog files and the set of configured
+providers; every listing surface and the router read the same snapshot. Each model has two
+views: the routable one (only endpoints whose provider is configured) that listings show by
+default, and the full one that `include_unavailable` shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+import orjson
+
+from imagegate.catalog.descriptors import CapabilityDescriptor, union
+from imagegate.catalog.files import CatalogContent
+from imagegate.catalog.gateway_capabilities import published_parameters
+from imagegate.catalog.price_range import price_range
+from imagegate.catalog.schema import Endpoint, Model, ProviderInfo
+from imagegate.errors import ConfigurationError
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointView:
+    endpoint: Endpoint
+    provider: ProviderInfo
+    parameters: dict[str, CapabilityDescriptor]  # published: native plus the gateway's own
+    available: bool
+    price_min: Decimal
+    price_max: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ModelView:
+    model: Model
+    endpoints: tuple[EndpointView, ...]
+    available: bool
+    supported_parameters: dict[str, CapabilityDescriptor]
+    supports_streaming: bool
+    price_min: Decimal
+    price_max: Decimal
+    search_text: str
+
+    @property
+    def provider_slugs(self) -> tuple[str, ...]:
+        return tuple(view.provider.slug for view in self.endpoints)
+
+
+class Catalog:
+    def __init__(self, content: CatalogContent, configured: frozenset[str]) -> None:
+        self.providers: Mapping[str, ProviderInfo] = content.providers
+        self.models: Mapping[str, Model] = content.models
+        self.configured = configured
+        self._aliases = _alias_index(content.models)
+        self._routable: dict[str, ModelView] = {}
+        self._full: dict[str, ModelView] = {}
+        for model in content.models.values():
+            endpoints = tuple(self._endpoint_view(endpoint) for endpoint in model.endpoints)
+            self._full[model.id] = _model_view(model, endpoints)
+            routable = tuple(view for view in endpoints if view.available)
+            if routable:
+                self._routable[model.id] = _model_view(model, routable)
+
+    def views(self, include_unavailable: bool) -> tuple[ModelView, ...]:
+        source = self._full if include_unavailable else self._routable
+        return tuple(source.values())
+
+    def view(self, model_id: str, include_unavailable: bool) -> ModelView | None:
+        source = self._full if include_unavailable else self._routable
+        return source.get(model_id)
+
+    def resolve(self, name: str) -> Model | None:
+        """A model by id or alias (case-insensitive for aliases)."""
+        model = self.models.get(name)
+        if model is not None:
+            return model
+        model_id = self._aliases.get(name.lower())
+        return self.models[model_id] if model_id else None
+
+    def routable_endpoints(self, model: Model) -> tuple[Endpoint, ...]:
+        return tuple(e for e in model.endpoints if e.provider in self.configured)
+
+    @cached_property
+    def version(self) -> str:
+        """Changes whenever anything a listing shows could change."""
+        digest = hashlib.blake2b(digest_size=12)
+        for model in sorted(self.models.values(), key=lambda m: m.id):
+            digest.update(model.model_dump_json().encode())
+        for slug in sorted(self.providers):
+            digest.update(self.providers[slug].model_dump_json().encode())
+        digest.update(orjson.dumps(sorted(self.configured)))
+        return digest.hexdigest()
+
+    def _endpoint_view(self, endpoint: Endpoint) -> EndpointView:
+        low, high = price_range(endpoint)
+        return EndpointView(
+            endpoint=endpoint,
+            provider=self.providers[endpoint.provider],
+            parameters=published_parameters(endpoint),
+            available=endpoint.provider in self.configured,
+            price_min=low,
+            price_max=high,
+        )
+
+
+def _model_view(model: Model, endpoints: tuple[EndpointView, ...]) -> ModelView:
+    parameters: dict[str, CapabilityDescriptor] = {}
+    for view in endpoints:
+        for name, descriptor in view.parameters.items():
+            known = parameters.get(name)
+            parameters[name] = descriptor if known is None else union(known, descriptor)
+    search = " ".join((model.id, model.name, *model.aliases)).lower()
+    return ModelView(
+        model=model,
+        endpoints=endpoints,
+        available=any(view.available for view in endpoints),
+        supported_parameters=dict(sorted(parameters.items())),
+        supports_streaming=any(view.endpoint.supports_streaming for view in endpoints),
+        price_min=min(view.price_min for view in endpoints),
+        price_max=max(view.price_max for view in endpoints),
+        search_text=search,
+    )
+
+
+def _alias_index(models: Mapping[str, Model]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for model in models.values():
+        for alias in model.aliases:
+            owner = index.setdefault(alias.lower(), model.id)
+            if owner != model.id or (alias in models and alias != model.id):
+                other = owner if owner != model.id else alias
+                raise ConfigurationError(f"alias {alias!r} names both {other} and {model.id}")
+    return index

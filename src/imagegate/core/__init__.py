@@ -1,0 +1,1 @@
+"""The dialect-free core: one request, one result, and the rules between them."""

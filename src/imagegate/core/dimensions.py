@@ -1,0 +1,63 @@
+"""Aspect ratio × resolution → pixel dimensions.
+
+1K follows OpenRouter's table (1:1 → 1024×1024, 16:9 → 1344×768, ...); other ratios keep about
+one megapixel with sides in multiples of 64. 512, 2K and 4K scale the 1K size by ½, 2 and 4.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_ONE_K: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024),
+    "2:3": (832, 1248),
+    "3:2": (1248, 832),
+    "3:4": (864, 1184),
+    "4:3": (1184, 864),
+    "4:5": (896, 1152),
+    "5:4": (1152, 896),
+    "9:16": (768, 1344),
+    "16:9": (1344, 768),
+    "21:9": (1536, 672),
+}
+
+RESOLUTION_SCALE: dict[str, float] = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
+
+_RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
+_SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
+
+
+def ratio_value(aspect_ratio: str) -> float | None:
+    match = _RATIO.match(aspect_ratio)
+    if not match:
+        return None
+    width, height = float(match[1]), float(match[2])
+    return width / height if width > 0 and height > 0 else None
+
+
+def dimensions(aspect_ratio: str = "1:1", resolution: str = "1K") -> tuple[int, int]:
+    scale = RESOLUTION_SCALE.get(resolution.upper() if resolution != "512" else resolution)
+    if scale is None:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    base = _ONE_K.get(aspect_ratio)
+    if base is None:
+        ratio = ratio_value(aspect_ratio)
+        if ratio is None:
+            raise ValueError(f"not an aspect ratio: {aspect_ratio!r}")
+        base = (_multiple_of_64(1024 * math.sqrt(ratio)), _multiple_of_64(1024 / math.sqrt(ratio)))
+    return round(base[0] * scale), round(base[1] * scale)
+
+
+def parse_size(size: str) -> tuple[int, int] | None:
+    """`"1024x768"` → (1024, 768); tiers such as `auto` → None."""
+    match = _SIZE.match(size)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def megapixels(width: int, height: int) -> float:
+    return width * height / 1_000_000
+
+
+def _multiple_of_64(value: float) -> int:
+    return max(64, round(value / 64) * 64)

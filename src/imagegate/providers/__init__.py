@@ -1,0 +1,1 @@
+"""Upstream adapters: one module per provider, registered as entry points."""

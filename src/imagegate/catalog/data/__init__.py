@@ -1,0 +1,1 @@
+"""Bundled catalog files, one per provider."""

@@ -1,0 +1,1 @@
+"""ImageRouter's dialect: /v2/models and /v1/openai/images."""

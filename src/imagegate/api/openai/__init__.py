@@ -1,0 +1,1 @@
+"""OpenAI's dialect: /v1/models and the Images API."""

@@ -1,0 +1,1 @@
+"""OpenRouter's dialect: /api/v1 discovery, chat completions and the Image API."""

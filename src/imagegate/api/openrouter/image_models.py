@@ -1,0 +1,116 @@
+"""`GET /api/v1/images/models` and `.../{author}/{slug}/endpoints`: OpenRouter's image listing.
+
+The schema is OpenRouter's (seed 001), plus what it lacks: filters, sort, paging, a price per
+output image, and availability.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from imagegate.api import catalog_json
+from imagegate.api.catalog_lookup import find_view
+from imagegate.api.etag import conditional_json
+from imagegate.api.openrouter.errors import OPENROUTER
+from imagegate.api.query_params import QueryReader
+from imagegate.catalog.parameters import PARAMETERS
+from imagegate.catalog.query import ModelQuery, Sort, run
+from imagegate.catalog.snapshot import Catalog, EndpointView, ModelView
+
+router = APIRouter(route_class=OPENROUTER.route_class())
+
+SORTS = {"date": Sort.DATE, "name": Sort.NAME, "price": Sort.PRICE, "provider": Sort.PROVIDER}
+OUTPUT_MODALITIES = ("image", "text", "all")
+INPUT_MODALITIES = ("text", "image")
+_LISTING_PARAMS = (
+    "output_modalities",
+    "input_modalities",
+    "provider",
+    "supports",
+    "q",
+    "max_price",
+    "sort",
+    "limit",
+    "offset",
+    "include_unavailable",
+)
+
+
+@router.get("/api/v1/images/models")
+async def list_image_models(request: Request) -> Response:
+    catalog: Catalog = request.app.state.catalog
+    params = QueryReader(request.query_params, _LISTING_PARAMS)
+    outputs = params.csv("output_modalities", OUTPUT_MODALITIES)
+    query = ModelQuery(
+        output_modalities=None if outputs is None or "all" in outputs else outputs,
+        input_modalities=params.csv("input_modalities", INPUT_MODALITIES),
+        providers=params.csv("provider", catalog.providers),
+        supports=params.csv("supports", PARAMETERS) or frozenset(),
+        text=params.text("q"),
+        max_price=params.price("max_price"),
+        include_unavailable=params.boolean("include_unavailable"),
+        sort=params.choice("sort", SORTS, Sort.DATE),
+        offset=params.integer("offset", 0) or 0,
+        limit=params.integer("limit", 1, 1000),
+    )
+
+    def render() -> dict[str, Any]:
+        page = run(catalog.views(query.include_unavailable), query)
+        return {"data": [list_item(view) for view in page.items], "total_count": page.total}
+
+    return conditional_json(request, catalog.version, render)
+
+
+@router.get("/api/v1/images/models/{author}/{slug}/endpoints")
+async def image_model_endpoints(request: Request, author: str, slug: str) -> Response:
+    catalog: Catalog = request.app.state.catalog
+    params = QueryReader(request.query_params, ("include_unavailable",))
+    view = find_view(catalog, f"{author}/{slug}", params.boolean("include_unavailable"))
+    return conditional_json(
+        request,
+        catalog.version,
+        lambda: {"id": view.model.id, "endpoints": [endpoint_record(e) for e in view.endpoints]},
+    )
+
+
+def list_item(view: ModelView) -> dict[str, Any]:
+    model = view.model
+    return {
+        "id": model.id,
+        "name": model.name,
+        "description": model.description,
+        "created": model.created_timestamp,
+        "architecture": {
+            "input_modalities": list(model.input_modalities),
+            "output_modalities": list(model.output_modalities),
+        },
+        "supported_parameters": catalog_json.descriptors(view.supported_parameters),
+        "supports_streaming": view.supports_streaming,
+        "endpoints": f"/api/v1/images/models/{model.id}/endpoints",
+        "aliases": list(model.aliases),
+        "providers": list(view.provider_slugs),
+        "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
+        "available": view.available,
+    }
+
+
+def endpoint_record(view: EndpointView) -> dict[str, Any]:
+    endpoint = view.endpoint
+    return {
+        "provider_name": view.provider.name,
+        "provider_slug": view.provider.slug,
+        "provider_tag": endpoint.tag or view.provider.slug,
+        "supported_parameters": catalog_json.descriptors(view.parameters),
+        "allowed_passthrough_parameters": list(endpoint.passthrough),
+        "supports_streaming": endpoint.supports_streaming,
+        "pricing": [catalog_json.pricing_line(line) for line in endpoint.pricing],
+        "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
+        "available": view.available,
+        "uptime_last_30m": None,
+        "latency_last_30m": None,
+        "source": endpoint.source,
+    }

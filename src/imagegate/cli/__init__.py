@@ -1,0 +1,20 @@
+"""The `imagegate` command."""
+
+from __future__ import annotations
+
+import typer
+
+from imagegate.cli import models, serve
+
+app = typer.Typer(
+    name="imagegate",
+    help="One gateway for every image-generation model.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(models.app, name="models")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,120 @@
+"""Shared fixtures: the real gateway, started as a process on loopback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+DATA = Path(__file__).parent / "data"
+OVERLAY = DATA / "overlay_catalog.json"
+
+# Provider key variables are scrubbed so a developer's own keys never change what tests see.
+PROVIDER_KEYS = (
+    "OPENAI_API_KEY",
+    "GEMINI_API_KEY",
+    "BFL_API_KEY",
+    "FAL_KEY",
+    "REPLICATE_API_TOKEN",
+    "STABILITY_API_KEY",
+    "TOGETHER_API_KEY",
+    "XAI_API_KEY",
+    "ARK_API_KEY",
+    "RECRAFT_API_TOKEN",
+    "OPENROUTER_API_KEY",
+    "IMAGEGATE_TEST_SANDBOX_EU_KEY",
+)
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in PROVIDER_KEYS and not key.startswith("IMAGEGATE_")
+    }
+    env["IMAGEGATE_HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Gateway:
+    url: str
+    home: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_gateway(home: Path, catalog: Path | None = OVERLAY, **env: str) -> Gateway:
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    extra = dict(env)
+    if catalog is not None:
+        extra["IMAGEGATE_CATALOG"] = str(catalog)
+    log = home / "gateway.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imagegate", "serve", "--port", str(port), "--log-level", "warning"],
+        env=clean_env(home, **extra),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    gateway = Gateway(f"http://127.0.0.1:{port}", home, process, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gateway exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{gateway.url}/health", timeout=1).status_code == 200:
+                return gateway
+        except httpx.TransportError:
+            time.sleep(0.05)
+    gateway.stop()
+    raise RuntimeError(f"gateway did not become healthy:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway on its embedded defaults plus the test overlay; no provider keys."""
+    running = start_gateway(tmp_path_factory.mktemp("home"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def keyed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """Like `gateway`, with the overlay's keyed provider and every real provider's key set."""
+    keys = {name: "test-key" for name in PROVIDER_KEYS}
+    running = start_gateway(tmp_path_factory.mktemp("keyed-home"), **keys)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(gateway: Gateway) -> Iterator[httpx.Client]:
+    with gateway.client() as http:
+        yield http

@@ -1,0 +1,80 @@
+"""Pricing lines: estimates per request and the per-image range listings show."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from imagegate.catalog.descriptors import EnumCapability, RangeCapability
+from imagegate.catalog.price_range import price_range
+from imagegate.catalog.pricing import PriceQuery, PricingLine, estimate
+from imagegate.catalog.schema import Endpoint
+
+
+def _line(billable: str, unit: str, cost: str, variant: str | None = None) -> PricingLine:
+    return PricingLine(billable=billable, unit=unit, cost_usd=Decimal(cost), variant=variant)
+
+
+def test_first_and_additional_megapixel_add_up() -> None:
+    # FLUX.2 [pro]: $0.03 the first megapixel, $0.015 each additional one.
+    lines = (_line("output_image", "image", "0.015"), _line("output_image", "megapixel", "0.015"))
+    assert estimate(lines, PriceQuery(megapixels=1.0)) == Decimal("0.030")
+    assert estimate(lines, PriceQuery(megapixels=4.0)) == Decimal("0.075")
+    assert estimate(lines, PriceQuery(megapixels=1.0, n=3)) == Decimal("0.090")
+
+
+def test_most_specific_variant_wins_and_case_is_ignored() -> None:
+    lines = (
+        _line("output_image", "image", "0.134"),
+        _line("output_image", "image", "0.24", "4k"),
+        _line("output_image", "image", "0.25", "high 1024x1536"),
+    )
+    assert estimate(lines, PriceQuery(conditions=frozenset({"1k"}))) == Decimal("0.134")
+    assert estimate(lines, PriceQuery(conditions=frozenset({"4k"}))) == Decimal("0.24")
+    both = frozenset({"high", "1024x1536"})
+    assert estimate(lines, PriceQuery(conditions=both)) == Decimal("0.25")
+
+
+def test_token_lines_do_not_enter_estimates_but_input_images_do() -> None:
+    lines = (
+        _line("input_text", "token", "0.000005"),
+        _line("output_image", "token", "0.00004"),
+        _line("output_image", "image", "0.04"),
+        _line("input_image", "image", "0.002"),
+    )
+    assert estimate(lines, PriceQuery(input_images=2)) == Decimal("0.044")
+
+
+def _endpoint(parameters: dict, pricing: list[PricingLine]) -> Endpoint:
+    return Endpoint(
+        provider="p", native_id="m", parameters=parameters, pricing=tuple(pricing), source="test"
+    )
+
+
+def test_range_spans_priced_quality_and_size_combinations() -> None:
+    endpoint = _endpoint(
+        {
+            "size": EnumCapability(values=("auto", "1024x1024", "1536x1024")),
+            "quality": EnumCapability(values=("auto", "low", "high")),
+        },
+        [
+            _line("output_image", "token", "0.00004"),
+            _line("output_image", "image", "0.011", "low 1024x1024"),
+            _line("output_image", "image", "0.016", "low 1536x1024"),
+            _line("output_image", "image", "0.167", "high 1024x1024"),
+            _line("output_image", "image", "0.25", "high 1536x1024"),
+        ],
+    )
+    assert price_range(endpoint) == (Decimal("0.011"), Decimal("0.25"))
+
+
+def test_range_of_megapixel_pricing_follows_resolution_and_free_sizes() -> None:
+    per_mp = [_line("output_image", "megapixel", "0.01")]
+    by_resolution = _endpoint({"resolution": EnumCapability(values=("1K", "2K"))}, per_mp)
+    low, high = price_range(by_resolution)
+    assert low == Decimal("0.01") * Decimal("1.048576")
+    assert high == Decimal("0.01") * Decimal("4.194304")
+    free = _endpoint(
+        {"width": RangeCapability(min=256, max=2000), "height": RangeCapability(min=256, max=1000)},
+        per_mp,
+    )
+    assert price_range(free)[1] == Decimal("0.01") * Decimal("2")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from imagegate import __version__
@@ -13,6 +16,20 @@ from imagegate.api.openrouter import models as openrouter_models
 from imagegate.catalog.build import build_catalog
 from imagegate.catalog.snapshot import Catalog
 from imagegate.config import Settings
+from imagegate.db.engine import create_engine
+from imagegate.db.migrate import upgrade
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Migrate the database before serving: /health answers only once this has run."""
+    engine = create_engine(app.state.settings.resolved_database_url)
+    await upgrade(engine)
+    app.state.engine = engine
+    try:
+        yield
+    finally:
+        await engine.dispose()
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -22,6 +39,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         summary="One gateway for every image-generation model.",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.catalog = catalog or build_catalog(settings.user_catalog)

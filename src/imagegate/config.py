@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from imagegate.errors import ConfigurationError
+from imagegate.media.limits import MediaLimits
 
 
 def default_home() -> Path:
@@ -39,6 +40,25 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None,
+        description="base URL clients reach the gateway at, for media links; default: the "
+        "URL each request came in on",
+    )
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="request body limit")
+    max_input_image_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="per input image"
+    )
+    max_input_pixels: int = Field(default=40_000_000, ge=1, description="per input image")
+    max_input_images: int = Field(default=16, ge=1, description="reference images per request")
+    fetch_allow_networks: str = Field(
+        default="",
+        description="comma-separated networks (CIDR) image URLs may resolve to although they "
+        "are private, e.g. 10.0.0.0/8; default: public addresses only",
+    )
+    fetch_timeout_seconds: float = Field(default=20.0, gt=0, description="fetching image URLs")
+    provider_timeout_seconds: float = Field(default=120.0, gt=0, description="per provider attempt")
+    media_url_ttl_seconds: int = Field(default=3600, ge=1, description="lifetime of image URLs")
 
     @classmethod
     def settings_customise_sources(
@@ -55,6 +75,14 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'imagegate.db'}"
+
+    @property
+    def media_limits(self) -> MediaLimits:
+        return MediaLimits(
+            max_image_bytes=self.max_input_image_bytes,
+            max_image_pixels=self.max_input_pixels,
+            max_input_images=self.max_input_images,
+        )
 
     @property
     def user_catalog(self) -> Path | None:

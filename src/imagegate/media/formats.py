@@ -1,0 +1,33 @@
+"""Image formats by their bytes, not by what a client or provider claims."""
+
+from __future__ import annotations
+
+FORMAT_MEDIA_TYPES = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
+MEDIA_TYPE_FORMATS = {media_type: name for name, media_type in FORMAT_MEDIA_TYPES.items()}
+MEDIA_TYPE_FORMATS["image/jpg"] = "jpeg"
+EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp", "svg": "svg"}
+INPUT_FORMATS = ("png", "jpeg", "webp")  # what reference images and masks may be
+
+
+def sniff(data: bytes | memoryview) -> str | None:
+    """The format the bytes are in (`png`, `jpeg`, `webp`, `svg`), or None."""
+    head = bytes(data[:64])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    text = head.lstrip()
+    if text.startswith((b"<svg", b"<?xml")):
+        return "svg"
+    return None
+
+
+def media_type_format(media_type: str) -> str | None:
+    return MEDIA_TYPE_FORMATS.get(media_type.split(";")[0].strip().lower())

@@ -1,0 +1,96 @@
+"""Rules on a request's parameters that hold whichever endpoint serves it.
+
+- Values get their catalog type: integers (a JSON `4.0` is 4), numbers, strings, booleans;
+  anything else is a 400 naming the parameter.
+- `size` as a tier (`1K`, `2K`, `4K`, `512`) means `resolution`.
+- An explicit pixel `size` is authoritative: an `aspect_ratio` or `resolution` that disagrees
+  with it is a 400 (OpenRouter's rule).
+Parameter names the catalog doesn't know pass through untouched: validation against the chosen
+endpoint drops and reports them, or refuses them under `require_parameters`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from imagegate.catalog.parameters import PARAMETERS
+from imagegate.core.dimensions import RESOLUTION_SCALE, parse_size, ratio_value
+from imagegate.errors import InvalidRequest
+
+_TIERS = {"512": "512", "1K": "1K", "2K": "2K", "4K": "4K", "1k": "1K", "2k": "2K", "4k": "4K"}
+_RATIO_TOLERANCE = 0.02
+
+
+def normalize(parameters: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if value is None:
+            continue
+        spec = PARAMETERS.get(name)
+        result[name] = _typed(name, value, spec.value) if spec else value
+    size = result.get("size")
+    if isinstance(size, str) and size in _TIERS:
+        tier = _TIERS[size]
+        if "resolution" in result and result["resolution"] != tier:
+            raise InvalidRequest(
+                f"size {size} means resolution {tier}, but resolution is {result['resolution']}",
+                param="size",
+            )
+        del result["size"]
+        result["resolution"] = tier
+    if isinstance(size, str) and (pixels := parse_size(size)) is not None:
+        _check_size_agrees(pixels, result)
+    return result
+
+
+def _typed(name: str, value: Any, kind: str) -> Any:
+    if kind == "integer":
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise InvalidRequest(f"{name} must be an integer, not {value!r}", param=name)
+    if kind == "number":
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return value
+        raise InvalidRequest(f"{name} must be a number, not {value!r}", param=name)
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        raise InvalidRequest(f"{name} must be a string, not {value!r}", param=name)
+    if isinstance(value, bool):
+        return value
+    raise InvalidRequest(f"{name} must be true or false, not {value!r}", param=name)
+
+
+def _check_size_agrees(pixels: tuple[int, int], parameters: dict[str, Any]) -> None:
+    width, height = pixels
+    if width == 0 or height == 0:
+        raise InvalidRequest(f"size {width}x{height} has a zero side", param="size")
+    ratio = parameters.get("aspect_ratio")
+    if isinstance(ratio, str) and ratio != "auto":
+        wanted = ratio_value(ratio)
+        if wanted is not None and abs(width / height / wanted - 1) > _RATIO_TOLERANCE:
+            raise InvalidRequest(
+                f"size {width}x{height} is not aspect ratio {ratio}; an explicit pixel size "
+                "decides the shape, so leave aspect_ratio out or make them agree",
+                param="size",
+            )
+    resolution = parameters.get("resolution")
+    if isinstance(resolution, str) and resolution in RESOLUTION_SCALE:
+        tier = resolution_of(width, height)
+        if tier != resolution:
+            raise InvalidRequest(
+                f"size {width}x{height} is a {tier} size, not {resolution}; leave resolution "
+                "out or make them agree",
+                param="size",
+            )
+
+
+def resolution_of(width: int, height: int) -> str:
+    """The tier a pixel size belongs to: nearest on a log scale of megapixels."""
+    megapixels = width * height / (1024 * 1024)
+    return min(
+        RESOLUTION_SCALE, key=lambda tier: abs(math.log(megapixels / RESOLUTION_SCALE[tier] ** 2))
+    )

@@ -1,0 +1,94 @@
+"""What generation produces: images, text, usage, cost, and every attempt it took."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pybase64
+
+from imagegate.media.formats import FORMAT_MEDIA_TYPES
+
+
+class GeneratedImage:
+    """An output image, held as bytes or as base64, whichever arrived; the other is made only
+    when asked for, so an image that arrives as base64 can leave as the same base64."""
+
+    __slots__ = ("_b64", "_data", "format")
+
+    def __init__(self, format: str, *, data: bytes | None = None, b64: str | None = None) -> None:
+        if data is None and b64 is None:
+            raise ValueError("an image needs bytes or base64")
+        self.format = format
+        self._data = data
+        self._b64 = b64
+
+    @property
+    def media_type(self) -> str:
+        return FORMAT_MEDIA_TYPES[self.format]
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            assert self._b64 is not None
+            self._data = pybase64.b64decode(self._b64)
+        return self._data
+
+    @property
+    def b64(self) -> str:
+        if self._b64 is None:
+            assert self._data is not None
+            self._b64 = pybase64.b64encode(self._data).decode("ascii")
+        return self._b64
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    image_tokens: int = 0  # output image tokens, part of completion_tokens
+    input_image_tokens: int = 0  # part of prompt_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    provider: str
+    model_id: str
+    status: int
+    error_kind: str | None
+    latency_ms: int
+    message: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "model_id": self.model_id,
+            "status": self.status,
+            "error_kind": self.error_kind,
+            "latency_ms": self.latency_ms,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class ImageResult:
+    id: str
+    model_id: str
+    provider: str  # slug
+    provider_name: str
+    created: dt.datetime
+    images: list[GeneratedImage]
+    text: str | None
+    usage: Usage
+    cost_usd: Decimal
+    dropped_parameters: tuple[str, ...]
+    parameters: dict[str, Any]
+    attempts: list[Attempt] = field(default_factory=list)
+    finish_reason: str = "stop"
+    latency_ms: int = 0

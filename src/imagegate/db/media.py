@@ -1,0 +1,62 @@
+"""Images the gateway serves itself for `response_format: url`, until they expire.
+
+Kept in the database (not on one replica's disk) so any replica behind a load balancer can
+serve a URL another one handed out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from imagegate.db.generations import utcnow
+from imagegate.db.tables import media
+
+
+class MediaStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def put(
+        self, generation_id: str, data: bytes, media_type: str, ttl_seconds: int
+    ) -> tuple[str, dt.datetime]:
+        token = secrets.token_urlsafe(24)
+        now = utcnow()
+        expires = now + dt.timedelta(seconds=ttl_seconds)
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                insert(media).values(
+                    id=token,
+                    generation_id=generation_id,
+                    media_type=media_type,
+                    content=data,
+                    created_at=now,
+                    expires_at=expires,
+                )
+            )
+        return token, expires
+
+    async def get(self, token: str) -> tuple[bytes, str] | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(media.c.content, media.c.media_type, media.c.expires_at).where(
+                        media.c.id == token
+                    )
+                )
+            ).first()
+        if row is None or _aware(row.expires_at) <= utcnow():
+            return None
+        return row.content, row.media_type
+
+    async def purge_expired(self) -> int:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(delete(media).where(media.c.expires_at <= utcnow()))
+        return result.rowcount or 0
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,99 @@
+"""The provider protocol: what every upstream adapter implements.
+
+An adapter gets a `ProviderCall` (parameters already validated against its endpoint, named as
+in the catalog) and returns a `ProviderResult`, or raises a `GatewayError` of the right kind.
+Streaming is a separate, optional protocol, checked with `isinstance`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+import aiohttp
+
+from imagegate.catalog.schema import Endpoint, ProviderInfo
+from imagegate.core.result import GeneratedImage, Usage
+from imagegate.media.fetch import SafeFetcher
+from imagegate.media.images import InputImage
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCall:
+    model_id: str
+    endpoint: Endpoint
+    prompt: str
+    parameters: dict[str, Any]  # what this endpoint natively accepts, validated
+    references: tuple[InputImage, ...] = ()
+    mask: InputImage | None = None
+    modalities: frozenset[str] = frozenset({"image"})
+    options: dict[str, Any] = field(default_factory=dict)  # allowed passthrough options
+    max_text_tokens: int | None = None
+    partial_images: int = 0  # streaming only
+
+    @property
+    def n(self) -> int:
+        return int(self.parameters.get("n", 1))
+
+
+@dataclass(slots=True)
+class ProviderResult:
+    images: list[GeneratedImage]
+    text: str | None = None
+    usage: Usage | None = None
+    cost_usd: Decimal | None = None  # when the provider reports what it charged
+    finish_reason: str = "stop"
+    native_finish_reason: str | None = None
+    upstream_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartialImage:
+    index: int
+    image: GeneratedImage
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+ProviderEvent = PartialImage | TextDelta | ProviderResult
+
+
+class Provider(Protocol):
+    async def generate(self, call: ProviderCall) -> ProviderResult: ...
+
+
+@runtime_checkable
+class StreamingProvider(Protocol):
+    def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+        """Partial images and text as they come, then the final `ProviderResult`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderContext:
+    """What an adapter is built with: its catalog record, the process's pooled HTTP client,
+    the safe fetcher for remote outputs, and the environment its key is read from."""
+
+    info: ProviderInfo
+    http: aiohttp.ClientSession
+    fetcher: SafeFetcher
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    timeout_seconds: float = 120.0
+
+    @property
+    def api_key(self) -> str | None:
+        return self.env.get(self.info.key_env) if self.info.key_env else None
+
+    @property
+    def base_url(self) -> str:
+        override = self.env.get(self.info.base_url_env) if self.info.base_url_env else None
+        base = override or self.info.base_url
+        if base is None:
+            raise LookupError(f"provider {self.info.slug} has no base URL")
+        return base.rstrip("/")

@@ -8,28 +8,33 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from imagegate import __version__
-from imagegate.api import errors, health
+from imagegate.api import errors, health, media
+from imagegate.api.body_limit import BodyLimit
+from imagegate.api.imagerouter import images as imagerouter_images
 from imagegate.api.imagerouter import models as imagerouter_models
+from imagegate.api.openai import images as openai_images
 from imagegate.api.openai import models as openai_models
+from imagegate.api.openrouter import chat as openrouter_chat
+from imagegate.api.openrouter import generation as openrouter_generation
 from imagegate.api.openrouter import image_models as openrouter_image_models
+from imagegate.api.openrouter import images as openrouter_images
 from imagegate.api.openrouter import models as openrouter_models
 from imagegate.catalog.build import build_catalog
 from imagegate.catalog.snapshot import Catalog
 from imagegate.config import Settings
-from imagegate.db.engine import create_engine
-from imagegate.db.migrate import upgrade
+from imagegate.gateway import Gateway
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Migrate the database before serving: /health answers only once this has run."""
-    engine = create_engine(app.state.settings.resolved_database_url)
-    await upgrade(engine)
-    app.state.engine = engine
+    """Open the gateway (migrating its database) before serving: /health answers only once
+    this has run."""
+    gateway = await Gateway.open(app.state.settings, app.state.catalog)
+    app.state.gateway = gateway
     try:
         yield
     finally:
-        await engine.dispose()
+        await gateway.close()
 
 
 def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
@@ -49,4 +54,11 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(openrouter_models.router)
     app.include_router(openai_models.router)
     app.include_router(imagerouter_models.router)
+    app.include_router(openrouter_chat.router)
+    app.include_router(openrouter_images.router)
+    app.include_router(openrouter_generation.router)
+    app.include_router(openai_images.router)
+    app.include_router(imagerouter_images.router)
+    app.include_router(media.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

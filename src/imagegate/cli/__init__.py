@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from imagegate.cli import models, serve
+from imagegate.cli import generate, models, serve
 
 app = typer.Typer(
     name="imagegate",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("generate")(generate.generate)
 app.add_typer(models.app, name="models")
 
 

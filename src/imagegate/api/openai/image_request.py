@@ -1,0 +1,174 @@
+"""Reading an OpenAI-style image request, from JSON or from a multipart form.
+
+Shared by OpenAI's `/images/generations` and `/images/edits` and ImageRouter's copies of them.
+Edits take `image` (one file), `image[]` (several) and `mask` as files in a form, or as data
+URIs / base64 / http(s) URLs in JSON. Form fields are strings; each catalog parameter is read
+as its own type (`n=2` is an integer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
+from imagegate.api.bodies import (
+    bool_field,
+    form,
+    is_form,
+    json_object,
+    prompt_field,
+    text_field,
+)
+from imagegate.api.provider_preferences import fallback_models, routing_options
+from imagegate.catalog.parameters import PARAMETERS
+from imagegate.core.request import ImageRequest
+from imagegate.errors import InvalidRequest
+from imagegate.gateway import Gateway
+from imagegate.media.images import InputImage
+
+IMAGE_FIELDS = ("image", "image[]", "images")
+MASK_FIELDS = ("mask", "mask[]")
+_CONTROL = {
+    "model",
+    "prompt",
+    "provider",
+    "models",
+    "stream",
+    "user",
+    "response_format",
+    *IMAGE_FIELDS,
+    *MASK_FIELDS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedImageRequest:
+    request: ImageRequest
+    response_format: str
+
+
+async def read_image_request(
+    request: Request,
+    gateway: Gateway,
+    *,
+    response_formats: tuple[str, ...],
+    default_format: str,
+    defaults: dict[str, Any] | None = None,
+) -> ParsedImageRequest:
+    if is_form(request):
+        fields, references, mask = await _from_form(await form(request), gateway)
+    else:
+        fields = await json_object(request)
+        references, mask = await _from_json(fields, gateway)
+    response_format = text_field(fields, "response_format") or default_format
+    if response_format not in response_formats:
+        raise InvalidRequest(
+            f"response_format must be one of {', '.join(response_formats)}, "
+            f"not {response_format!r}",
+            param="response_format",
+        )
+    parameters = {**(defaults or {}), **{k: v for k, v in fields.items() if k not in _CONTROL}}
+    image_request = ImageRequest(
+        model=text_field(fields, "model", required=True) or "",
+        prompt=prompt_field(fields),
+        parameters=parameters,
+        references=references,
+        mask=mask,
+        routing=routing_options(fields.get("provider")),
+        fallback_models=fallback_models(fields.get("models")),
+        stream=bool_field(fields, "stream"),
+        user=text_field(fields, "user"),
+    )
+    return ParsedImageRequest(image_request, response_format)
+
+
+async def _from_json(
+    body: dict[str, Any], gateway: Gateway
+) -> tuple[tuple[InputImage, ...], InputImage | None]:
+    sources: list[str] = []
+    for name in IMAGE_FIELDS:
+        value = body.get(name)
+        if value is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):  # {"image_url": "..."} or {"image_url": {"url": "..."}}
+                item = item.get("image_url")
+                item = item.get("url") if isinstance(item, dict) else item
+            if not isinstance(item, str):
+                raise InvalidRequest(
+                    f"{name} must be a data URI, base64 or an http(s) URL", param=name
+                )
+            sources.append(item)
+    gateway.check_input_count(len(sources))
+    references = tuple(
+        [await gateway.reference_image(s, f"image[{i}]") for i, s in enumerate(sources)]
+    )
+    mask_source = body.get("mask")
+    mask = None
+    if mask_source is not None:
+        if not isinstance(mask_source, str):
+            raise InvalidRequest("mask must be a data URI, base64 or an http(s) URL", param="mask")
+        mask = await gateway.reference_image(mask_source, "mask")
+    return references, mask
+
+
+async def _from_form(
+    data: FormData, gateway: Gateway
+) -> tuple[dict[str, Any], tuple[InputImage, ...], InputImage | None]:
+    fields: dict[str, Any] = {}
+    uploads: list[UploadFile] = []
+    masks: list[UploadFile] = []
+    for name, value in data.multi_items():
+        if name in IMAGE_FIELDS or name in MASK_FIELDS:
+            if not isinstance(value, UploadFile):
+                raise InvalidRequest(f"{name} must be a file", param=name)
+            (uploads if name in IMAGE_FIELDS else masks).append(value)
+            continue
+        if isinstance(value, UploadFile):
+            raise InvalidRequest(f"{name} must be a text field, not a file", param=name)
+        if name in fields:
+            raise InvalidRequest(f"{name} is given more than once", param=name)
+        fields[name] = _typed(name, value)
+    if len(masks) > 1:
+        raise InvalidRequest("only one mask may be sent", param="mask")
+    gateway.check_input_count(len(uploads))
+    references = tuple(
+        [
+            gateway.uploaded_image(await f.read(), f.content_type, f"image[{i}]")
+            for i, f in enumerate(uploads)
+        ]
+    )
+    mask = (
+        gateway.uploaded_image(await masks[0].read(), masks[0].content_type, "mask")
+        if masks
+        else None
+    )
+    return fields, references, mask
+
+
+def _typed(name: str, value: str) -> Any:
+    if name == "provider":
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequest("provider must be a JSON object", param="provider") from exc
+    if name == "stream":
+        return value.lower() == "true" if value.lower() in ("true", "false") else value
+    spec = PARAMETERS.get(name)
+    if spec is None or spec.value == "string":
+        return value
+    try:
+        if spec.value == "integer":
+            return int(value)
+        if spec.value == "number":
+            return float(value)
+    except ValueError as exc:
+        raise InvalidRequest(f"{name} must be a {spec.value}, not {value!r}", param=name) from exc
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidRequest(f"{name} must be true or false, not {value!r}", param=name)

@@ -1,0 +1,128 @@
+"""`POST /v1/images/generations` and `/v1/images/edits` (also under `/api/v1`): OpenAI's Images API.
+
+`b64_json` by default; `response_format: url` answers with a URL the gateway serves itself
+(`/media/{token}`) until it expires. `stream: true` sends OpenAI's events:
+`image_generation.partial_image` (as many as `partial_images` asks for) and
+`image_generation.completed` per image, `image_edit.*` for edits, and `error`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from imagegate.api import sse
+from imagegate.api.generation_headers import generation_headers
+from imagegate.api.media import image_url
+from imagegate.api.openai.errors import OPENAI, error_body
+from imagegate.api.openai.image_request import read_image_request
+from imagegate.core.result import GeneratedImage, ImageResult
+from imagegate.errors import GatewayError
+from imagegate.gateway import Gateway, GenerationStream
+from imagegate.media.probe import pixel_size
+from imagegate.providers.base import PartialImage
+
+router = APIRouter(route_class=OPENAI.route_class())
+RESPONSE_FORMATS = ("b64_json", "url")
+
+
+@router.post("/v1/images/generations")
+@router.post("/api/v1/images/generations")
+async def generations(request: Request) -> Response:
+    return await _serve(request, "image_generation", "openai.images.generations")
+
+
+@router.post("/v1/images/edits")
+@router.post("/api/v1/images/edits")
+async def edits(request: Request) -> Response:
+    return await _serve(request, "image_edit", "openai.images.edits")
+
+
+async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    parsed = await read_image_request(
+        request, gateway, response_formats=RESPONSE_FORMATS, default_format="b64_json"
+    )
+    if parsed.request.stream:
+        stream = await gateway.stream(parsed.request, surface)
+        return StreamingResponse(
+            _events(stream, event_prefix),
+            media_type="text/event-stream",
+            headers={**sse.HEADERS, **generation_headers(stream.id, stream.dropped)},
+        )
+    result = await gateway.generate(parsed.request, surface)
+    data = []
+    for image in result.images:
+        if parsed.response_format == "url":
+            data.append({"url": await image_url(request, gateway, result.id, image)})
+        else:
+            data.append({"b64_json": image.b64})
+    body = {
+        "created": int(result.created.timestamp()),
+        "data": data,
+        **_details(result.parameters, result.images[0]),
+    }
+    body["usage"] = usage(result)
+    return Response(
+        orjson.dumps(body),
+        media_type="application/json",
+        headers=generation_headers(result.id, result.dropped_parameters),
+    )
+
+
+def usage(result: ImageResult) -> dict[str, Any]:
+    usage = result.usage
+    return {
+        "input_tokens": usage.prompt_tokens,
+        "input_tokens_details": {
+            "image_tokens": usage.input_image_tokens,
+            "text_tokens": usage.prompt_tokens - usage.input_image_tokens,
+        },
+        "output_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def _details(parameters: dict[str, Any], image: GeneratedImage) -> dict[str, Any]:
+    details: dict[str, Any] = {"output_format": image.format}
+    size = pixel_size(image.data)
+    if size is not None:
+        details["size"] = f"{size[0]}x{size[1]}"
+    for name in ("quality", "background"):
+        if name in parameters:
+            details[name] = parameters[name]
+    return details
+
+
+async def _events(stream: GenerationStream, prefix: str) -> AsyncIterator[bytes]:
+    try:
+        async for event in stream.events():
+            if isinstance(event, PartialImage):
+                name = f"{prefix}.partial_image"
+                payload = {
+                    "type": name,
+                    "b64_json": event.image.b64,
+                    "created_at": int(time.time()),
+                    "partial_image_index": event.index,
+                    **_details(stream.parameters, event.image),
+                }
+                yield sse.event(name, payload)
+            elif isinstance(event, ImageResult):
+                name = f"{prefix}.completed"
+                for image in event.images:
+                    payload = {
+                        "type": name,
+                        "b64_json": image.b64,
+                        "created_at": int(event.created.timestamp()),
+                        **_details(event.parameters, image),
+                        "usage": usage(event),
+                    }
+                    yield sse.event(name, payload)
+    except GatewayError as exc:
+        yield sse.event("error", {"type": "error", **error_body(exc)})

@@ -1,0 +1,116 @@
+"""`GET /api/v1/generation?id=`: the stored record of one generation, in OpenRouter's shape.
+
+Every generation has one, failed or not; `provider_responses` lists each attempt, and
+`dropped_parameters` what the chosen endpoint did not take.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from imagegate.api.openrouter.errors import OPENROUTER
+from imagegate.api.query_params import QueryReader
+from imagegate.errors import NotFound
+from imagegate.gateway import Gateway
+
+router = APIRouter(route_class=OPENROUTER.route_class())
+
+
+@router.get("/api/v1/generation")
+async def get_generation(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    params = QueryReader(request.query_params, ("id",))
+    generation_id = params.text("id")
+    if generation_id is None:
+        raise NotFound("pass the generation id as ?id=", param="id")
+    record = await gateway.records.get(generation_id)
+    if record is None:
+        raise NotFound(f"generation {generation_id} does not exist", param="id")
+    providers = gateway.catalog.providers
+    return Response(
+        orjson.dumps({"data": generation_data(record, providers)}), media_type="application/json"
+    )
+
+
+def generation_data(record: dict[str, Any], providers: Any) -> dict[str, Any]:
+    usage = record["usage"] or {}
+    status = record["status"]
+    provider = record["provider"]
+    provider_name = providers[provider].name if provider in providers else provider
+    cost = float(record["cost_usd"] or 0)
+    created = _aware(record["created_at"])
+    return {
+        "id": record["id"],
+        "model": record["model_id"] or record["model"],
+        "provider_name": provider_name,
+        "status": status,
+        "total_cost": cost,
+        "usage": cost,
+        "upstream_inference_cost": None,
+        "created_at": created.isoformat(),
+        "latency": record["latency_ms"],
+        "generation_time": record["latency_ms"],
+        "moderation_latency": None,
+        "finish_reason": "stop"
+        if status == "succeeded"
+        else ("error" if status == "failed" else None),
+        "native_finish_reason": None,
+        "error": {"kind": record["error_kind"], "message": record["error_message"]}
+        if status == "failed"
+        else None,
+        "cancelled": record["error_kind"] == "cancelled",
+        "streamed": record["streamed"],
+        "tokens_prompt": usage.get("prompt_tokens"),
+        "tokens_completion": usage.get("completion_tokens"),
+        "native_tokens_prompt": usage.get("prompt_tokens"),
+        "native_tokens_completion": usage.get("completion_tokens"),
+        "native_tokens_completion_images": usage.get("image_tokens"),
+        "native_tokens_reasoning": None,
+        "native_tokens_cached": None,
+        "num_media_prompt": record["parameters"].get("input_references"),
+        "num_media_completion": record["images"],
+        "num_input_audio_prompt": None,
+        "num_search_results": None,
+        "num_fetches": None,
+        "api_type": "image",
+        "app_id": None,
+        "cache_discount": None,
+        "data_region": "global",
+        "external_user": None,
+        "http_referer": None,
+        "is_byok": False,
+        "origin": "",
+        "preset_id": None,
+        "router": None,
+        "service_tier": None,
+        "upstream_id": None,
+        "user_agent": None,
+        "web_search_engine": None,
+        "workspace_id": None,
+        "surface": record["surface"],
+        "parameters": record["parameters"],
+        "dropped_parameters": record["dropped_parameters"],
+        "provider_responses": [
+            {
+                "status": attempt["status"],
+                "provider_name": providers[attempt["provider"]].name
+                if attempt["provider"] in providers
+                else attempt["provider"],
+                "latency": attempt["latency_ms"],
+                "model_permaslug": attempt["model_id"],
+                "error_kind": attempt["error_kind"],
+                "message": attempt["message"],
+            }
+            for attempt in record["attempts"]
+        ],
+    }
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

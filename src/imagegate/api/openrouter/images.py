@@ -1,0 +1,148 @@
+"""`POST /api/v1/images`: OpenRouter's Image API.
+
+Response `{id, created, model, provider, data: [{b64_json, media_type}], usage}`. With
+`stream: true`, server-sent events `image_generation.partial_image`,
+`image_generation.text_chunk`, `image_generation.completed` (one per image; the last carries
+`usage`) and `error`, then `data: [DONE]`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from imagegate.api import sse
+from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
+from imagegate.api.generation_headers import generation_headers
+from imagegate.api.openrouter.errors import OPENROUTER
+from imagegate.api.provider_preferences import fallback_models, routing_options
+from imagegate.core.request import ImageRequest
+from imagegate.core.result import ImageResult
+from imagegate.errors import GatewayError, InvalidRequest
+from imagegate.gateway import Gateway, GenerationStream
+from imagegate.providers.base import PartialImage, TextDelta
+
+router = APIRouter(route_class=OPENROUTER.route_class())
+
+SURFACE = "openrouter.images"
+_CONTROL = {
+    "model",
+    "prompt",
+    "input_references",
+    "provider",
+    "models",
+    "stream",
+    "user",
+    "session_id",
+}
+
+
+@router.post("/api/v1/images")
+async def create_image(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    body = await json_object(request)
+    image_request = ImageRequest(
+        model=text_field(body, "model", required=True) or "",
+        prompt=prompt_field(body),
+        parameters={key: value for key, value in body.items() if key not in _CONTROL},
+        references=await _references(gateway, body.get("input_references")),
+        routing=routing_options(body.get("provider")),
+        fallback_models=fallback_models(body.get("models")),
+        stream=bool_field(body, "stream"),
+        user=text_field(body, "user"),
+    )
+    if image_request.stream:
+        stream = await gateway.stream(image_request, SURFACE)
+        return StreamingResponse(
+            _events(stream),
+            media_type="text/event-stream",
+            headers={**sse.HEADERS, **generation_headers(stream.id, stream.dropped)},
+        )
+    result = await gateway.generate(image_request, SURFACE)
+    return Response(
+        orjson.dumps(response_body(result)),
+        media_type="application/json",
+        headers=generation_headers(result.id, result.dropped_parameters),
+    )
+
+
+async def _references(gateway: Gateway, value: Any) -> tuple:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise InvalidRequest(
+            "input_references must be a list of image_url parts", param="input_references"
+        )
+    gateway.check_input_count(len(value))
+    images = []
+    for position, part in enumerate(value):
+        what = f"input_references[{position}]"
+        url = part.get("image_url", {}).get("url") if isinstance(part, dict) else None
+        if not isinstance(url, str):
+            raise InvalidRequest(
+                f'{what} must be {{"type": "image_url", "image_url": {{"url": ...}}}}', param=what
+            )
+        images.append(await gateway.reference_image(url, what))
+    return tuple(images)
+
+
+def usage_body(result: ImageResult) -> dict[str, Any]:
+    usage = result.usage
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost": float(result.cost_usd),
+        "completion_tokens_details": {"image_tokens": usage.image_tokens},
+    }
+
+
+def response_body(result: ImageResult) -> dict[str, Any]:
+    return {
+        "id": result.id,
+        "created": int(result.created.timestamp()),
+        "model": result.model_id,
+        "provider": result.provider_name,
+        "data": [
+            {"b64_json": image.b64, "media_type": image.media_type} for image in result.images
+        ],
+        "usage": usage_body(result),
+    }
+
+
+async def _events(stream: GenerationStream) -> AsyncIterator[bytes]:
+    try:
+        async for event in stream.events():
+            if isinstance(event, PartialImage):
+                yield sse.data(
+                    {
+                        "type": "image_generation.partial_image",
+                        "partial_image_index": event.index,
+                        "b64_json": event.image.b64,
+                    }
+                )
+            elif isinstance(event, TextDelta):
+                yield sse.data(
+                    {"type": "image_generation.text_chunk", "phase": "content", "text": event.text}
+                )
+            else:
+                created = int(time.time())
+                for position, image in enumerate(event.images):
+                    completed: dict[str, Any] = {
+                        "type": "image_generation.completed",
+                        "b64_json": image.b64,
+                        "media_type": image.media_type,
+                        "created": created,
+                    }
+                    if position == len(event.images) - 1:
+                        completed["usage"] = usage_body(event)
+                    yield sse.data(completed)
+    except GatewayError as exc:
+        yield sse.data({"type": "error", "error": {"message": exc.message, "code": exc.kind}})
+    yield sse.DONE

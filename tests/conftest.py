@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +121,66 @@ def keyed_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]
 def client(gateway: Gateway) -> Iterator[httpx.Client]:
     with gateway.client() as http:
         yield http
+
+
+class _ImageHandler(http.server.BaseHTTPRequestHandler):
+    """Serves /red.png and /blue.jpg, and redirects /to?url=... anywhere."""
+
+    def do_GET(self) -> None:
+        from imaging import encoded, noise_png
+
+        path, _, query = self.path.partition("?")
+        if path == "/to":
+            self.send_response(302)
+            self.send_header("Location", urllib.parse.unquote(query.removeprefix("url=")))
+            self.end_headers()
+            return
+        bodies = {
+            "/red.png": (encoded((220, 20, 20)), "image/png"),
+            "/blue.jpg": (encoded((20, 20, 220), format="JPEG"), "image/jpeg"),
+            "/bitmap.png": (encoded((10, 200, 10), format="BMP"), "image/png"),
+            "/large.png": (noise_png(), "image/png"),
+        }
+        if path not in bodies:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body, content_type = bodies[path]
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def image_servers() -> Iterator[dict[str, str]]:
+    """Image servers on two loopback addresses: 127.0.0.2 (allowed by `restricted_gateway`)
+    and 127.0.0.1 (never allowed)."""
+    servers = {}
+    for host in ("127.0.0.1", "127.0.0.2"):
+        server = http.server.ThreadingHTTPServer((host, 0), _ImageHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers[host] = server
+    yield {host: f"http://{host}:{server.server_address[1]}" for host, server in servers.items()}
+    for server in servers.values():
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def restricted_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """Small limits, and image URLs allowed on 127.0.0.2 only."""
+    running = start_gateway(
+        tmp_path_factory.mktemp("restricted-home"),
+        IMAGEGATE_MAX_BODY_BYTES="1048576",
+        IMAGEGATE_MAX_INPUT_IMAGE_BYTES="200000",
+        IMAGEGATE_MAX_INPUT_PIXELS="1000000",
+        IMAGEGATE_MAX_INPUT_IMAGES="3",
+        IMAGEGATE_FETCH_ALLOW_NETWORKS="127.0.0.2/32",
+        IMAGEGATE_MEDIA_URL_TTL_SECONDS="2",
+    )
+    yield running
+    running.stop()

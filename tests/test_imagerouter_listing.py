@@ -18,7 +18,7 @@ def _list(client: httpx.Client, **params: str) -> list[dict]:
 
 def test_default_is_an_array_of_available_models(client: httpx.Client) -> None:
     body = client.get("/v2/models").json()
-    assert [m["id"] for m in body] == ["sandbox/image", "sandbox/image-text"]
+    assert [m["id"] for m in body] == ["sandbox/image", "sandbox/image-text", "test/png-only"]
     image = body[0]
     assert image["output"] == ["image"]
     assert image["inputs"]["image"] is True and image["inputs"]["mask"] is False
@@ -62,7 +62,8 @@ def test_input_type_size_and_seconds(client: httpx.Client) -> None:
 
 
 def test_free(client: httpx.Client) -> None:
-    assert {m["id"] for m in _list(client, free="true")} == {"sandbox/image", "sandbox/image-text"}
+    free = {m["id"] for m in _list(client, free="true")}
+    assert free == {"sandbox/image", "sandbox/image-text"}  # test/png-only costs $0.01
     paid = _list(client, free="false")
     assert paid and all(m["price"]["min"] > 0 for m in paid)
 

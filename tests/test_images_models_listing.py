@@ -20,8 +20,8 @@ def _ids(body: dict) -> list[str]:
 
 def test_default_lists_only_models_that_can_be_routed(client: httpx.Client) -> None:
     body = _list(client)
-    assert set(_ids(body)) == {"sandbox/image", "sandbox/image-text"}
-    assert body["total_count"] == 2
+    assert set(_ids(body)) == {"sandbox/image", "sandbox/image-text", "test/png-only"}
+    assert body["total_count"] == 3
     assert all(item["available"] for item in body["data"])
 
 

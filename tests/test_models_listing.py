@@ -21,8 +21,9 @@ def test_sdk_lists_models_with_strict_parsing(sdk: OpenRouter) -> None:
     response = sdk.models.list()
     result = response.result
     ids = [model.id for model in result.data]
-    assert set(ids) == {"sandbox/image", "sandbox/image-text"}  # image-only listed by default
-    assert result.total_count == 2
+    # image-only models are listed by default
+    assert set(ids) == {"sandbox/image", "sandbox/image-text", "test/png-only"}
+    assert result.total_count == 3
     image = next(m for m in result.data if m.id == "sandbox/image")
     assert image.architecture.output_modalities == ["image"]
     assert image.architecture.modality == "text+image->image"

@@ -14,7 +14,7 @@ def sdk(gateway) -> openai.OpenAI:
 
 def test_openai_sdk_lists_models(sdk: openai.OpenAI) -> None:
     models = list(sdk.models.list())
-    assert [m.id for m in models] == ["sandbox/image", "sandbox/image-text"]
+    assert [m.id for m in models] == ["sandbox/image", "sandbox/image-text", "test/png-only"]
     assert models[0].object == "model"
     assert models[0].owned_by == "sandbox"
     assert models[0].created == 1793491200

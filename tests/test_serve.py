@@ -26,7 +26,7 @@ def test_health_reports_the_catalog(client: httpx.Client) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["models"] >= 47
-    assert body["available_models"] == 2
+    assert body["available_models"] == 3
     assert body["providers_configured"] == ["sandbox"]
 
 

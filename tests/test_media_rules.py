@@ -200,3 +200,14 @@ def test_more_references_than_an_endpoint_takes_are_refused(keyed_gateway) -> No
     response = httpx.post(f"{keyed_gateway.url}/api/v1/images", json=body)
     assert response.status_code == 400
     assert "input_references 3 is not accepted" in _error(response)
+
+
+def test_a_request_refused_for_its_images_still_has_a_record(gateway) -> None:
+    response = _post_reference(gateway, "data:image/png;base64,!!!")
+    generation_id = response.headers["x-imagegate-generation-id"]
+    record = httpx.get(f"{gateway.url}/api/v1/generation", params={"id": generation_id}).json()[
+        "data"
+    ]
+    assert record["status"] == "failed"
+    assert record["error"]["kind"] == "invalid_request"
+    assert record["total_cost"] == 0

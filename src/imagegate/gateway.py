@@ -45,6 +45,7 @@ from imagegate.media.data_uri import decode_base64, decode_data_uri, is_data_uri
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.formats import media_type_format
 from imagegate.media.images import InputImage, load_input_image
+from imagegate.media.sources import ImageSource
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -127,6 +128,12 @@ class Gateway:
 
     # -- inputs ---------------------------------------------------------------------------
 
+    async def load_image(self, source: ImageSource) -> InputImage:
+        if source.data is not None:
+            return self.uploaded_image(source.data, source.content_type, source.label)
+        assert source.text is not None
+        return await self.reference_image(source.text, source.label)
+
     async def reference_image(self, source: str, what: str) -> InputImage:
         """A reference image from a data URI, bare base64, or an http(s) URL (fetched safely)."""
         limits = self.settings.media_limits
@@ -164,6 +171,7 @@ class Gateway:
     async def generate(self, request: ImageRequest, surface: str) -> ImageResult:
         run = await self._begin(request, surface)
         try:
+            await self._load_inputs(run)
             self._plan(run)
             for call in run.calls:
                 try:
@@ -183,6 +191,7 @@ class Gateway:
         output is still an ordinary error response."""
         run = await self._begin(request, surface)
         try:
+            await self._load_inputs(run)
             self._plan(run)
             for call in run.calls:
                 events = self._events(run, call)
@@ -209,6 +218,21 @@ class Gateway:
             created_at=utcnow(),
         )
         return run
+
+    async def _load_inputs(self, run: _Run) -> None:
+        request = run.request
+        if not request.reference_sources and request.mask_source is None:
+            return
+        self.check_input_count(len(request.references) + len(request.reference_sources))
+        loaded = [await self.load_image(source) for source in request.reference_sources]
+        mask = await self.load_image(request.mask_source) if request.mask_source else request.mask
+        run.request = replace(
+            request,
+            references=(*request.references, *loaded),
+            mask=mask,
+            reference_sources=(),
+            mask_source=None,
+        )
 
     def _plan(self, run: _Run) -> None:
         request = run.request

@@ -26,7 +26,7 @@ from imagegate.errors import ConfigurationError, GatewayError
 from imagegate.gateway import Gateway
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import EXTENSIONS, media_type_format
-from imagegate.media.images import load_input_image
+from imagegate.media.sources import ImageSource
 from imagegate.providers.base import PartialImage
 
 
@@ -97,12 +97,15 @@ async def _local(
     settings = load_settings()
     gateway = await Gateway.open(settings)
     try:
-        images = tuple(
-            load_input_image(data, settings.media_limits, what=f"--input {i + 1}")
-            for i, data in enumerate(references)
+        sources = tuple(
+            ImageSource(f"--input {number}", data=data) for number, data in enumerate(references, 1)
         )
         request = ImageRequest(
-            model=model, prompt=prompt, parameters=parameters, references=images, stream=True
+            model=model,
+            prompt=prompt,
+            parameters=parameters,
+            reference_sources=sources,
+            stream=True,
         )
         stream = await gateway.stream(request, "cli")
         result: ImageResult | None = None

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from imagegate.media.images import InputImage
+from imagegate.media.sources import ImageSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,10 @@ class ImageRequest:
     parameters: dict[str, Any] = field(default_factory=dict)
     references: tuple[InputImage, ...] = ()
     mask: InputImage | None = None
+    # As the client sent them; the gateway loads these (after the generation has its record)
+    # and appends them to `references` / sets `mask`.
+    reference_sources: tuple[ImageSource, ...] = ()
+    mask_source: ImageSource | None = None
     modalities: frozenset[str] | None = None  # wanted outputs; None = what the model makes
     max_text_tokens: int | None = None
     routing: RoutingOptions = field(default_factory=RoutingOptions)

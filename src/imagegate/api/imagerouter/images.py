@@ -30,7 +30,6 @@ async def generate(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     parsed = await read_image_request(
         request,
-        gateway,
         response_formats=RESPONSE_FORMATS,
         default_format="url",
         defaults={"output_format": "webp"},

@@ -27,8 +27,7 @@ from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.core.request import ImageRequest
 from imagegate.errors import InvalidRequest
-from imagegate.gateway import Gateway
-from imagegate.media.images import InputImage
+from imagegate.media.sources import ImageSource
 
 IMAGE_FIELDS = ("image", "image[]", "images")
 MASK_FIELDS = ("mask", "mask[]")
@@ -53,17 +52,16 @@ class ParsedImageRequest:
 
 async def read_image_request(
     request: Request,
-    gateway: Gateway,
     *,
     response_formats: tuple[str, ...],
     default_format: str,
     defaults: dict[str, Any] | None = None,
 ) -> ParsedImageRequest:
     if is_form(request):
-        fields, references, mask = await _from_form(await form(request), gateway)
+        fields, references, mask = await _from_form(await form(request))
     else:
         fields = await json_object(request)
-        references, mask = await _from_json(fields, gateway)
+        references, mask = _from_json(fields)
     response_format = text_field(fields, "response_format") or default_format
     if response_format not in response_formats:
         raise InvalidRequest(
@@ -76,8 +74,8 @@ async def read_image_request(
         model=text_field(fields, "model", required=True) or "",
         prompt=prompt_field(fields),
         parameters=parameters,
-        references=references,
-        mask=mask,
+        reference_sources=references,
+        mask_source=mask,
         routing=routing_options(fields.get("provider")),
         fallback_models=fallback_models(fields.get("models")),
         stream=bool_field(fields, "stream"),
@@ -86,10 +84,8 @@ async def read_image_request(
     return ParsedImageRequest(image_request, response_format)
 
 
-async def _from_json(
-    body: dict[str, Any], gateway: Gateway
-) -> tuple[tuple[InputImage, ...], InputImage | None]:
-    sources: list[str] = []
+def _from_json(body: dict[str, Any]) -> tuple[tuple[ImageSource, ...], ImageSource | None]:
+    texts: list[str] = []
     for name in IMAGE_FIELDS:
         value = body.get(name)
         if value is None:
@@ -103,23 +99,17 @@ async def _from_json(
                 raise InvalidRequest(
                     f"{name} must be a data URI, base64 or an http(s) URL", param=name
                 )
-            sources.append(item)
-    gateway.check_input_count(len(sources))
-    references = tuple(
-        [await gateway.reference_image(s, f"image[{i}]") for i, s in enumerate(sources)]
-    )
-    mask_source = body.get("mask")
-    mask = None
-    if mask_source is not None:
-        if not isinstance(mask_source, str):
-            raise InvalidRequest("mask must be a data URI, base64 or an http(s) URL", param="mask")
-        mask = await gateway.reference_image(mask_source, "mask")
-    return references, mask
+            texts.append(item)
+    mask = body.get("mask")
+    if mask is not None and not isinstance(mask, str):
+        raise InvalidRequest("mask must be a data URI, base64 or an http(s) URL", param="mask")
+    references = tuple(ImageSource(f"image[{i}]", text=text) for i, text in enumerate(texts))
+    return references, ImageSource("mask", text=mask) if mask is not None else None
 
 
 async def _from_form(
-    data: FormData, gateway: Gateway
-) -> tuple[dict[str, Any], tuple[InputImage, ...], InputImage | None]:
+    data: FormData,
+) -> tuple[dict[str, Any], tuple[ImageSource, ...], ImageSource | None]:
     fields: dict[str, Any] = {}
     uploads: list[UploadFile] = []
     masks: list[UploadFile] = []
@@ -136,18 +126,15 @@ async def _from_form(
         fields[name] = _typed(name, value)
     if len(masks) > 1:
         raise InvalidRequest("only one mask may be sent", param="mask")
-    gateway.check_input_count(len(uploads))
     references = tuple(
         [
-            gateway.uploaded_image(await f.read(), f.content_type, f"image[{i}]")
-            for i, f in enumerate(uploads)
+            ImageSource(f"image[{i}]", data=await upload.read(), content_type=upload.content_type)
+            for i, upload in enumerate(uploads)
         ]
     )
-    mask = (
-        gateway.uploaded_image(await masks[0].read(), masks[0].content_type, "mask")
-        if masks
-        else None
-    )
+    mask = None
+    if masks:
+        mask = ImageSource("mask", data=await masks[0].read(), content_type=masks[0].content_type)
     return fields, references, mask
 
 

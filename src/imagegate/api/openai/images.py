@@ -47,7 +47,7 @@ async def edits(request: Request) -> Response:
 async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     gateway: Gateway = request.app.state.gateway
     parsed = await read_image_request(
-        request, gateway, response_formats=RESPONSE_FORMATS, default_format="b64_json"
+        request, response_formats=RESPONSE_FORMATS, default_format="b64_json"
     )
     if parsed.request.stream:
         stream = await gateway.stream(parsed.request, surface)

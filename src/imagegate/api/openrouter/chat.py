@@ -33,6 +33,7 @@ from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
 from imagegate.gateway import Gateway, GenerationStream
 from imagegate.media.data_uri import encode_data_uri
+from imagegate.media.sources import ImageSource
 from imagegate.providers.base import TextDelta
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -64,12 +65,12 @@ _HANDLED = {
 async def chat_completions(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     body = await json_object(request)
-    prompt, references = await _prompt_and_images(gateway, body.get("messages"))
+    prompt, references = _prompt_and_images(body.get("messages"))
     image_request = ImageRequest(
         model=text_field(body, "model", required=True) or "",
         prompt=prompt,
         parameters=_parameters(body),
-        references=references,
+        reference_sources=references,
         modalities=_modalities(body.get("modalities")),
         max_text_tokens=_max_tokens(body),
         routing=routing_options(body.get("provider")),
@@ -131,7 +132,7 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return None
 
 
-async def _prompt_and_images(gateway: Gateway, messages: Any) -> tuple[str, tuple]:
+def _prompt_and_images(messages: Any) -> tuple[str, tuple[ImageSource, ...]]:
     if not isinstance(messages, list) or not messages:
         raise InvalidRequest("messages must be a non-empty list", param="messages")
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
@@ -173,11 +174,7 @@ async def _prompt_and_images(gateway: Gateway, messages: Any) -> tuple[str, tupl
         raise InvalidRequest(
             "the last user message has no text to use as the prompt", param="messages"
         )
-    gateway.check_input_count(len(urls))
-    images = tuple(
-        [await gateway.reference_image(url, f"image_url[{i}]") for i, url in enumerate(urls)]
-    )
-    return prompt, images
+    return prompt, tuple(ImageSource(f"image_url[{i}]", text=url) for i, url in enumerate(urls))
 
 
 def _images(result: ImageResult) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
 from imagegate.gateway import Gateway, GenerationStream
+from imagegate.media.sources import ImageSource
 from imagegate.providers.base import PartialImage, TextDelta
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -51,7 +52,7 @@ async def create_image(request: Request) -> Response:
         model=text_field(body, "model", required=True) or "",
         prompt=prompt_field(body),
         parameters={key: value for key, value in body.items() if key not in _CONTROL},
-        references=await _references(gateway, body.get("input_references")),
+        reference_sources=_references(body.get("input_references")),
         routing=routing_options(body.get("provider")),
         fallback_models=fallback_models(body.get("models")),
         stream=bool_field(body, "stream"),
@@ -72,15 +73,14 @@ async def create_image(request: Request) -> Response:
     )
 
 
-async def _references(gateway: Gateway, value: Any) -> tuple:
+def _references(value: Any) -> tuple[ImageSource, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         raise InvalidRequest(
             "input_references must be a list of image_url parts", param="input_references"
         )
-    gateway.check_input_count(len(value))
-    images = []
+    sources = []
     for position, part in enumerate(value):
         what = f"input_references[{position}]"
         url = part.get("image_url", {}).get("url") if isinstance(part, dict) else None
@@ -88,8 +88,8 @@ async def _references(gateway: Gateway, value: Any) -> tuple:
             raise InvalidRequest(
                 f'{what} must be {{"type": "image_url", "image_url": {{"url": ...}}}}', param=what
             )
-        images.append(await gateway.reference_image(url, what))
-    return tuple(images)
+        sources.append(ImageSource(what, text=url))
+    return tuple(sources)
 
 
 def usage_body(result: ImageResult) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -51,6 +51,7 @@ class Endpoint(_Record):
     native_id: str
     native_edit_id: str | None = None  # the provider's model id for requests with images
     native_names: dict[str, str] = Field(default_factory=dict)  # parameter -> provider's name
+    fixed: dict[str, Any] = Field(default_factory=dict)  # fields always sent to this endpoint
     tag: str | None = None
     parameters: dict[str, CapabilityDescriptor] = Field(default_factory=dict)
     passthrough: tuple[str, ...] = ()

@@ -61,3 +61,28 @@ def megapixels(width: int, height: int) -> float:
 
 def _multiple_of_64(value: float) -> int:
     return max(64, round(value / 64) * 64)
+
+
+def fit(
+    width: int,
+    height: int,
+    *,
+    multiple: int = 16,
+    min_side: int = 64,
+    max_side: int | None = None,
+    max_pixels: int | None = None,
+) -> tuple[int, int]:
+    """The nearest size a provider accepts: sides in multiples of `multiple`, within bounds,
+    scaled down (keeping the shape) to fit a pixel budget."""
+    if max_pixels is not None and width * height > max_pixels:
+        scale = math.sqrt(max_pixels / (width * height))
+        width, height = width * scale, height * scale
+    if max_side is not None and max(width, height) > max_side:
+        scale = max_side / max(width, height)
+        width, height = width * scale, height * scale
+
+    def snap(side: float) -> int:
+        snapped = max(min_side, int(side // multiple) * multiple)
+        return min(snapped, max_side) if max_side is not None else snapped
+
+    return snap(width), snap(height)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import binascii
+
+import pybase64
+
 FORMAT_MEDIA_TYPES = {
     "png": "image/png",
     "jpeg": "image/jpeg",
@@ -31,3 +35,11 @@ def sniff(data: bytes | memoryview) -> str | None:
 
 def media_type_format(media_type: str) -> str | None:
     return MEDIA_TYPE_FORMATS.get(media_type.split(";")[0].strip().lower())
+
+
+def sniff_b64(b64: str) -> str | None:
+    """The format of base64-encoded image bytes, from their first few characters only."""
+    try:
+        return sniff(pybase64.b64decode(b64[:24]))
+    except (binascii.Error, ValueError):
+        return None

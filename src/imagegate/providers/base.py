@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import aiohttp
 
@@ -65,6 +65,10 @@ ProviderEvent = PartialImage | TextDelta | ProviderResult
 
 
 class Provider(Protocol):
+    # The catalog parameters this adapter maps to its upstream; every endpoint it serves may
+    # publish only these (a test checks the whole catalog).
+    handles: ClassVar[frozenset[str]]
+
     async def generate(self, call: ProviderCall) -> ProviderResult: ...
 
 

@@ -46,6 +46,22 @@ MAX_DELAY_MS = 60_000
 
 
 class SandboxProvider:
+    handles = frozenset(
+        {
+            "n",
+            "aspect_ratio",
+            "resolution",
+            "width",
+            "height",
+            "seed",
+            "output_format",
+            "output_compression",
+            "background",
+            "input_references",
+            "partial_images",
+        }
+    )
+
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
 

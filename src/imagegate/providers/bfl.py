@@ -1,0 +1,129 @@
+"""Black Forest Labs: submit, poll the `polling_url` it hands back, download `result.sample`.
+
+Size: where an endpoint publishes `width`/`height` ranges, the size is sent as width and
+height, taken as given or derived from `aspect_ratio` + `resolution` (the gateway's table) and
+fitted to that endpoint's own rules (its ranges and step: multiples of 16 within 64-2048 on
+FLUX.2, of 32 within 256-1440 on FLUX1.1 [pro] and [dev]); where it publishes only
+`aspect_ratio` (Ultra, Kontext), the ratio is sent as is. Reference images go as base64 in
+`input_image`, `input_image_2`, ... `input_image_8`. `seed`, `safety_tolerance`,
+`output_format`, `prompt_upsampling`, `raw`, `steps`, `guidance` pass by name. Status `Ready`
+is done; `Request Moderated` / `Content Moderated` are content-policy refusals; `Error` and
+`Task not found` are failures; any other status is not final and polling goes on. The submit
+answer's `cost` (credits, $0.01 each) is the charge.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pybase64
+
+from imagegate.catalog.descriptors import RangeCapability
+from imagegate.core.dimensions import dimensions, fit
+from imagegate.errors import UpstreamError
+from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.downloads import download_image
+from imagegate.providers.polling import poll
+from imagegate.providers.upstream import failure, refused, send
+
+CREDIT_USD = Decimal("0.01")
+_PASSED_BY_NAME = (
+    "seed",
+    "safety_tolerance",
+    "output_format",
+    "prompt_upsampling",
+    "raw",
+    "steps",
+    "guidance",
+)
+_MODERATED = {"Request Moderated", "Content Moderated"}
+_FAILED = {"Error", "Task not found", "Failed"}
+
+
+def request_body(call: ProviderCall) -> dict[str, Any]:
+    body: dict[str, Any] = {**call.endpoint.fixed, "prompt": call.prompt}
+    parameters = call.parameters
+    width_range = call.endpoint.parameters.get("width")
+    height_range = call.endpoint.parameters.get("height")
+    if isinstance(width_range, RangeCapability) and isinstance(height_range, RangeCapability):
+        if "width" in parameters and "height" in parameters:
+            body["width"], body["height"] = int(parameters["width"]), int(parameters["height"])
+        elif "aspect_ratio" in parameters or "resolution" in parameters:
+            wanted = dimensions(
+                parameters.get("aspect_ratio", "1:1"), parameters.get("resolution", "1K")
+            )
+            body["width"], body["height"] = fit(
+                *wanted,
+                multiple=int(width_range.step or 16),
+                min_side=int(width_range.min),
+                max_side=int(min(width_range.max, height_range.max)),
+            )
+    elif "aspect_ratio" in parameters:
+        body["aspect_ratio"] = parameters["aspect_ratio"]
+    for name in _PASSED_BY_NAME:
+        if name in parameters:
+            body[name] = parameters[name]
+    for number, image in enumerate(call.references, start=1):
+        key = "input_image" if number == 1 else f"input_image_{number}"
+        body[key] = pybase64.b64encode(image.data).decode("ascii")
+    return body
+
+
+class BlackForestLabsProvider:
+    handles = frozenset(
+        {*_PASSED_BY_NAME, "aspect_ratio", "resolution", "width", "height", "input_references"}
+    )
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    async def generate(self, call: ProviderCall) -> ProviderResult:
+        name = self.context.info.name
+        headers = {"x-key": self.context.api_key or "", "accept": "application/json"}
+        submitted = await send(
+            self.context,
+            "POST",
+            f"{self.context.base_url}/v1/{call.endpoint.native_id}",
+            json=request_body(call),
+            headers=headers,
+        )
+        if not submitted.ok:
+            raise failure(submitted)
+        task = submitted.json()
+        polling_url = task.get("polling_url") if isinstance(task, dict) else None
+        if not isinstance(polling_url, str):
+            raise UpstreamError(f"{name} accepted the request but gave no polling_url")
+
+        async def fetch() -> dict[str, Any]:
+            response = await send(self.context, "GET", polling_url, headers=headers)
+            if not response.ok:
+                raise failure(response)
+            state = response.json()
+            if not isinstance(state, dict):
+                raise UpstreamError(f"{name} answered the poll with an unexpected body")
+            status = state.get("status")
+            if status in _MODERATED:
+                raise refused(name, str(status))
+            if status in _FAILED:
+                raise UpstreamError(
+                    f"{name} failed: {status}: {state.get('details') or state.get('result')}"
+                )
+            return state
+
+        state = await poll(
+            fetch,
+            lambda s: s.get("status") == "Ready",
+            timeout=self.context.timeout_seconds,
+            what=f"{name} task {task.get('id')}",
+        )
+        sample = (state.get("result") or {}).get("sample")
+        if not isinstance(sample, str):
+            raise UpstreamError(f"{name} said Ready but gave no result.sample")
+        image = await download_image(self.context, sample)
+        cost = task.get("cost")
+        return ProviderResult(
+            images=[image],
+            cost_usd=Decimal(str(cost)) * CREDIT_USD if isinstance(cost, int | float) else None,
+            upstream_id=str(task.get("id")),
+        )

@@ -1,0 +1,202 @@
+"""OpenAI's Images API: `/images/generations` (JSON) and `/images/edits` (multipart).
+
+Mapping: `aspect_ratio` becomes the GPT image size of that shape (1:1 → 1024x1024, 3:2 →
+1536x1024, 2:3 → 1024x1536) unless `size` is given; `quality`, `background`, `output_format`,
+`output_compression`, `moderation`, `style`, `input_fidelity` and `n` pass through by name.
+Reference images go to `/images/edits` as `image` (one) or repeated `image[]`, with `mask`.
+`response_format` is sent only where the catalog's `fixed` fields say so (DALL-E): GPT image
+models reject it. Streaming uses `stream` and `partial_images`, and reads
+`image_generation.*` / `image_edit.*` events (a trailing `[DONE]` is tolerated). Usage is in
+tokens and is priced by the catalog's token lines. `moderation_blocked` and
+`content_policy_violation` are content-policy refusals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from imagegate.core.result import GeneratedImage, Usage
+from imagegate.errors import GatewayError, UpstreamError
+from imagegate.media.formats import sniff_b64
+from imagegate.providers.base import (
+    PartialImage,
+    ProviderCall,
+    ProviderContext,
+    ProviderEvent,
+    ProviderResult,
+)
+from imagegate.providers.downloads import download_image
+from imagegate.providers.sse import events
+from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
+
+ASPECT_SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
+_PASSED_BY_NAME = (
+    "n",
+    "quality",
+    "background",
+    "output_format",
+    "output_compression",
+    "moderation",
+    "style",
+    "input_fidelity",
+)
+_REFUSALS = {"moderation_blocked", "content_policy_violation"}
+
+
+def request_fields(call: ProviderCall) -> dict[str, Any]:
+    """The JSON (or form) fields for a call, without files."""
+    fields: dict[str, Any] = {
+        **call.endpoint.fixed,
+        "model": call.endpoint.native_id,
+        "prompt": call.prompt,
+    }
+    parameters = call.parameters
+    size = parameters.get("size") or ASPECT_SIZES.get(parameters.get("aspect_ratio", ""))
+    if size:
+        fields["size"] = size
+    for name in _PASSED_BY_NAME:
+        if name in parameters:
+            fields[name] = parameters[name]
+    return fields
+
+
+def usage_of(body: dict[str, Any]) -> Usage | None:
+    usage = body.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    output = int(usage.get("output_tokens", 0))
+    input_details = usage.get("input_tokens_details") or {}
+    output_details = usage.get("output_tokens_details") or {}
+    return Usage(
+        prompt_tokens=int(usage.get("input_tokens", 0)),
+        completion_tokens=output,
+        image_tokens=int(output_details.get("image_tokens", output)),
+        input_image_tokens=int(input_details.get("image_tokens", 0)),
+    )
+
+
+class OpenAIProvider:
+    handles = frozenset(
+        {*_PASSED_BY_NAME, "size", "aspect_ratio", "input_references", "mask", "partial_images"}
+    )
+
+    def __init__(self, context: ProviderContext) -> None:
+        self.context = context
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.context.api_key}"}
+
+    async def generate(self, call: ProviderCall) -> ProviderResult:
+        if call.references:
+            response = await send(
+                self.context,
+                "POST",
+                f"{self.context.base_url}/images/edits",
+                data=self._form(call, request_fields(call)),
+                headers=self._headers,
+            )
+        else:
+            response = await send(
+                self.context,
+                "POST",
+                f"{self.context.base_url}/images/generations",
+                json=request_fields(call),
+                headers=self._headers,
+            )
+        if not response.ok:
+            raise self._failure(response)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise UpstreamError(f"{self.context.info.name} answered with an unexpected body")
+        images = [
+            await self._image(item, body.get("output_format")) for item in body.get("data") or []
+        ]
+        return ProviderResult(images=images, usage=usage_of(body))
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+        fields = {**request_fields(call), "stream": True, "partial_images": call.partial_images}
+        if call.references:
+            url = f"{self.context.base_url}/images/edits"
+            body: dict[str, Any] = {"data": self._form(call, fields)}
+        else:
+            url = f"{self.context.base_url}/images/generations"
+            body = {"json": fields}
+        images: list[GeneratedImage] = []
+        usage = None
+        async with open_stream(self.context, url, headers=self._headers, **body) as response:
+            async for event in events(response):
+                if event.data.strip() == "[DONE]":
+                    break
+                payload = orjson.loads(event.data)
+                kind = payload.get("type") or event.name or ""
+                if kind == "error" or "error" in payload:
+                    raise self._stream_failure(payload)
+                image = self._b64_image(payload.get("b64_json"), payload.get("output_format"))
+                if kind.endswith(".partial_image") and image is not None:
+                    yield PartialImage(int(payload.get("partial_image_index", 0)), image)
+                elif kind.endswith(".completed") and image is not None:
+                    images.append(image)
+                    usage = usage_of(payload) or usage
+        yield ProviderResult(images=images, usage=usage)
+
+    def _form(self, call: ProviderCall, fields: dict[str, Any]) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for name, value in fields.items():
+            form.add_field(name, str(value).lower() if isinstance(value, bool) else str(value))
+        part = "image" if len(call.references) == 1 else "image[]"
+        for number, image in enumerate(call.references):
+            form.add_field(
+                part,
+                image.data,
+                filename=f"image-{number}.{image.format}",
+                content_type=image.media_type,
+            )
+        if call.mask is not None:
+            form.add_field(
+                "mask", call.mask.data, filename="mask.png", content_type=call.mask.media_type
+            )
+        return form
+
+    async def _image(self, item: Any, output_format: Any) -> GeneratedImage:
+        if not isinstance(item, dict):
+            raise UpstreamError(
+                f"{self.context.info.name} sent an image entry that is not an object"
+            )
+        image = self._b64_image(item.get("b64_json"), output_format)
+        if image is not None:
+            return image
+        if isinstance(item.get("url"), str):
+            return await download_image(self.context, item["url"])
+        raise UpstreamError(f"{self.context.info.name} sent an image without b64_json or url")
+
+    def _b64_image(self, b64: Any, output_format: Any) -> GeneratedImage | None:
+        if not isinstance(b64, str) or not b64:
+            return None
+        found = sniff_b64(b64)
+        if found is None:
+            raise UpstreamError(f"{self.context.info.name} sent base64 that is not an image")
+        if isinstance(output_format, str) and output_format != found:
+            raise UpstreamError(f"{self.context.info.name} said {output_format} but sent {found}")
+        return GeneratedImage(found, b64=b64)
+
+    def _failure(self, response: UpstreamResponse) -> GatewayError:
+        try:
+            error = orjson.loads(response.body).get("error") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            error = {}
+        if isinstance(error, dict) and error.get("code") in _REFUSALS:
+            return refused(self.context.info.name, str(error.get("message", error["code"])))
+        return failure(response)
+
+    def _stream_failure(self, payload: dict[str, Any]) -> GatewayError:
+        error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
+        if error.get("code") in _REFUSALS:
+            return refused(self.context.info.name, str(error.get("message", error["code"])))
+        return UpstreamError(
+            f"{self.context.info.name} failed mid-stream: {error.get('message', error)}"
+        )

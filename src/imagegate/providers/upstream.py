@@ -1,0 +1,173 @@
+"""Talking HTTP to an upstream, and turning its failures into the gateway's error kinds.
+
+One place decides what an upstream status means (as httpx maps transport errors in one
+place): 400/422 mean the request was rejected as invalid (never retried), 401/403 that
+imagegate's credentials were refused, 402 an exhausted account, 408/504/524 a timeout, 429 a
+rate limit (with the upstream's `Retry-After`), other 4xx/5xx an upstream failure. Content
+refusals are recognised by each adapter and raised as `ContentPolicy`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from multidict import CIMultiDictProxy
+
+from imagegate.errors import (
+    ContentPolicy,
+    GatewayError,
+    InvalidRequest,
+    RateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from imagegate.providers.base import ProviderContext
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    provider: str
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(
+                f"{self.provider} answered with malformed JSON (HTTP {self.status})"
+            ) from exc
+
+
+async def send(
+    context: ProviderContext,
+    method: str,
+    url: str,
+    *,
+    json: Any = None,
+    data: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> UpstreamResponse:
+    name = context.info.name
+    body = orjson.dumps(json) if json is not None else data
+    all_headers = dict(headers or {})
+    if json is not None:
+        all_headers.setdefault("Content-Type", "application/json")
+    try:
+        async with context.http.request(
+            method,
+            url,
+            data=body,
+            headers=all_headers,
+            timeout=aiohttp.ClientTimeout(total=timeout or context.timeout_seconds),
+        ) as response:
+            return UpstreamResponse(name, response.status, response.headers, await response.read())
+    except TimeoutError as exc:
+        raise UpstreamTimeout(f"{name} did not answer in time") from exc
+    except asyncio.CancelledError:
+        raise
+    except aiohttp.ClientError as exc:
+        raise UpstreamError(f"could not reach {name}: {exc!r}") from exc
+
+
+def failure(response: UpstreamResponse, message: str | None = None) -> GatewayError:
+    """The gateway error for a non-2xx upstream answer."""
+    name = response.provider
+    text = message or error_message(response)
+    status = response.status
+    if status in (400, 422):
+        return InvalidRequest(
+            f"{name} rejected the request: {text}", metadata={"upstream_status": status}
+        )
+    if status == 429:
+        retry_after = response.headers.get("Retry-After")
+        return RateLimited(
+            f"{name} is rate limiting: {text}",
+            headers={"Retry-After": retry_after} if retry_after else {},
+            metadata={"upstream_status": status},
+        )
+    if status in (408, 504, 524):
+        return UpstreamTimeout(f"{name} timed out (HTTP {status}): {text}")
+    if status in (401, 403):
+        return UpstreamError(f"{name} refused imagegate's credentials (HTTP {status}): {text}")
+    if status == 402:
+        return UpstreamError(f"{name} says the account is out of credits: {text}")
+    return UpstreamError(
+        f"{name} failed with HTTP {status}: {text}", metadata={"upstream_status": status}
+    )
+
+
+def refused(provider: str, reason: str) -> ContentPolicy:
+    return ContentPolicy(
+        f"{provider} refused to generate this: {reason}", metadata={"reasons": [reason]}
+    )
+
+
+def error_message(response: UpstreamResponse) -> str:
+    """The human part of any provider's error body (OpenAI, Gemini, FastAPI, Stability,
+    RFC 7807), or the start of the raw body."""
+    try:
+        body = orjson.loads(response.body)
+    except orjson.JSONDecodeError:
+        return response.body[:200].decode("utf-8", "replace").strip() or f"HTTP {response.status}"
+    return _message_in(body) or response.body[:200].decode("utf-8", "replace")
+
+
+def _message_in(body: Any) -> str | None:
+    if isinstance(body, str):
+        return body
+    if isinstance(body, list):
+        parts = [_message_in(item) for item in body]
+        return "; ".join(part for part in parts if part) or None
+    if not isinstance(body, dict):
+        return None
+    for key in ("message", "msg", "detail", "error", "errors", "title"):
+        if key in body:
+            found = _message_in(body[key])
+            if found:
+                return found
+    return None
+
+
+@asynccontextmanager
+async def open_stream(
+    context: ProviderContext,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    json: Any = None,
+    data: Any = None,
+) -> AsyncIterator[aiohttp.ClientResponse]:
+    """A streaming POST (JSON or a form); a non-2xx answer is raised as the matching error."""
+    name = context.info.name
+    all_headers = {"Accept": "text/event-stream", **headers}
+    if json is not None:
+        all_headers["Content-Type"] = "application/json"
+        data = orjson.dumps(json)
+    try:
+        async with context.http.post(
+            url,
+            data=data,
+            headers=all_headers,
+            timeout=aiohttp.ClientTimeout(total=context.timeout_seconds),
+        ) as response:
+            if response.status >= 300:
+                body = await response.read()
+                raise failure(UpstreamResponse(name, response.status, response.headers, body))
+            yield response
+    except TimeoutError as exc:
+        raise UpstreamTimeout(f"{name} did not finish its stream in time") from exc
+    except aiohttp.ClientError as exc:
+        raise UpstreamError(f"{name}'s stream failed: {exc!r}") from exc

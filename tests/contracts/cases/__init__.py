@@ -1,0 +1,41 @@
+"""One `ProviderCase` per provider, in a module of its own, found by discovery."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+
+GENERIC_EXPECTATIONS: dict[str, tuple[int, str | None]] = {
+    "server_error": (502, "upstream_error"),
+    "rate_limit": (429, "rate_limited"),
+    "timeout": (408, "upstream_timeout"),
+    "malformed": (502, "upstream_error"),
+    "slow": (200, None),
+    "empty": (502, "upstream_error"),
+    "moderated": (403, "content_policy"),
+    "request_moderated": (403, "content_policy"),
+    "failed": (502, "upstream_error"),
+    "expired": (502, "upstream_error"),
+}
+
+
+@dataclass(frozen=True)
+class ProviderCase:
+    provider: str  # the catalog slug
+    model: str  # a model this provider serves, for text-to-image
+    edit_model: str | None = None  # one that takes reference images here
+    stream_model: str | None = None  # one this provider streams
+    expectations: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # overrides
+    body: dict = field(default_factory=dict)  # extra request fields the scenarios send
+
+    def expected(self, fault: str) -> tuple[int, str | None]:
+        return self.expectations.get(fault, GENERIC_EXPECTATIONS[fault])
+
+
+def all_cases() -> list[ProviderCase]:
+    found = []
+    for module in pkgutil.iter_modules(__path__):
+        loaded = importlib.import_module(f"contracts.cases.{module.name}")
+        found.extend(value for value in vars(loaded).values() if isinstance(value, ProviderCase))
+    return sorted(found, key=lambda case: case.provider)

@@ -1,0 +1,59 @@
+"""The contract harness: every fake upstream, and one gateway pointed at all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from conftest import Gateway, start_gateway
+from fakes import all_fakes
+from fakes.base import FakeServer
+from imagegate.catalog import files
+
+PROVIDER_TIMEOUT = "3"
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[dict[str, FakeServer]]:
+    running = {slug: kind() for slug, kind in all_fakes().items()}
+    for fake in running.values():
+        fake.start()
+    yield running
+    for fake in running.values():
+        fake.stop()
+
+
+@pytest.fixture(scope="session")
+def provider_gateway(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """Every provider configured with a key and its base URL set to its fake; results may be
+    downloaded from loopback (where the fakes are)."""
+    providers = files.load([files.Layer(files.bundled_files(), overrides=False)]).providers
+    env = {
+        "IMAGEGATE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
+        "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT,
+    }
+    for slug, fake in fakes.items():
+        info = providers[slug]
+        if info.key_env:
+            env[info.key_env] = f"key-for-{slug}"
+        if info.base_url_env:
+            env[info.base_url_env] = fake.base_url
+    running = start_gateway(tmp_path_factory.mktemp("provider-home"), catalog=None, **env)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def upstream(provider_gateway: Gateway) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=provider_gateway.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _reset_fakes(fakes: dict[str, FakeServer]) -> None:
+    for fake in fakes.values():
+        fake.reset()

@@ -1,0 +1,189 @@
+"""A fake upstream: a real HTTP server on loopback, recording what it receives, with faults.
+
+Each fake runs an aiohttp application in its own thread and event loop. Tests read
+`fake.requests` (method, path, headers, JSON or form fields and files) and flip
+`fake.fault` to make it misbehave. Generic faults are handled here; a fake renders them in its
+provider's own error shape through `error()`:
+
+    server_error   500 in the provider's error shape
+    rate_limit     429 with Retry-After
+    slow           the next answer comes after `slow_seconds` (within the gateway's timeout)
+    timeout        answers after `hang_seconds` (past the gateway's timeout)
+    malformed      200 with a body that is not JSON
+
+Provider fakes add `empty`, `moderated` and, where results are downloaded, `expired`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import web
+from PIL import Image
+
+GENERIC_FAULTS = ("server_error", "rate_limit", "slow", "timeout", "malformed")
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any = None
+    fields: dict[str, Any] = field(default_factory=dict)  # form fields (lists when repeated)
+    files: dict[str, list[bytes]] = field(default_factory=dict)
+
+
+class FakeServer:
+    provider: ClassVar[str]  # the catalog slug this fake stands in for
+    faults: ClassVar[tuple[str, ...]] = GENERIC_FAULTS
+    slow_seconds: ClassVar[float] = 1.0
+    hang_seconds: ClassVar[float] = 15.0  # well past the gateway's provider timeout in tests
+
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.fault: str | None = None
+        self.fault_paths: tuple[str, ...] = ()  # fault only requests whose path starts so
+        self.host = "127.0.0.1"
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+
+    # -- to implement -------------------------------------------------------------------
+
+    def routes(self, app: web.Application) -> None:
+        raise NotImplementedError
+
+    def error(self, status: int, message: str, **extra: Any) -> web.Response:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        """What the provider's *_BASE_URL variable is set to."""
+        return self.url
+
+    # -- running ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        threading.Thread(target=self._serve, daemon=True, name=f"fake-{self.provider}").start()
+        if not self._ready.wait(10):
+            raise RuntimeError(f"fake {self.provider} did not start")
+
+    def stop(self) -> None:
+        if self._loop is not None and self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.fault = None
+        self.fault_paths = ()
+
+    def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        app = web.Application(client_max_size=256 * 1024 * 1024, middlewares=[self._generic_faults])
+        self.routes(app)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, self.host, 0)
+        self._loop.run_until_complete(site.start())
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._ready.set()
+        self._loop.run_forever()
+
+    @web.middleware
+    async def _generic_faults(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        fault = self.active_fault(request)
+        if fault == "server_error":
+            await self._record_plain(request)
+            return self.error(500, "internal server error (fault injected)")
+        if fault == "rate_limit":
+            await self._record_plain(request)
+            response = self.error(429, "rate limit reached (fault injected)")
+            response.headers["Retry-After"] = "2"
+            return response
+        if fault == "timeout":
+            await asyncio.sleep(self.hang_seconds)
+        if fault == "slow":
+            self.fault = None
+            await asyncio.sleep(self.slow_seconds)
+        if fault == "malformed":
+            await self._record_plain(request)
+            return web.Response(text='{"data": [ {"b64_json": ', content_type="application/json")
+        return await handler(request)
+
+    def active_fault(self, request: web.Request) -> str | None:
+        if self.fault is None:
+            return None
+        if self.fault_paths and not request.path.startswith(self.fault_paths):
+            return None
+        return self.fault
+
+    # -- helpers for fakes ----------------------------------------------------------------
+
+    async def read_json(self, request: web.Request) -> Any:
+        body = await request.read()
+
+        try:
+            parsed = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError:
+            parsed = body
+        self.requests.append(self._recorded(request, json=parsed))
+        return parsed
+
+    async def read_form(self, request: web.Request) -> Recorded:
+        recorded = self._recorded(request)
+        reader = await request.multipart()
+        async for part in reader:
+            if part.filename is not None:
+                recorded.files.setdefault(part.name, []).append(await part.read())
+            else:
+                value = await part.text()
+                previous = recorded.fields.get(part.name)
+                if previous is None:
+                    recorded.fields[part.name] = value
+                else:
+                    recorded.fields[part.name] = [
+                        *(previous if isinstance(previous, list) else [previous]),
+                        value,
+                    ]
+        self.requests.append(recorded)
+        return recorded
+
+    async def _record_plain(self, request: web.Request) -> None:
+        await request.read()
+        self.requests.append(self._recorded(request))
+
+    def record_get(self, request: web.Request) -> None:
+        self.requests.append(self._recorded(request))
+
+    def _recorded(self, request: web.Request, **extra: Any) -> Recorded:
+        return Recorded(
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            **extra,
+        )
+
+
+def picture(width: int, height: int, format: str = "png", color=(90, 140, 200)) -> bytes:
+    """A real image of the asked-for size and format, as a provider would return."""
+    mode = "RGBA" if format in ("png", "webp") else "RGB"
+    out = io.BytesIO()
+    Image.new(mode, (width, height), (*color, 255)[: len(mode)]).save(
+        out, {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[format]
+    )
+    return out.getvalue()

@@ -1,0 +1,331 @@
+"""OpenAI's Images API, as strict as provider-contracts.md §1 says the real one is.
+
+- `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart: `image` for one
+  file, repeated `image[]`, `mask`), Bearer auth.
+- Per model: the sizes, qualities, n and fields each accepts; GPT image models reject
+  `response_format`; unknown fields are `unknown_parameter` errors.
+- Answers `{created, data: [{b64_json} | {url}], output_format, size, quality, background,
+  usage}` with real images of the asked size; `stream` sends `image_generation.*` (or
+  `image_edit.*`) events with `partial_images` partials.
+- Faults: the generic ones, plus `empty` (no images), `moderated` (`moderation_blocked`) and
+  `expired` (URLs handed out answer 404; only reachable with `response_format: url`).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fakes.base import GENERIC_FAULTS, FakeServer, Recorded, picture
+
+GPT_SIZES = {"auto", "1024x1024", "1536x1024", "1024x1536"}
+GPT_COMMON = {
+    "prompt",
+    "model",
+    "n",
+    "size",
+    "quality",
+    "background",
+    "output_format",
+    "output_compression",
+    "moderation",
+    "user",
+    "stream",
+    "partial_images",
+}
+MODELS: dict[str, dict[str, Any]] = {
+    "gpt-image-1": {
+        "fields": GPT_COMMON | {"input_fidelity"},
+        "sizes": GPT_SIZES,
+        "qualities": {"low", "medium", "high", "auto"},
+        "n": 10,
+    },
+    "gpt-image-1-mini": {
+        "fields": GPT_COMMON,
+        "sizes": GPT_SIZES,
+        "qualities": {"low", "medium", "high", "auto"},
+        "n": 10,
+    },
+    "gpt-image-1.5": {
+        "fields": GPT_COMMON | {"input_fidelity"},
+        "sizes": GPT_SIZES,
+        "qualities": {"low", "medium", "high", "auto"},
+        "n": 10,
+    },
+    "gpt-image-2": {
+        "fields": GPT_COMMON,
+        "sizes": GPT_SIZES,
+        "qualities": {"low", "medium", "high", "auto"},
+        "n": 10,
+        "free_sizes": True,
+    },
+    "dall-e-3": {
+        "fields": {"prompt", "model", "n", "size", "quality", "style", "response_format", "user"},
+        "sizes": {"1024x1024", "1792x1024", "1024x1792"},
+        "qualities": {"standard", "hd"},
+        "n": 1,
+    },
+    "dall-e-2": {
+        "fields": {"prompt", "model", "n", "size", "response_format", "user"},
+        "sizes": {"256x256", "512x512", "1024x1024"},
+        "qualities": set(),
+        "n": 10,
+    },
+}
+EDIT_ONLY = {"image", "image[]", "mask", "input_fidelity"}
+
+
+class Rejected(Exception):
+    def __init__(self, message: str, param: str | None = None, code: str = "invalid_value") -> None:
+        super().__init__(message)
+        self.param = param
+        self.code = code
+
+
+class OpenAIFake(FakeServer):
+    provider = "openai"
+    # No `expired`: imagegate asks OpenAI for base64 (GPT image models only send base64, and
+    # DALL-E is sent response_format b64_json), so no result URL is ever downloaded.
+    faults = (*GENERIC_FAULTS, "empty", "moderated")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.files: dict[str, bytes] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/images/generations", self.generations)
+        app.router.add_post("/v1/images/edits", self.edits)
+        app.router.add_get("/files/{name}", self.file)
+
+    def error(self, status: int, message: str, **extra: Any) -> web.Response:
+        body = {
+            "error": {
+                "message": message,
+                "type": extra.get("type", "invalid_request_error"),
+                "param": extra.get("param"),
+                "code": extra.get("code"),
+            }
+        }
+        return web.json_response(body, status=status)
+
+    async def generations(self, request: web.Request) -> web.StreamResponse:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        body = await self.read_json(request)
+        if not isinstance(body, dict):
+            return self.error(400, "We could not parse the JSON body of your request.")
+        try:
+            self._validate(body, edit=False)
+        except Rejected as exc:
+            return self.error(400, str(exc), param=exc.param, code=exc.code)
+        return await self._answer(request, body, prefix="image_generation", references=0)
+
+    async def edits(self, request: web.Request) -> web.StreamResponse:
+        if (denied := self._auth(request)) is not None:
+            return denied
+        if not request.content_type.startswith("multipart/"):
+            return self.error(400, "Invalid Content-Type header, expected multipart/form-data")
+        recorded: Recorded = await self.read_form(request)
+        fields = dict(recorded.fields)
+        images = recorded.files.get("image", []) + recorded.files.get("image[]", [])
+        try:
+            if not images:
+                raise Rejected(
+                    "Missing required parameter: 'image'.", "image", "missing_required_parameter"
+                )
+            if len(images) > 16:
+                raise Rejected("Too many images: at most 16.", "image")
+            if "image" in recorded.files and "image[]" in recorded.files:
+                raise Rejected("Send image or image[], not both.", "image")
+            body = {key: _form_value(key, value) for key, value in fields.items()}
+            self._validate(body, edit=True)
+        except Rejected as exc:
+            return self.error(400, str(exc), param=exc.param, code=exc.code)
+        return await self._answer(request, body, prefix="image_edit", references=len(images))
+
+    async def file(self, request: web.Request) -> web.Response:
+        self.record_get(request)
+        data = self.files.get(request.match_info["name"])
+        if data is None or self.active_fault(request) == "expired":
+            return web.Response(status=404, text="<Error><Code>AuthenticationFailed</Code></Error>")
+        return web.Response(body=data, content_type="image/png")
+
+    def _auth(self, request: web.Request) -> web.Response | None:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return self.error(401, "You didn't provide an API key.", type="invalid_request_error")
+        return None
+
+    def _validate(self, body: dict[str, Any], *, edit: bool) -> None:
+        model = body.get("model", "dall-e-2")
+        spec = MODELS.get(model)
+        if spec is None:
+            raise Rejected(f"The model '{model}' does not exist.", "model", "model_not_found")
+        allowed = spec["fields"] | (EDIT_ONLY if edit else set())
+        for name in body:
+            if name not in allowed:
+                if name == "response_format":
+                    raise Rejected(
+                        f"Unknown parameter: 'response_format'. It is not supported for {model}.",
+                        name,
+                        "unknown_parameter",
+                    )
+                raise Rejected(f"Unknown parameter: '{name}'.", name, "unknown_parameter")
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            raise Rejected(
+                "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
+            )
+        size = body.get("size")
+        if (
+            size is not None
+            and size not in spec["sizes"]
+            and not (spec.get("free_sizes") and _free_size_ok(size))
+        ):
+            raise Rejected(
+                f"Invalid value: '{size}'. Supported values are: {sorted(spec['sizes'])}.", "size"
+            )
+        quality = body.get("quality")
+        if quality is not None and quality not in spec["qualities"]:
+            raise Rejected(f"Invalid value: '{quality}'.", "quality")
+        n = body.get("n", 1)
+        if not isinstance(n, int) or not 1 <= n <= spec["n"]:
+            raise Rejected(f"Invalid 'n': must be between 1 and {spec['n']}.", "n")
+        fmt = body.get("output_format", "png")
+        if fmt not in ("png", "jpeg", "webp"):
+            raise Rejected(f"Invalid value: '{fmt}'.", "output_format")
+        if body.get("background") == "transparent" and fmt == "jpeg":
+            raise Rejected(
+                "Transparent background requires output_format png or webp.", "background"
+            )
+        if "output_compression" in body and not (
+            isinstance(body["output_compression"], int) and 0 <= body["output_compression"] <= 100
+        ):
+            raise Rejected(
+                "output_compression must be an integer from 0 to 100.", "output_compression"
+            )
+        if body.get("response_format", "url") not in ("url", "b64_json"):
+            raise Rejected("Invalid response_format.", "response_format")
+        if "partial_images" in body and not (
+            isinstance(body["partial_images"], int) and 0 <= body["partial_images"] <= 3
+        ):
+            raise Rejected("partial_images must be from 0 to 3.", "partial_images")
+
+    async def _answer(
+        self, request: web.Request, body: dict[str, Any], *, prefix: str, references: int
+    ) -> web.StreamResponse:
+        fault = self.active_fault(request)
+        if fault == "moderated":
+            return self.error(
+                400,
+                "Your request was rejected as a result of our safety system.",
+                type="image_generation_user_error",
+                code="moderation_blocked",
+            )
+        size = body.get("size", "1024x1024")
+        width, height = (1024, 1024) if size == "auto" else (int(x) for x in size.split("x"))
+        fmt = body.get("output_format", "png")
+        n = 0 if fault == "empty" else body.get("n", 1)
+        images = [picture(width, height, fmt, color=(40 * i % 255, 120, 200)) for i in range(n)]
+        usage = {
+            "input_tokens": 20 + 65 * references,
+            "input_tokens_details": {"image_tokens": 65 * references, "text_tokens": 20},
+            "output_tokens": 272 * max(n, 1),
+            "total_tokens": 20 + 65 * references + 272 * max(n, 1),
+        }
+        if body.get("stream"):
+            return await self._stream(
+                request, body, images, usage, prefix, f"{width}x{height}", fmt
+            )
+        if body.get("response_format") == "url":
+            data = []
+            for image in images:
+                name = f"{uuid.uuid4().hex}.png"
+                self.files[name] = image
+                data.append({"url": f"{self.url}/files/{name}"})
+        else:
+            data = [{"b64_json": base64.b64encode(image).decode()} for image in images]
+        answer: dict[str, Any] = {"created": int(time.time()), "data": data}
+        if body.get("model", "").startswith("gpt-image"):
+            answer.update(
+                output_format=fmt,
+                size=f"{width}x{height}",
+                quality=body.get("quality", "high"),
+                background=body.get("background", "opaque"),
+                usage=usage,
+            )
+        return web.json_response(answer)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        images: list[bytes],
+        usage: dict[str, Any],
+        prefix: str,
+        size: str,
+        fmt: str,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        common = {
+            "background": "opaque",
+            "created_at": int(time.time()),
+            "output_format": fmt,
+            "quality": "high",
+            "size": size,
+        }
+        for index in range(body.get("partial_images", 0)):
+            event = {
+                "type": f"{prefix}.partial_image",
+                "b64_json": base64.b64encode(images[0]).decode() if images else "",
+                "partial_image_index": index,
+                **common,
+            }
+            await response.write(_sse(event))
+        for image in images:
+            event = {
+                "type": f"{prefix}.completed",
+                "b64_json": base64.b64encode(image).decode(),
+                **common,
+                "usage": usage,
+            }
+            await response.write(_sse(event))
+        await response.write_eof()
+        return response
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+
+
+def _free_size_ok(size: str) -> bool:
+    match = re.fullmatch(r"(\d+)x(\d+)", size)
+    if not match:
+        return False
+    width, height = int(match[1]), int(match[2])
+    return (
+        width % 16 == 0
+        and height % 16 == 0
+        and 1 / 3 <= width / height <= 3
+        and width * height <= 3840 * 2160
+    )
+
+
+def _form_value(name: str, value: Any) -> Any:
+    if name in ("n", "output_compression", "partial_images"):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if name == "stream":
+        return value == "true"
+    return value

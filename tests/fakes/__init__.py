@@ -15,11 +15,7 @@ def all_fakes() -> dict[str, type[FakeServer]]:
             continue
         loaded = importlib.import_module(f"fakes.{module.name}")
         for value in vars(loaded).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, FakeServer)
-                and value is not FakeServer
-            ):
-                if getattr(value, "provider", None):
-                    found[value.provider] = value
+            is_fake = isinstance(value, type) and issubclass(value, FakeServer)
+            if is_fake and value is not FakeServer and getattr(value, "provider", None):
+                found[value.provider] = value
     return found

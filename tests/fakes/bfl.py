@@ -257,7 +257,8 @@ class BlackForestLabsFake(FakeServer):
         if task is None or task["fault"] == "expired":
             return web.Response(
                 status=403,
-                text="<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                text="<Error><Code>AccessDenied</Code>"
+                "<Message>Request has expired</Message></Error>",
                 content_type="application/xml",
             )
         return web.Response(

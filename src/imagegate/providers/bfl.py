@@ -114,7 +114,7 @@ class BlackForestLabsProvider:
         state = await poll(
             fetch,
             lambda s: s.get("status") == "Ready",
-            timeout=self.context.timeout_seconds,
+            within=self.context.timeout_seconds,
             what=f"{name} task {task.get('id')}",
         )
         sample = (state.get("result") or {}).get("sample")

@@ -19,17 +19,17 @@ async def poll(
     fetch: Callable[[], Awaitable[T]],
     done: Callable[[T], bool],
     *,
-    timeout: float,
+    within: float,
     what: str,
 ) -> T:
     """Calls `fetch` until `done` says so; `fetch` raises for states that are final failures."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     interval = FIRST_INTERVAL
     while True:
         state = await fetch()
         if done(state):
             return state
         if time.monotonic() + interval > deadline:
-            raise UpstreamTimeout(f"{what} was not ready after {timeout:g}s")
+            raise UpstreamTimeout(f"{what} was not ready after {within:g}s")
         await asyncio.sleep(interval)
         interval = min(interval * 1.5, MAX_INTERVAL)

@@ -58,7 +58,7 @@ async def send(
     json: Any = None,
     data: Any = None,
     headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
+    timeout_seconds: float | None = None,
 ) -> UpstreamResponse:
     name = context.info.name
     body = orjson.dumps(json) if json is not None else data
@@ -71,7 +71,7 @@ async def send(
             url,
             data=body,
             headers=all_headers,
-            timeout=aiohttp.ClientTimeout(total=timeout or context.timeout_seconds),
+            timeout=aiohttp.ClientTimeout(total=timeout_seconds or context.timeout_seconds),
         ) as response:
             return UpstreamResponse(name, response.status, response.headers, await response.read())
     except TimeoutError as exc:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=20.0, gt=0, description="fetching image URLs")
     provider_timeout_seconds: float = Field(default=120.0, gt=0, description="per provider attempt")
     media_url_ttl_seconds: int = Field(default=3600, ge=1, description="lifetime of image URLs")
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="admin key for /api/v1/keys; required to listen beyond loopback",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for rate limits and endpoint health shared by replicas; default: "
+        "kept in each process",
+    )
+    hold_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="how long a pending generation's cost estimate is held against its key",
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=86400, ge=60, description="how long a result stays replayable by Idempotency-Key"
+    )
 
     @classmethod
     def settings_customise_sources(

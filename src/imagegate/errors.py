@@ -12,6 +12,7 @@ these in their own dialect; nothing else decides a status code.
     ├── Forbidden               403 forbidden
     ├── ContentPolicy           403 content_policy
     ├── NotFound                404 not_found
+    ├── Conflict                409 conflict
     ├── PayloadTooLarge         413 payload_too_large
     ├── RateLimited             429 rate_limited
     ├── UpstreamTimeout         408 upstream_timeout
@@ -85,6 +86,11 @@ class NotFound(GatewayError):
     status = 404
 
 
+class Conflict(GatewayError):
+    kind = "conflict"
+    status = 409
+
+
 class PayloadTooLarge(GatewayError):
     kind = "payload_too_large"
     status = 413
@@ -126,6 +132,7 @@ ERROR_KINDS: tuple[type[GatewayError], ...] = (
     Forbidden,
     ContentPolicy,
     NotFound,
+    Conflict,
     PayloadTooLarge,
     RateLimited,
     UpstreamTimeout,

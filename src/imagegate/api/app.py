@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from imagegate import __version__
 from imagegate.api import errors, health, media
+from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
 from imagegate.api.imagerouter import images as imagerouter_images
 from imagegate.api.imagerouter import models as imagerouter_models
@@ -18,6 +19,7 @@ from imagegate.api.openrouter import chat as openrouter_chat
 from imagegate.api.openrouter import generation as openrouter_generation
 from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import images as openrouter_images
+from imagegate.api.openrouter import keys as openrouter_keys
 from imagegate.api.openrouter import models as openrouter_models
 from imagegate.catalog.build import build_catalog
 from imagegate.catalog.snapshot import Catalog
@@ -29,8 +31,11 @@ from imagegate.gateway import Gateway
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the gateway (migrating its database) before serving: /health answers only once
     this has run."""
-    gateway = await Gateway.open(app.state.settings, app.state.catalog)
+    settings: Settings = app.state.settings
+    gateway = await Gateway.open(settings, app.state.catalog)
     app.state.gateway = gateway
+    master = settings.master_key.get_secret_value() if settings.master_key else None
+    app.state.auth = Authenticator(gateway.keys, master)
     try:
         yield
     finally:
@@ -57,6 +62,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(openrouter_chat.router)
     app.include_router(openrouter_images.router)
     app.include_router(openrouter_generation.router)
+    app.include_router(openrouter_keys.router)
     app.include_router(openai_images.router)
     app.include_router(imagerouter_images.router)
     app.include_router(media.router)

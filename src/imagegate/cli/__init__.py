@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from imagegate.cli import generate, models, serve
+from imagegate.cli import generate, keys, models, serve
 
 app = typer.Typer(
     name="imagegate",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.command("generate")(generate.generate)
 app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
@@ -10,6 +11,26 @@ import uvicorn
 from imagegate.api.app import create_app
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError
+
+
+def refuse_unprotected(host: str, has_master_key: bool) -> None:
+    """Protected mode, as in Redis: beyond loopback, only with a master key."""
+    if has_master_key or is_loopback(host):
+        return
+    raise ConfigurationError(
+        f"refusing to listen on {host} without IMAGEGATE_MASTER_KEY: anyone who can reach it "
+        "could generate images at your expense. Set IMAGEGATE_MASTER_KEY and create keys with "
+        "`imagegate keys create`, or listen on 127.0.0.1."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(
@@ -21,6 +42,7 @@ def serve(
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     try:
         settings = load_settings(**overrides)
+        refuse_unprotected(settings.host, settings.master_key is not None)
         app = create_app(settings)
     except ConfigurationError as exc:
         typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)

@@ -92,3 +92,4 @@ class ImageResult:
     attempts: list[Attempt] = field(default_factory=list)
     finish_reason: str = "stop"
     latency_ms: int = 0
+    replayed: bool = False  # an idempotent repeat, answered from the stored result

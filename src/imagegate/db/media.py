@@ -12,7 +12,7 @@ import secrets
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from imagegate.db.generations import utcnow
+from imagegate.db.clock import utcnow
 from imagegate.db.tables import media
 
 
@@ -21,7 +21,7 @@ class MediaStore:
         self._engine = engine
 
     async def put(
-        self, generation_id: str, data: bytes, media_type: str, ttl_seconds: int
+        self, generation_id: str, data: bytes, media_type: str, ttl_seconds: int, position: int = 0
     ) -> tuple[str, dt.datetime]:
         token = secrets.token_urlsafe(24)
         now = utcnow()
@@ -35,6 +35,7 @@ class MediaStore:
                     content=data,
                     created_at=now,
                     expires_at=expires,
+                    position=position,
                 )
             )
         return token, expires
@@ -51,6 +52,19 @@ class MediaStore:
         if row is None or _aware(row.expires_at) <= utcnow():
             return None
         return row.content, row.media_type
+
+    async def of_generation(self, generation_id: str) -> list[tuple[bytes, str]]:
+        """A generation's stored images, in the order they were stored, while unexpired."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(media.c.content, media.c.media_type, media.c.expires_at)
+                .where(media.c.generation_id == generation_id)
+                .order_by(media.c.position)
+            )
+            found = [
+                (row.content, row.media_type) for row in rows if _aware(row.expires_at) > utcnow()
+            ]
+        return found
 
     async def purge_expired(self) -> int:
         async with self._engine.begin() as connection:

@@ -40,8 +40,47 @@ generations = Table(
     Column("cost_usd", Numeric(20, 10)),
     Column("latency_ms", Integer),
     Column("attempts", JSON, nullable=False),
+    Column("api_key_id", String(40)),
+    Column("reserved_usd", Numeric(20, 10)),  # held against the key's limit while pending
+    Column("idempotency_scope", String(40)),  # the key id, or "anonymous"
+    Column("idempotency_key", String(255)),
+    Column("fingerprint", String(64)),  # of the request an idempotency key was first used with
+    Column("text", Text),  # what an image+text model wrote, kept for idempotent replays
 )
 Index("ix_generations_created_at", generations.c.created_at)
+Index("ix_generations_key_status", generations.c.api_key_id, generations.c.status)
+Index(
+    "ux_generations_idempotency",
+    generations.c.idempotency_scope,
+    generations.c.idempotency_key,
+    unique=True,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("limit_usd", Numeric(20, 10)),
+    Column("usage_usd", Numeric(20, 10), nullable=False),
+    Column("requests_per_minute", Integer),
+    Column("images_per_minute", Integer),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("generation_id", String(40), nullable=False, unique=True),  # charged at most once
+    Column("api_key_id", String(40)),
+    Column("amount_usd", Numeric(20, 10), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_ledger_api_key_id", ledger.c.api_key_id)
 
 media = Table(
     "media",
@@ -52,5 +91,7 @@ media = Table(
     Column("content", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("position", Integer, nullable=False, default=0),  # order within the generation
 )
 Index("ix_media_expires_at", media.c.expires_at)
+Index("ix_media_generation_id", media.c.generation_id)

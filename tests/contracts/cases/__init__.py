@@ -6,6 +6,8 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
+from fakes import only
+
 GENERIC_EXPECTATIONS: dict[str, tuple[int, str | None]] = {
     "server_error": (502, "upstream_error"),
     "rate_limit": (429, "rate_limited"),
@@ -30,12 +32,15 @@ class ProviderCase:
     body: dict = field(default_factory=dict)  # extra request fields the scenarios send
 
     def expected(self, fault: str) -> tuple[int, str | None]:
-        return self.expectations.get(fault, GENERIC_EXPECTATIONS[fault])
+        return self.expectations[fault] if fault in self.expectations else GENERIC_EXPECTATIONS[fault]
 
 
 def all_cases() -> list[ProviderCase]:
     found = []
+    wanted = only()
     for module in pkgutil.iter_modules(__path__):
+        if wanted is not None and module.name not in wanted:
+            continue
         loaded = importlib.import_module(f"contracts.cases.{module.name}")
         found.extend(value for value in vars(loaded).values() if isinstance(value, ProviderCase))
     return sorted(found, key=lambda case: case.provider)

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.imagerouter.errors import IMAGEROUTER
 from imagegate.api.media import image_url
@@ -28,6 +29,7 @@ RESPONSE_FORMATS = ("url", "b64_json", "b64_ephemeral")
 @router.post("/v1/openai/images/edits")
 async def generate(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
+    caller, idempotency_key = await generation_context(request)
     parsed = await read_image_request(
         request,
         response_formats=RESPONSE_FORMATS,
@@ -37,7 +39,7 @@ async def generate(request: Request) -> Response:
     if parsed.request.stream:
         raise InvalidRequest("ImageRouter's routes do not stream; drop stream", param="stream")
     surface = "imagerouter.images." + request.url.path.rsplit("/", 1)[-1]
-    result = await gateway.generate(parsed.request, surface)
+    result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
     data = []
     for image in result.images:
         if parsed.response_format == "url":
@@ -53,5 +55,5 @@ async def generate(request: Request) -> Response:
     return Response(
         orjson.dumps(body),
         media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters),
+        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )

@@ -18,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from imagegate.api import sse
+from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.media import image_url
 from imagegate.api.openai.errors import OPENAI, error_body
 from imagegate.api.openai.image_request import read_image_request
 from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import GatewayError
-from imagegate.gateway import Gateway, GenerationStream
+from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
 from imagegate.media.probe import pixel_size
 from imagegate.providers.base import PartialImage
 
@@ -46,17 +47,21 @@ async def edits(request: Request) -> Response:
 
 async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     gateway: Gateway = request.app.state.gateway
+    caller, idempotency_key = await generation_context(request)
     parsed = await read_image_request(
         request, response_formats=RESPONSE_FORMATS, default_format="b64_json"
     )
     if parsed.request.stream:
-        stream = await gateway.stream(parsed.request, surface)
+        stream = await gateway.stream(parsed.request, surface, caller, idempotency_key)
         return StreamingResponse(
             _events(stream, event_prefix),
             media_type="text/event-stream",
-            headers={**sse.HEADERS, **generation_headers(stream.id, stream.dropped)},
+            headers={
+                **sse.HEADERS,
+                **generation_headers(stream.id, stream.dropped, stream.replayed),
+            },
         )
-    result = await gateway.generate(parsed.request, surface)
+    result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
     data = []
     for image in result.images:
         if parsed.response_format == "url":
@@ -72,7 +77,7 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     return Response(
         orjson.dumps(body),
         media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters),
+        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )
 
 
@@ -100,7 +105,7 @@ def _details(parameters: dict[str, Any], image: GeneratedImage) -> dict[str, Any
     return details
 
 
-async def _events(stream: GenerationStream, prefix: str) -> AsyncIterator[bytes]:
+async def _events(stream: GenerationStream | ReplayedStream, prefix: str) -> AsyncIterator[bytes]:
     try:
         async for event in stream.events():
             if isinstance(event, PartialImage):

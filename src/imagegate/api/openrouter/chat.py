@@ -25,13 +25,14 @@ from starlette.responses import Response, StreamingResponse
 
 from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, text_field
+from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
-from imagegate.gateway import Gateway, GenerationStream
+from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.sources import ImageSource
 from imagegate.providers.base import TextDelta
@@ -64,6 +65,7 @@ _HANDLED = {
 @router.post("/v1/chat/completions")
 async def chat_completions(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
+    caller, idempotency_key = await generation_context(request)
     body = await json_object(request)
     prompt, references = _prompt_and_images(body.get("messages"))
     image_request = ImageRequest(
@@ -79,17 +81,20 @@ async def chat_completions(request: Request) -> Response:
         user=text_field(body, "user"),
     )
     if image_request.stream:
-        stream = await gateway.stream(image_request, SURFACE)
+        stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return StreamingResponse(
             _chunks(stream),
             media_type="text/event-stream",
-            headers={**sse.HEADERS, **generation_headers(stream.id, stream.dropped)},
+            headers={
+                **sse.HEADERS,
+                **generation_headers(stream.id, stream.dropped, stream.replayed),
+            },
         )
-    result = await gateway.generate(image_request, SURFACE)
+    result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
     return Response(
         orjson.dumps(completion(result)),
         media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters),
+        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )
 
 
@@ -224,7 +229,7 @@ def completion(result: ImageResult) -> dict[str, Any]:
     }
 
 
-async def _chunks(stream: GenerationStream) -> AsyncIterator[bytes]:
+async def _chunks(stream: GenerationStream | ReplayedStream) -> AsyncIterator[bytes]:
     created = int(time.time())
     head = {
         "id": stream.id,

@@ -25,11 +25,14 @@ router = APIRouter(route_class=OPENROUTER.route_class())
 @router.get("/api/v1/generation")
 async def get_generation(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
+    caller = await request.app.state.auth.caller(request)
     params = QueryReader(request.query_params, ("id",))
     generation_id = params.text("id")
     if generation_id is None:
         raise NotFound("pass the generation id as ?id=", param="id")
     record = await gateway.records.get(generation_id)
+    if record is not None and caller.key is not None and record["api_key_id"] != caller.key.id:
+        record = None  # another key's generation: as if it did not exist
     if record is None:
         raise NotFound(f"generation {generation_id} does not exist", param="id")
     providers = gateway.catalog.providers

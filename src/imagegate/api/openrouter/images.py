@@ -19,13 +19,14 @@ from starlette.responses import Response, StreamingResponse
 
 from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
+from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
-from imagegate.gateway import Gateway, GenerationStream
+from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
 from imagegate.media.sources import ImageSource
 from imagegate.providers.base import PartialImage, TextDelta
 
@@ -47,6 +48,7 @@ _CONTROL = {
 @router.post("/api/v1/images")
 async def create_image(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
+    caller, idempotency_key = await generation_context(request)
     body = await json_object(request)
     image_request = ImageRequest(
         model=text_field(body, "model", required=True) or "",
@@ -59,17 +61,20 @@ async def create_image(request: Request) -> Response:
         user=text_field(body, "user"),
     )
     if image_request.stream:
-        stream = await gateway.stream(image_request, SURFACE)
+        stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return StreamingResponse(
             _events(stream),
             media_type="text/event-stream",
-            headers={**sse.HEADERS, **generation_headers(stream.id, stream.dropped)},
+            headers={
+                **sse.HEADERS,
+                **generation_headers(stream.id, stream.dropped, stream.replayed),
+            },
         )
-    result = await gateway.generate(image_request, SURFACE)
+    result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
     return Response(
         orjson.dumps(response_body(result)),
         media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters),
+        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )
 
 
@@ -116,7 +121,7 @@ def response_body(result: ImageResult) -> dict[str, Any]:
     }
 
 
-async def _events(stream: GenerationStream) -> AsyncIterator[bytes]:
+async def _events(stream: GenerationStream | ReplayedStream) -> AsyncIterator[bytes]:
     try:
         async for event in stream.events():
             if isinstance(event, PartialImage):

@@ -1,0 +1,1 @@
+"""Accounting: API keys, credits and limits, the ledger, and rate limits."""

@@ -1,0 +1,214 @@
+"""API keys over HTTP, in OpenRouter's shapes.
+
+- `GET /api/v1/key`: the calling key's limit, remaining credit, usage and rate limits.
+- `GET /api/v1/credits`: total limit and usage (the caller's key; the whole gateway for the
+  master key).
+- `POST/GET /api/v1/keys`, `GET/PATCH/DELETE /api/v1/keys/{id}`: key management, with the
+  master key (`IMAGEGATE_MASTER_KEY`) as the bearer. A new key's secret is in the create answer
+  only. Deleting revokes: the key stays listed (its ledger history stays with it).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from imagegate.accounting.keys import ApiKey
+from imagegate.accounting.usage import Spend, spend
+from imagegate.api.bodies import json_object
+from imagegate.api.openrouter.errors import OPENROUTER
+from imagegate.db.clock import utcnow
+from imagegate.errors import InvalidRequest, NotFound
+from imagegate.gateway import Gateway
+
+router = APIRouter(route_class=OPENROUTER.route_class())
+
+
+class _KeyFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    limit: Decimal | None = Field(default=None, ge=0)
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    images_per_minute: int | None = Field(default=None, ge=1)
+    disabled: bool | None = None
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _fields(body: dict[str, Any]) -> _KeyFields:
+    try:
+        return _KeyFields.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidRequest(f"{where}: {first['msg']}", param=where) from exc
+
+
+def key_record(key: ApiKey, used: Spend) -> dict[str, Any]:
+    return {
+        "hash": key.id,
+        "name": key.name,
+        "label": f"{key.prefix}…",
+        "disabled": not key.active,
+        "limit": float(key.limit_usd) if key.limit_usd is not None else None,
+        "limit_remaining": float(key.remaining_usd) if key.remaining_usd is not None else None,
+        "limit_reset": None,
+        "include_byok_in_limit": False,
+        "usage": float(key.usage_usd),
+        "usage_daily": float(used.day),
+        "usage_weekly": float(used.week),
+        "usage_monthly": float(used.month),
+        "byok_usage": 0.0,
+        "byok_usage_daily": 0.0,
+        "byok_usage_weekly": 0.0,
+        "byok_usage_monthly": 0.0,
+        "created_at": key.created_at.isoformat(),
+        "updated_at": None,
+        "last_used_at": None,
+        "creator_user_id": None,
+        "external_user": None,
+        "workspace_id": "default",
+        "requests_per_minute": key.requests_per_minute,
+        "images_per_minute": key.images_per_minute,
+    }
+
+
+@router.get("/api/v1/key")
+async def current_key(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    caller = await request.app.state.auth.caller(request)
+    if caller.key is None:
+        raise NotFound(
+            "no API key is in use (this gateway serves without keys, or you used the master key)",
+            param="key",
+        )
+    key = caller.key
+    used = await spend(gateway.engine, key.id)
+    budgets = []
+    if key.limit_usd is not None:
+        budgets.append(
+            {
+                "budget_id": None,
+                "guardrail_id": None,
+                "include_byok": False,
+                "limit_usd": float(key.limit_usd),
+                "remaining_usd": float(key.remaining_usd or 0),
+                "reset_interval": None,
+                "resets_at": None,
+                "scope": "key_limit",
+                "spend_usd": float(key.usage_usd),
+            }
+        )
+    body = {
+        **key_record(key, used),
+        "is_free_tier": False,
+        "is_management_key": False,
+        "is_provisioning_key": False,
+        "allowed_data_regions": ["global"],
+        "budgets": budgets,
+        "effective_budget": budgets[0] if budgets else None,
+        "free_model_daily_requests": {"limit": 0, "remaining": 0, "used": 0},
+        "organization_id": None,
+        "rate_limit": {
+            "requests": key.requests_per_minute or 0,
+            "interval": "1m",
+            "note": "requests per minute; 0 means no limit. images_per_minute limits images.",
+        },
+    }
+    return _json({"data": body})
+
+
+@router.get("/api/v1/credits")
+async def credits(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    caller = await request.app.state.auth.caller(request)
+    if caller.key is not None:
+        total = caller.key.limit_usd
+        used = caller.key.usage_usd
+    else:
+        total = None
+        used = (await spend(gateway.engine, None)).total
+    return _json(
+        {
+            "data": {
+                "total_credits": float(total) if total is not None else None,
+                "total_usage": float(used),
+            }
+        }
+    )
+
+
+@router.post("/api/v1/keys")
+async def create_key(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    fields = _fields(await json_object(request))
+    if not fields.name:
+        raise InvalidRequest("name is required", param="name")
+    key, secret = await gateway.keys.create(
+        fields.name,
+        limit_usd=fields.limit,
+        requests_per_minute=fields.requests_per_minute,
+        images_per_minute=fields.images_per_minute,
+    )
+    return _json({"data": key_record(key, await spend(gateway.engine, key.id)), "key": secret}, 201)
+
+
+@router.get("/api/v1/keys")
+async def list_keys(request: Request) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    keys = await gateway.keys.list()
+    return _json({"data": [key_record(key, await spend(gateway.engine, key.id)) for key in keys]})
+
+
+@router.get("/api/v1/keys/{key_id}")
+async def get_key(request: Request, key_id: str) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    key = await gateway.keys.get(key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}", param="id")
+    return _json({"data": key_record(key, await spend(gateway.engine, key.id))})
+
+
+@router.patch("/api/v1/keys/{key_id}")
+async def update_key(request: Request, key_id: str) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    body = await json_object(request)
+    fields = _fields(body)
+    changes: dict[str, Any] = {}
+    if fields.name is not None:
+        changes["name"] = fields.name
+    for given, column in (
+        ("limit", "limit_usd"),
+        ("requests_per_minute", "requests_per_minute"),
+        ("images_per_minute", "images_per_minute"),
+    ):
+        if given in body:
+            changes[column] = getattr(fields, given)
+    if fields.disabled is not None:
+        changes["revoked_at"] = utcnow() if fields.disabled else None
+    key = (
+        await gateway.keys.update(key_id, **changes) if changes else await gateway.keys.get(key_id)
+    )
+    if key is None:
+        raise NotFound(f"no API key {key_id}", param="id")
+    return _json({"data": key_record(key, await spend(gateway.engine, key.id))})
+
+
+@router.delete("/api/v1/keys/{key_id}")
+async def delete_key(request: Request, key_id: str) -> Response:
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    key = await gateway.keys.revoke(key_id)
+    return _json({"data": key_record(key, await spend(gateway.engine, key.id)), "deleted": True})

@@ -1,0 +1,111 @@
+"""Ending a generation: its images in the asked-for format, its cost, its record and charge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imagegate.core.cost import actual_cost
+from imagegate.core.prepare import PreparedCall
+from imagegate.core.result import GeneratedImage, ImageResult, Usage
+from imagegate.db.clock import utcnow
+from imagegate.db.generations import GenerationStore
+from imagegate.db.media import MediaStore
+from imagegate.errors import GatewayError
+from imagegate.gateway.headers import GENERATION_HEADER
+from imagegate.gateway.run import Run
+from imagegate.media.convert import convert_off_loop
+from imagegate.providers.base import ProviderResult
+
+
+async def postprocess(image: GeneratedImage, call: PreparedCall) -> GeneratedImage:
+    target = call.convert_to or image.format
+    recompress = call.compression is not None and target in ("jpeg", "webp")
+    if target == image.format and not recompress:
+        return image
+    data = await convert_off_loop(image.data, target, call.compression)
+    return GeneratedImage(target, data=data)
+
+
+async def finish(
+    run: Run,
+    call: PreparedCall,
+    result: ProviderResult,
+    records: GenerationStore,
+    media: MediaStore,
+    keep_seconds: int,
+) -> ImageResult:
+    """Records success and charges the key in one transaction; an idempotent request's images
+    are kept so a repeat can be answered without generating again."""
+    images = [await postprocess(image, call) for image in result.images]
+    cost = actual_cost(
+        call.view.endpoint.pricing,
+        call.accepted,
+        len(images),
+        len(call.references),
+        result.usage,
+        result.cost_usd,
+    )
+    usage = result.usage or Usage()
+    text = result.text if "text" in (run.request.modalities or ()) else None
+    if run.idempotent:
+        for position, image in enumerate(images):
+            await media.put(run.id, image.data, image.media_type, keep_seconds, position)
+    await records.succeed(
+        run.id,
+        model_id=call.model.id,
+        provider=call.provider,
+        images=len(images),
+        parameters=jsonable(call.accepted),
+        dropped=list(call.dropped),
+        usage={
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "image_tokens": usage.image_tokens,
+        },
+        cost_usd=cost,
+        latency_ms=run.elapsed_ms(),
+        attempts=[a.as_record() for a in run.attempts],
+        api_key_id=run.caller.key_id,
+        text=text,
+    )
+    return ImageResult(
+        id=run.id,
+        model_id=call.model.id,
+        provider=call.provider,
+        provider_name=call.view.provider.name,
+        created=utcnow(),
+        images=images,
+        text=text,
+        usage=usage,
+        cost_usd=cost,
+        dropped_parameters=call.dropped,
+        parameters=call.accepted,
+        attempts=list(run.attempts),
+        finish_reason=result.finish_reason,
+        latency_ms=run.elapsed_ms(),
+    )
+
+
+async def fail(
+    run: Run, error: GatewayError, records: GenerationStore, kind: str | None = None
+) -> None:
+    """Records the failure (nothing is charged) and tags the error with the generation's id."""
+    error.headers.setdefault(GENERATION_HEADER, run.id)
+    error.metadata.setdefault("generation_id", run.id)
+    await records.fail(
+        run.id,
+        error_kind=kind or error.kind,
+        message=error.message,
+        model_id=run.model.id if run.model else None,
+        latency_ms=run.elapsed_ms(),
+        attempts=[a.as_record() for a in run.attempts],
+        dropped=list(run.calls[0].dropped) if run.calls else [],
+    )
+
+
+def jsonable(parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in parameters.items()
+        if isinstance(value, str | int | float | bool)
+    }

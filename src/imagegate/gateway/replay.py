@@ -1,0 +1,103 @@
+"""`Idempotency-Key`: the same request again gets the stored result, not a second charge.
+
+A key is scoped to the API key that used it. Its first use stores a fingerprint of the request
+(model, prompt, parameters, modalities, input images); using the key again with a different
+request is a 400. While the first is in progress a repeat is a 409; once it has succeeded a
+repeat replays its images, text, usage and cost (within `idempotency_ttl_seconds`) and charges
+nothing; a failed first attempt lets go of the key, so a retry generates anew.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from imagegate.catalog.snapshot import Catalog
+from imagegate.core.request import ImageRequest
+from imagegate.core.result import GeneratedImage, ImageResult, Usage
+from imagegate.db.generations import GenerationStore
+from imagegate.db.media import MediaStore
+from imagegate.errors import Conflict, InvalidRequest, NotFound
+from imagegate.media.formats import media_type_format
+from imagegate.media.sources import ImageSource
+
+
+def fingerprint(request: ImageRequest) -> str:
+    digest = hashlib.sha256()
+    material: dict[str, Any] = {
+        "model": request.model,
+        "prompt": request.prompt,
+        "parameters": request.parameters,
+        "modalities": sorted(request.modalities) if request.modalities else None,
+        "max_text_tokens": request.max_text_tokens,
+        "fallback_models": list(request.fallback_models),
+    }
+    digest.update(orjson.dumps(material, option=orjson.OPT_SORT_KEYS, default=str))
+    for image in request.references:
+        digest.update(hashlib.sha256(image.data).digest())
+    for source in request.reference_sources:
+        digest.update(_source_digest(source))
+    if request.mask is not None:
+        digest.update(b"mask" + hashlib.sha256(request.mask.data).digest())
+    if request.mask_source is not None:
+        digest.update(b"mask" + _source_digest(request.mask_source))
+    return digest.hexdigest()
+
+
+def _source_digest(source: ImageSource) -> bytes:
+    return hashlib.sha256(
+        source.data if source.data is not None else (source.text or "").encode()
+    ).digest()
+
+
+async def replay(
+    earlier_id: str, wanted: str, records: GenerationStore, media: MediaStore, catalog: Catalog
+) -> ImageResult:
+    record = await records.get(earlier_id)
+    if record is None:
+        raise Conflict(
+            "that Idempotency-Key was just used by a request that is finishing; retry shortly"
+        )
+    if record["fingerprint"] != wanted:
+        raise InvalidRequest(
+            "this Idempotency-Key was first used with a different request; use a new key for a "
+            "new request",
+            param="Idempotency-Key",
+        )
+    if record["status"] == "pending":
+        raise Conflict(
+            f"a request with this Idempotency-Key is still in progress ({earlier_id}); "
+            "retry once it has finished"
+        )
+    stored = await media.of_generation(earlier_id)
+    if not stored:
+        raise NotFound(
+            f"the result of {earlier_id} is no longer kept; use a new Idempotency-Key",
+            param="Idempotency-Key",
+        )
+    usage = record["usage"] or {}
+    provider = record["provider"]
+    return ImageResult(
+        id=earlier_id,
+        model_id=record["model_id"],
+        provider=provider,
+        provider_name=catalog.providers[provider].name
+        if provider in catalog.providers
+        else provider,
+        created=record["created_at"],
+        images=[
+            GeneratedImage(media_type_format(kind) or "png", data=data) for data, kind in stored
+        ],
+        text=record["text"],
+        usage=Usage(
+            prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0),
+            image_tokens=usage.get("image_tokens", 0),
+        ),
+        cost_usd=record["cost_usd"],
+        dropped_parameters=tuple(record["dropped_parameters"] or ()),
+        parameters=record["parameters"] or {},
+        replayed=True,
+    )

@@ -1,0 +1,46 @@
+"""One generation in progress: its request as it is refined, who asked, and every attempt."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from imagegate.accounting.caller import Caller
+from imagegate.catalog.schema import Model
+from imagegate.core.prepare import PreparedCall
+from imagegate.core.request import ImageRequest
+from imagegate.core.result import Attempt
+from imagegate.errors import GatewayError
+
+
+def new_generation_id() -> str:
+    return f"gen-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Run:
+    id: str
+    request: ImageRequest
+    surface: str
+    caller: Caller
+    started: float = field(default_factory=time.monotonic)
+    idempotent: bool = False
+    attempts: list[Attempt] = field(default_factory=list)
+    model: Model | None = None
+    calls: list[PreparedCall] = field(default_factory=list)
+
+    def elapsed_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+    def record(self, call: PreparedCall, started: float, error: GatewayError | None) -> None:
+        self.attempts.append(
+            Attempt(
+                provider=call.provider,
+                model_id=call.model.id,
+                status=200 if error is None else error.status,
+                error_kind=None if error is None else error.kind,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                message=None if error is None else error.message,
+            )
+        )

@@ -1,0 +1,327 @@
+"""The gateway as a library: `Gateway.generate` and `Gateway.stream`, dialect-free.
+
+Every generation gets an id and a record before anything can fail. Then, in order: its input
+images are loaded; the model is resolved and the request checked against what it takes and
+makes; the candidate endpoints are planned (`core.routing`); the caller's rate limit and USD
+limit admit it (the estimate is held against the key); each attempt is made and recorded. A
+provider that returns no image has failed: there is no empty success. Success is recorded and
+charged in one transaction; failure charges nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from imagegate.accounting.caller import ANONYMOUS, Caller
+from imagegate.accounting.credits import Credits
+from imagegate.accounting.keys import KeyStore
+from imagegate.accounting.rate_limits import Limits, RateLimiter, open_rate_limiter
+from imagegate.catalog.build import build_catalog
+from imagegate.catalog.snapshot import Catalog
+from imagegate.config import Settings
+from imagegate.core.estimate import estimate_cost
+from imagegate.core.normalize import normalize
+from imagegate.core.prepare import PreparedCall
+from imagegate.core.request import ImageRequest
+from imagegate.core.result import ImageResult
+from imagegate.core.routing import plan
+from imagegate.db.clock import utcnow
+from imagegate.db.engine import create_engine
+from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
+from imagegate.db.media import MediaStore
+from imagegate.db.migrate import upgrade
+from imagegate.errors import GatewayError, InvalidRequest, NotFound, RateLimited
+from imagegate.gateway import attempts, housekeeping
+from imagegate.gateway.finish import fail, finish, jsonable
+from imagegate.gateway.replay import fingerprint, replay
+from imagegate.gateway.run import Run, new_generation_id
+from imagegate.gateway.stream import GenerationStream, ReplayedStream
+from imagegate.media.data_uri import decode_base64, decode_data_uri, is_data_uri
+from imagegate.media.fetch import FetchPolicy, SafeFetcher
+from imagegate.media.formats import media_type_format
+from imagegate.media.images import InputImage, load_input_image
+from imagegate.media.sources import ImageSource
+from imagegate.providers.base import ProviderResult
+from imagegate.providers.pool import ProviderPool
+
+OUTPUT_MODALITIES = ("image", "text")
+
+
+class Gateway:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        engine: AsyncEngine,
+        http: aiohttp.ClientSession,
+        fetcher: SafeFetcher,
+        env: Mapping[str, str],
+        rate_limiter: RateLimiter,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.engine = engine
+        self.http = http
+        self.fetcher = fetcher
+        self.records = GenerationStore(engine)
+        self.media = MediaStore(engine)
+        self.keys = KeyStore(engine)
+        self.credits = Credits(engine, settings.hold_seconds)
+        self.rate_limiter = rate_limiter
+        self._housekeeping: asyncio.Task[None] | None = None
+        self.providers = ProviderPool(
+            catalog, http, fetcher, env, settings.provider_timeout_seconds
+        )
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Gateway:
+        environment = os.environ if env is None else env
+        catalog = catalog or build_catalog(settings.user_catalog, environment)
+        engine = create_engine(settings.resolved_database_url)
+        await upgrade(engine)
+        http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
+        )
+        policy = FetchPolicy.from_strings(settings.fetch_allow_networks.split(","))
+        fetcher = SafeFetcher(policy, settings.fetch_timeout_seconds)
+        limiter = open_rate_limiter(settings.redis_url)
+        gateway = cls(settings, catalog, engine, http, fetcher, environment, limiter)
+        await housekeeping.sweep(gateway.records, gateway.media, settings.hold_seconds)
+        gateway._housekeeping = asyncio.create_task(
+            housekeeping.run_forever(gateway.records, gateway.media, settings.hold_seconds)
+        )
+        return gateway
+
+    async def close(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        await self.rate_limiter.close()
+        await self.fetcher.close()
+        await self.http.close()
+        await self.engine.dispose()
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    async def load_image(self, source: ImageSource) -> InputImage:
+        if source.data is not None:
+            return self.uploaded_image(source.data, source.content_type, source.label)
+        assert source.text is not None
+        return await self.reference_image(source.text, source.label)
+
+    async def reference_image(self, source: str, what: str) -> InputImage:
+        """A reference image from a data URI, bare base64, or an http(s) URL (fetched safely)."""
+        limits = self.settings.media_limits
+        if is_data_uri(source):
+            data, declared = decode_data_uri(source, what)
+            return load_input_image(data, limits, declared=declared, what=what)
+        if source.startswith(("http://", "https://")):
+            data, content_type = await self.fetcher.fetch(
+                source, what=what, max_bytes=limits.max_image_bytes
+            )
+            declared = media_type_format(content_type) if content_type else None
+            return load_input_image(data, limits, declared=declared, what=what)
+        if "://" in source[:16]:
+            raise InvalidRequest(f"{what} URL must be http or https", param=what)
+        return load_input_image(decode_base64(source, what), limits, what=what)
+
+    def uploaded_image(self, data: bytes, content_type: str | None, what: str) -> InputImage:
+        declared = media_type_format(content_type) if content_type else None
+        if declared is None and content_type not in (None, "", "application/octet-stream"):
+            raise InvalidRequest(
+                f"{what} has content type {content_type}; send a PNG, JPEG or WebP image",
+                param=what,
+            )
+        return load_input_image(data, self.settings.media_limits, declared=declared, what=what)
+
+    def check_input_count(self, count: int) -> None:
+        limit = self.settings.max_input_images
+        if count > limit:
+            raise InvalidRequest(
+                f"{count} input images; the limit is {limit}", param="input_references"
+            )
+
+    # -- generation -----------------------------------------------------------------------
+
+    async def generate(
+        self,
+        request: ImageRequest,
+        surface: str,
+        caller: Caller = ANONYMOUS,
+        idempotency_key: str | None = None,
+    ) -> ImageResult:
+        run = await self._begin(request, surface, caller, idempotency_key)
+        if isinstance(run, ImageResult):
+            return run
+        try:
+            await self._prepare(run)
+            for call in run.calls:
+                try:
+                    result = await attempts.attempt(
+                        run,
+                        call,
+                        self.providers.get(call.provider),
+                        self.settings.provider_timeout_seconds,
+                    )
+                except GatewayError as exc:
+                    if not self._may_continue(run, call, exc):
+                        raise
+                    continue
+                return await self._finish(run, call, result)
+            raise AssertionError("planning always yields a call")
+        except GatewayError as exc:
+            await fail(run, exc, self.records)
+            raise
+
+    async def stream(
+        self,
+        request: ImageRequest,
+        surface: str,
+        caller: Caller = ANONYMOUS,
+        idempotency_key: str | None = None,
+    ) -> GenerationStream | ReplayedStream:
+        """Starts generating; returns once the first event is in hand, so a failure before any
+        output is still an ordinary error response."""
+        run = await self._begin(request, surface, caller, idempotency_key)
+        if isinstance(run, ImageResult):
+            return ReplayedStream(run)
+        try:
+            await self._prepare(run)
+            for call in run.calls:
+                adapter = self.providers.get(call.provider)
+                events = attempts.events(run, call, adapter, self.settings.provider_timeout_seconds)
+                try:
+                    first = await anext(events)
+                except GatewayError as exc:
+                    if not self._may_continue(run, call, exc):
+                        raise
+                    continue
+                return GenerationStream(run, call, first, events, self._finish, self.records)
+            raise AssertionError("planning always yields a call")
+        except GatewayError as exc:
+            await fail(run, exc, self.records)
+            raise
+
+    async def _begin(
+        self, request: ImageRequest, surface: str, caller: Caller, idempotency_key: str | None
+    ) -> Run | ImageResult:
+        run = Run(
+            new_generation_id(), request, surface, caller, idempotent=idempotency_key is not None
+        )
+        idempotency = None
+        if idempotency_key is not None:
+            idempotency = (caller.key_id or "anonymous", idempotency_key, fingerprint(request))
+        try:
+            await self.records.begin(
+                run.id,
+                surface=surface,
+                model=request.model,
+                parameters=jsonable(request.parameters),
+                streamed=request.stream,
+                created_at=utcnow(),
+                api_key_id=caller.key_id,
+                idempotency=idempotency,
+            )
+        except DuplicateIdempotencyKey as duplicate:
+            assert idempotency is not None
+            if duplicate.earlier_id is None:
+                return await self._begin(request, surface, caller, idempotency_key)
+            return await replay(
+                duplicate.earlier_id, idempotency[2], self.records, self.media, self.catalog
+            )
+        return run
+
+    async def _prepare(self, run: Run) -> None:
+        await self._load_inputs(run)
+        self._plan(run)
+        await self._admit(run)
+
+    async def _load_inputs(self, run: Run) -> None:
+        request = run.request
+        if not request.reference_sources and request.mask_source is None:
+            return
+        self.check_input_count(len(request.references) + len(request.reference_sources))
+        loaded = [await self.load_image(source) for source in request.reference_sources]
+        mask = await self.load_image(request.mask_source) if request.mask_source else request.mask
+        run.request = replace(
+            request,
+            references=(*request.references, *loaded),
+            mask=mask,
+            reference_sources=(),
+            mask_source=None,
+        )
+
+    def _plan(self, run: Run) -> None:
+        request = run.request
+        model = self.catalog.resolve(request.model)
+        if model is None:
+            raise NotFound(f"model '{request.model}' is not in the catalog", param="model")
+        run.model = model
+        wanted = (
+            request.modalities
+            if request.modalities is not None
+            else frozenset(model.output_modalities)
+        )
+        unknown = sorted(wanted - set(OUTPUT_MODALITIES))
+        if unknown:
+            raise InvalidRequest(
+                f"unknown output modalities {', '.join(unknown)}; image models make image and text",
+                param="modalities",
+            )
+        if "image" not in wanted:
+            raise InvalidRequest(
+                f"model {model.id} makes {' and '.join(model.output_modalities)}; ask for "
+                f'modalities {list(model.output_modalities)} (or just ["image"])',
+                param="modalities",
+            )
+        if (request.references or request.mask) and "image" not in model.input_modalities:
+            raise InvalidRequest(
+                f"model {model.id} does not take input images", param="input_references"
+            )
+        self.check_input_count(len(request.references))
+        run.request = replace(request, parameters=normalize(request.parameters), modalities=wanted)
+        run.calls = plan(self.catalog, model, run.request)
+
+    async def _admit(self, run: Run) -> None:
+        """The key's rate limit, then its USD limit (holding the dearest candidate's estimate)."""
+        key = run.caller.key
+        if key is None:
+            return
+        limits = Limits(key.requests_per_minute, key.images_per_minute)
+        if limits.any:
+            images = int(run.request.parameters.get("n", 1))
+            wait = await self.rate_limiter.admit(key.id, images, limits)
+            if wait is not None:
+                raise RateLimited(
+                    f"key {key.name} is over its rate limit "
+                    f"({limits.requests_per_minute or '∞'} requests, "
+                    f"{limits.images_per_minute or '∞'} images a minute); retry in {wait:g} s",
+                    headers={"Retry-After": str(int(wait))},
+                    metadata={"retry_after_seconds": wait},
+                )
+        estimate = max(self._estimate(call) for call in run.calls)
+        await self.credits.reserve(run.id, key.id, estimate)
+
+    @staticmethod
+    def _estimate(call: PreparedCall) -> Decimal:
+        return estimate_cost(call.view.endpoint.pricing, call.accepted, len(call.references))
+
+    def _may_continue(self, run: Run, call: PreparedCall, error: GatewayError) -> bool:
+        return error.may_fall_back and call is not run.calls[-1]
+
+    async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
+        return await finish(
+            run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
+        )

@@ -1,0 +1,104 @@
+"""A streamed generation's events: `PartialImage`, `TextDelta`, then the `ImageResult`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from imagegate.core.prepare import PreparedCall
+from imagegate.core.result import ImageResult
+from imagegate.db.generations import GenerationStore
+from imagegate.errors import GatewayError, UpstreamError
+from imagegate.gateway.finish import fail, postprocess
+from imagegate.gateway.run import Run
+from imagegate.providers.base import PartialImage, ProviderEvent, ProviderResult, TextDelta
+
+Finisher = Callable[[Run, PreparedCall, ProviderResult], Awaitable[ImageResult]]
+StreamEvent = PartialImage | TextDelta | ImageResult
+
+
+class GenerationStream:
+    """If iteration stops early (the client went away) the generation is recorded as failed
+    and cancelled, and nothing is charged."""
+
+    def __init__(
+        self,
+        run: Run,
+        call: PreparedCall,
+        first: ProviderEvent,
+        rest: AsyncIterator[ProviderEvent],
+        finish: Finisher,
+        records: GenerationStore,
+    ) -> None:
+        self.run = run
+        self.call = call
+        self._first = first
+        self._rest = rest
+        self._finish = finish
+        self._records = records
+
+    @property
+    def id(self) -> str:
+        return self.run.id
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.call.dropped
+
+    @property
+    def model_id(self) -> str:
+        return self.call.model.id
+
+    @property
+    def provider_name(self) -> str:
+        return self.call.view.provider.name
+
+    @property
+    def parameters(self) -> dict:
+        return self.call.accepted
+
+    replayed = False
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        finished = False
+        try:
+            event = self._first
+            while True:
+                if isinstance(event, ProviderResult):
+                    result = await self._finish(self.run, self.call, event)
+                    finished = True
+                    yield result
+                    return
+                if isinstance(event, PartialImage):
+                    yield PartialImage(event.index, await postprocess(event.image, self.call))
+                else:
+                    yield event
+                event = await anext(self._rest)
+        except GatewayError as exc:
+            finished = True
+            await fail(self.run, exc, self._records)
+            raise
+        finally:
+            if not finished:
+                await asyncio.shield(self._cancelled())
+
+    async def _cancelled(self) -> None:
+        error = UpstreamError("the client disconnected before the generation finished")
+        await fail(self.run, error, self._records, kind="cancelled")
+
+
+class ReplayedStream:
+    """An idempotent repeat of a streamed request: the stored result, as one event."""
+
+    replayed = True
+
+    def __init__(self, result: ImageResult) -> None:
+        self.result = result
+        self.id = result.id
+        self.dropped = result.dropped_parameters
+        self.model_id = result.model_id
+        self.provider_name = result.provider_name
+        self.parameters = result.parameters
+
+    async def events(self) -> AsyncIterator[StreamEvent]:
+        yield self.result

@@ -164,6 +164,10 @@ def test_sd3_image_to_image_sets_the_mode_and_takes_the_inputs_shape(
     assert request.files == {"image": [reference]}
     width, height = _image(response.json()["data"][0]["b64_json"]).size
     assert width / height == pytest.approx(3, rel=0.05)
+    # the aspect ratio could not be applied, and the response says so
+    assert response.headers["x-imagegate-dropped-parameters"] == "aspect_ratio"
+    record = upstream.get("/api/v1/generation", params={"id": response.json()["id"]}).json()["data"]
+    assert record["dropped_parameters"] == ["aspect_ratio"]
 
 
 def test_a_reference_without_strength_gets_the_default(

@@ -47,6 +47,7 @@ async def finish(
     )
     usage = result.usage or Usage()
     text = result.text if "text" in (run.request.modalities or ()) else None
+    dropped = (*call.dropped, *(name for name in result.ignored if name not in call.dropped))
     if run.idempotent:
         for position, image in enumerate(images):
             await media.put(run.id, image.data, image.media_type, keep_seconds, position)
@@ -56,7 +57,7 @@ async def finish(
         provider=call.provider,
         images=len(images),
         parameters=jsonable(call.accepted),
-        dropped=list(call.dropped),
+        dropped=list(dropped),
         usage={
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
@@ -78,7 +79,7 @@ async def finish(
         text=text,
         usage=usage,
         cost_usd=cost,
-        dropped_parameters=call.dropped,
+        dropped_parameters=dropped,
         parameters=call.accepted,
         attempts=list(run.attempts),
         finish_reason=result.finish_reason,

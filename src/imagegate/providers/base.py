@@ -48,6 +48,9 @@ class ProviderResult:
     finish_reason: str = "stop"
     native_finish_reason: str | None = None
     upstream_id: str | None = None
+    # Accepted parameters the provider could not apply to this particular call (e.g. an aspect
+    # ratio with an input image whose shape wins): reported like dropped ones, never silent.
+    ignored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

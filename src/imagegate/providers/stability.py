@@ -7,7 +7,8 @@ data. The body is always multipart/form-data, files or not. `aspect_ratio`, `see
 the catalog's `native_names` (`style_preset`, `cfg_scale`). A reference image goes as the file
 part `image` with `strength` (the service requires it with an image; 0.5 when none is given)
 and, on `sd3`, `mode: image-to-image`; there the output takes the input image's shape and
-`aspect_ratio` is not sent (the service takes it for text-to-image only). `strength` without
+`aspect_ratio` is not sent (the service takes it for text-to-image only) and is reported as
+dropped. `strength` without
 an image is not sent: the services refuse it.
 
 Answers: `Accept: image/*` is asked for, so the image arrives as raw bytes with the headers
@@ -72,6 +73,14 @@ def request_fields(call: ProviderCall) -> dict[str, str]:
         fields.update(service.image_fields)
         fields["strength"] = parameters.get("strength", DEFAULT_STRENGTH)
     return {name: _text(value) for name, value in fields.items()}
+
+
+def ignored(call: ProviderCall) -> tuple[str, ...]:
+    """An aspect ratio the service can't apply: the input image's shape wins on sd3."""
+    service = SERVICES.get(call.endpoint.native_id, Service())
+    if call.references and not service.ratio_with_image and "aspect_ratio" in call.parameters:
+        return ("aspect_ratio",)
+    return ()
 
 
 def request_form(call: ProviderCall) -> aiohttp.FormData:
@@ -142,7 +151,9 @@ class StabilityProvider:
         )
         if not response.ok:
             raise error_of(name, response)
-        return result_of(name, response, call.parameters.get("output_format"))
+        result = result_of(name, response, call.parameters.get("output_format"))
+        result.ignored = ignored(call)
+        return result
 
 
 def error_of(provider: str, response: UpstreamResponse) -> GatewayError:

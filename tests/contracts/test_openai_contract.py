@@ -202,3 +202,27 @@ def test_refusal_is_a_content_policy_error_in_each_dialect(
     assert openai.status_code == 403
     assert openai.json()["error"]["code"] == "content_policy"
     assert "safety system" in openai.json()["error"]["message"]
+
+
+def test_streams_real_sized_images(upstream: httpx.Client, fakes: dict[str, FakeServer]) -> None:
+    """A partial image is one SSE line of megabytes of base64: read whole, not by a line buffer."""
+    fakes["openai"].noisy = True
+    with upstream.stream(
+        "POST",
+        "/v1/images/generations",
+        json={
+            "model": "openai/gpt-image-1",
+            "prompt": "x",
+            "stream": True,
+            "partial_images": 1,
+            "size": "1536x1024",
+        },
+    ) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    events = [orjson.loads(line[6:]) for line in lines]
+    assert [e["type"] for e in events] == [
+        "image_generation.partial_image",
+        "image_generation.completed",
+    ]
+    assert len(events[-1]["b64_json"]) > 4_000_000
+    assert _image(events[-1]["b64_json"]).size == (1536, 1024)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import random
 import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -186,4 +187,15 @@ def picture(width: int, height: int, format: str = "png", color=(90, 140, 200)) 
     Image.new(mode, (width, height), (*color, 255)[: len(mode)]).save(
         out, {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP"}[format]
     )
+    return out.getvalue()
+
+
+def noise(width: int, height: int, format: str = "png", seed: int = 0) -> bytes:
+    """Random pixels: an image that does not compress, as large as a real photograph."""
+    mode = "RGB"
+    image = Image.frombytes(
+        mode, (width, height), random.Random(seed).randbytes(width * height * 3)
+    )
+    out = io.BytesIO()
+    image.save(out, {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[format])
     return out.getvalue()

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from fakes.base import GENERIC_FAULTS, FakeServer, Recorded, picture
+from fakes.base import GENERIC_FAULTS, FakeServer, Recorded, noise, picture
 
 GPT_SIZES = {"auto", "1024x1024", "1536x1024", "1024x1536"}
 GPT_COMMON = {
@@ -97,10 +97,15 @@ class OpenAIFake(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.files: dict[str, bytes] = {}
+        self.noisy = False  # images of random pixels: megabytes, like real photographs
 
     @property
     def base_url(self) -> str:
         return f"{self.url}/v1"
+
+    def reset(self) -> None:
+        super().reset()
+        self.noisy = False
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/images/generations", self.generations)
@@ -234,7 +239,10 @@ class OpenAIFake(FakeServer):
         width, height = (1024, 1024) if size == "auto" else (int(x) for x in size.split("x"))
         fmt = body.get("output_format", "png")
         n = 0 if fault == "empty" else body.get("n", 1)
-        images = [picture(width, height, fmt, color=(40 * i % 255, 120, 200)) for i in range(n)]
+        if self.noisy:
+            images = [noise(width, height, fmt, seed=i) for i in range(n)]
+        else:
+            images = [picture(width, height, fmt, color=(40 * i % 255, 120, 200)) for i in range(n)]
         usage = {
             "input_tokens": 20 + 65 * references,
             "input_tokens_details": {"image_tokens": 65 * references, "text_tokens": 20},

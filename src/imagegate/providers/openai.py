@@ -128,7 +128,9 @@ class OpenAIProvider:
             body = {"json": fields}
         images: list[GeneratedImage] = []
         usage = None
-        async with open_stream(self.context, url, headers=self._headers, **body) as response:
+        async with open_stream(
+            self.context, url, headers=self._headers, error=self._failure, **body
+        ) as response:
             async for event in events(response):
                 if event.data.strip() == "[DONE]":
                     break

@@ -10,7 +10,7 @@ refusals are recognised by each adapter and raised as `ContentPolicy`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -149,8 +149,10 @@ async def open_stream(
     headers: Mapping[str, str],
     json: Any = None,
     data: Any = None,
+    error: Callable[[UpstreamResponse], GatewayError] | None = None,
 ) -> AsyncIterator[aiohttp.ClientResponse]:
-    """A streaming POST (JSON or a form); a non-2xx answer is raised as the matching error."""
+    """A streaming POST (JSON or a form); a non-2xx answer is raised as the matching error
+    (`error` lets an adapter recognise its own refusals, else `failure`)."""
     name = context.info.name
     all_headers = {"Accept": "text/event-stream", **headers}
     if json is not None:
@@ -165,7 +167,8 @@ async def open_stream(
         ) as response:
             if response.status >= 300:
                 body = await response.read()
-                raise failure(UpstreamResponse(name, response.status, response.headers, body))
+                answer = UpstreamResponse(name, response.status, response.headers, body)
+                raise (error or failure)(answer)
             yield response
     except TimeoutError as exc:
         raise UpstreamTimeout(f"{name} did not finish its stream in time") from exc

@@ -1,0 +1,3 @@
+from contracts.cases import ProviderCase
+
+CASE = ProviderCase(provider="recraft", model="recraft/recraft-v4")

@@ -19,12 +19,11 @@ from typing import Any
 
 import pybase64
 
-from imagegate.catalog.descriptors import RangeCapability
-from imagegate.core.dimensions import dimensions, fit
 from imagegate.errors import UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import poll
+from imagegate.providers.sizing import free_ranges, requested_size
 from imagegate.providers.upstream import failure, refused, send
 
 CREDIT_USD = Decimal("0.01")
@@ -44,22 +43,10 @@ _FAILED = {"Error", "Task not found", "Failed"}
 def request_body(call: ProviderCall) -> dict[str, Any]:
     body: dict[str, Any] = {**call.endpoint.fixed, "prompt": call.prompt}
     parameters = call.parameters
-    width_range = call.endpoint.parameters.get("width")
-    height_range = call.endpoint.parameters.get("height")
-    if isinstance(width_range, RangeCapability) and isinstance(height_range, RangeCapability):
-        if "width" in parameters and "height" in parameters:
-            body["width"], body["height"] = int(parameters["width"]), int(parameters["height"])
-        elif "aspect_ratio" in parameters or "resolution" in parameters:
-            wanted = dimensions(
-                parameters.get("aspect_ratio", "1:1"), parameters.get("resolution", "1K")
-            )
-            body["width"], body["height"] = fit(
-                *wanted,
-                multiple=int(width_range.step or 16),
-                min_side=int(width_range.min),
-                max_side=int(min(width_range.max, height_range.max)),
-            )
-    elif "aspect_ratio" in parameters:
+    pixels = requested_size(call)
+    if pixels is not None:
+        body["width"], body["height"] = pixels
+    elif free_ranges(call.endpoint) is None and "aspect_ratio" in parameters:
         body["aspect_ratio"] = parameters["aspect_ratio"]
     for name in _PASSED_BY_NAME:
         if name in parameters:

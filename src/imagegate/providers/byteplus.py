@@ -46,7 +46,7 @@ from typing import Any
 import orjson
 import pybase64
 
-from imagegate.catalog.descriptors import EnumCapability, RangeCapability
+from imagegate.catalog.descriptors import EnumCapability
 from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
@@ -59,6 +59,7 @@ from imagegate.providers.base import (
     ProviderResult,
 )
 from imagegate.providers.downloads import download_image
+from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
 
@@ -113,17 +114,13 @@ def size_of(call: ProviderCall) -> str | None:
     """`size` for a call: a `WxH`, a tier, or None for Seedream's default."""
     parameters = call.parameters
     published = call.endpoint.parameters
-    width_range, height_range = published.get("width"), published.get("height")
-    if isinstance(width_range, RangeCapability) and isinstance(height_range, RangeCapability):
+    if free_ranges(call.endpoint) is not None:
         if "width" in parameters and "height" in parameters:
             return f"{int(parameters['width'])}x{int(parameters['height'])}"
         if "aspect_ratio" not in parameters:
             return None
-        width, height = fit(
-            *dimensions(parameters["aspect_ratio"], parameters.get("resolution", DEFAULT_TIER)),
-            multiple=int(width_range.step or 16),
-            min_side=int(max(width_range.min, height_range.min)),
-            max_side=int(min(width_range.max, height_range.max)),
+        width, height = fitted(
+            call.endpoint, parameters["aspect_ratio"], parameters.get("resolution", DEFAULT_TIER)
         )
         return f"{width}x{height}"
     tier = parameters.get("resolution")

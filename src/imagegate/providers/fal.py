@@ -39,9 +39,8 @@ from typing import Any
 import orjson
 import pybase64
 
-from imagegate.catalog.descriptors import RangeCapability
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import dimensions, fit, parse_size
+from imagegate.core.dimensions import parse_size
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
 from imagegate.media.data_uri import decode_data_uri, is_data_uri
@@ -50,6 +49,7 @@ from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import poll
+from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 
 PRESETS = {  # fal's image_size presets, by the shape they make
@@ -112,7 +112,7 @@ def _image_size(endpoint: Endpoint, parameters: dict[str, Any]) -> str | dict[st
     given = [n for n in ("width", "height", "size", "aspect_ratio") if n in parameters]
     if not any(native_name(endpoint, n) == "image_size" for n in given):
         return None
-    ranges = _free_ranges(endpoint)
+    ranges = free_ranges(endpoint)
     if "width" in parameters and "height" in parameters:
         return {"width": int(parameters["width"]), "height": int(parameters["height"])}
     pixels = parse_size(parameters["size"]) if isinstance(parameters.get("size"), str) else None
@@ -123,13 +123,7 @@ def _image_size(endpoint: Endpoint, parameters: dict[str, Any]) -> str | dict[st
     if not isinstance(ratio, str):
         return None
     if ranges is not None:
-        width_range, height_range = ranges
-        width, height = fit(
-            *dimensions(ratio, parameters.get("resolution", "1K")),
-            multiple=int(width_range.step or 16),
-            min_side=int(max(width_range.min, height_range.min)),
-            max_side=int(min(width_range.max, height_range.max)),
-        )
+        width, height = fitted(endpoint, ratio, parameters.get("resolution", "1K"))
         return {"width": width, "height": height}
     if ratio in PRESETS:
         return PRESETS[ratio]
@@ -138,13 +132,6 @@ def _image_size(endpoint: Endpoint, parameters: dict[str, Any]) -> str | dict[st
         "free width and height",
         param="aspect_ratio",
     )
-
-
-def _free_ranges(endpoint: Endpoint) -> tuple[RangeCapability, RangeCapability] | None:
-    width, height = endpoint.parameters.get("width"), endpoint.parameters.get("height")
-    if isinstance(width, RangeCapability) and isinstance(height, RangeCapability):
-        return width, height
-    return None
 
 
 def _data_uri(image: InputImage) -> str:

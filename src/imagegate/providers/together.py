@@ -26,8 +26,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from imagegate.catalog.descriptors import RangeCapability
-from imagegate.core.dimensions import dimensions, fit
 from imagegate.errors import GatewayError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.images_generations import (
@@ -36,6 +34,7 @@ from imagegate.providers.images_generations import (
     json_object,
     post_json,
 )
+from imagegate.providers.sizing import requested_size
 from imagegate.providers.upstream import UpstreamResponse, error_message, failure, refused
 
 # catalog parameter -> Together's field, unless the endpoint's native_names say otherwise
@@ -57,25 +56,6 @@ def _field(call: ProviderCall, name: str, default: str) -> str:
     return call.endpoint.native_names.get(name, default)
 
 
-def size(call: ProviderCall) -> tuple[int, int] | None:
-    """Width and height to send: as given, or from the aspect ratio fitted to the endpoint."""
-    parameters = call.parameters
-    if "width" in parameters and "height" in parameters:
-        return int(parameters["width"]), int(parameters["height"])
-    width = call.endpoint.parameters.get("width")
-    height = call.endpoint.parameters.get("height")
-    if "aspect_ratio" not in parameters or not (
-        isinstance(width, RangeCapability) and isinstance(height, RangeCapability)
-    ):
-        return None
-    return fit(
-        *dimensions(parameters["aspect_ratio"], "1K"),
-        multiple=int(width.step or _DEFAULT_STEP),
-        min_side=int(max(width.min, height.min)),
-        max_side=int(min(width.max, height.max)),
-    )
-
-
 def request_body(call: ProviderCall) -> dict[str, Any]:
     endpoint = call.endpoint
     model = endpoint.native_edit_id if call.references and endpoint.native_edit_id else None
@@ -84,7 +64,7 @@ def request_body(call: ProviderCall) -> dict[str, Any]:
         "model": model or endpoint.native_id,
         "prompt": call.prompt,
     }
-    if (pixels := size(call)) is not None:
+    if (pixels := requested_size(call, _DEFAULT_STEP)) is not None:
         body["width"], body["height"] = pixels
     for name, default in _FIELDS.items():
         if name in call.parameters:

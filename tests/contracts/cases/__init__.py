@@ -32,7 +32,9 @@ class ProviderCase:
     body: dict = field(default_factory=dict)  # extra request fields the scenarios send
 
     def expected(self, fault: str) -> tuple[int, str | None]:
-        return self.expectations[fault] if fault in self.expectations else GENERIC_EXPECTATIONS[fault]
+        if fault in self.expectations:
+            return self.expectations[fault]
+        return GENERIC_EXPECTATIONS[fault]
 
 
 def all_cases() -> list[ProviderCase]:

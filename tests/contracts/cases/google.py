@@ -1,0 +1,15 @@
+from contracts.cases import ProviderCase
+
+CASE = ProviderCase(
+    provider="google",
+    model="google/gemini-2.5-flash-image",
+    edit_model="google/gemini-3-pro-image-preview",
+    stream_model="google/gemini-3.1-flash-image-preview",
+    expectations={
+        "blocked": (403, "content_policy"),  # promptFeedback.blockReason
+        "text_only": (502, "upstream_error"),  # STOP with only text: never an empty success
+        "bad_key": (502, "upstream_error"),  # Google's 400 API_KEY_INVALID is not the client's
+        "region": (502, "upstream_error"),  # 400 FAILED_PRECONDITION: another provider may serve
+        "quota": (429, "rate_limited"),
+    },
+)

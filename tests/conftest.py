@@ -76,7 +76,9 @@ class Gateway:
 def start_gateway(home: Path, catalog: Path | None = OVERLAY, **env: str) -> Gateway:
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    extra = dict(env)
+    # Tests about one request at a time want no retries and no circuit breaker (a failure test
+    # would otherwise open the sandbox's circuit for the next test); routing tests turn them on.
+    extra = {"IMAGEGATE_RETRIES": "0", "IMAGEGATE_CIRCUIT_THRESHOLD": "0", **env}
     if catalog is not None:
         extra["IMAGEGATE_CATALOG"] = str(catalog)
     log = home / "gateway.log"

@@ -45,18 +45,57 @@ def postgres() -> Iterator[str]:
         shutil.chown(data, "postgres")
     port = free_port()
     subprocess.run(
-        _as_postgres([_postgres_bin("initdb"), "-D", str(data), "-U", "imagegate", "--auth=trust", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                _postgres_bin("initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "imagegate",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
-    options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    options = (
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    )
     subprocess.run(
-        _as_postgres([_postgres_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                _postgres_bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(data / "log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         subprocess.run(
-            _as_postgres([_postgres_bin("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "imagegate", "imagegate"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    _postgres_bin("createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "imagegate",
+                    "imagegate",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql+asyncpg://imagegate@127.0.0.1:{port}/imagegate"
     finally:
@@ -74,8 +113,21 @@ def redis(directory: Path) -> Iterator[str]:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 10

@@ -76,6 +76,24 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(
         default=86400, ge=60, description="how long a result stays replayable by Idempotency-Key"
     )
+    retries: int = Field(
+        default=2, ge=0, le=10, description="further rounds over the endpoints after a failure"
+    )
+    retry_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="wait before the first retry round, doubling after"
+    )
+    retry_after_cap_seconds: float = Field(
+        default=10.0, ge=0, description="the longest Retry-After an upstream can make it wait"
+    )
+    request_deadline_seconds: float = Field(
+        default=300.0, gt=0, description="the whole request, across every attempt"
+    )
+    circuit_threshold: int = Field(
+        default=3, ge=0, description="failures in a row that open an endpoint's circuit; 0: off"
+    )
+    circuit_cooldown_seconds: float = Field(
+        default=30.0, gt=0, description="how long an open circuit keeps an endpoint out"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -25,10 +25,7 @@ def fakes() -> Iterator[dict[str, FakeServer]]:
         fake.stop()
 
 
-@pytest.fixture(scope="session")
-def provider_gateway(
-    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Gateway]:
+def provider_env(fakes: dict[str, FakeServer]) -> dict[str, str]:
     """Every provider configured with a key and its base URL set to its fake; results may be
     downloaded from loopback (where the fakes are)."""
     providers = files.load([files.Layer(files.bundled_files(), overrides=False)]).providers
@@ -42,7 +39,16 @@ def provider_gateway(
             env[info.key_env] = f"key-for-{slug}"
         if info.base_url_env:
             env[info.base_url_env] = fake.base_url
-    running = start_gateway(tmp_path_factory.mktemp("provider-home"), catalog=None, **env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def provider_gateway(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    running = start_gateway(
+        tmp_path_factory.mktemp("provider-home"), catalog=None, **provider_env(fakes)
+    )
     yield running
     running.stop()
 

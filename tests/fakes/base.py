@@ -10,8 +10,11 @@ provider's own error shape through `error()`:
     slow           the next answer comes after `slow_seconds` (within the gateway's timeout)
     timeout        answers after `hang_seconds` (past the gateway's timeout)
     malformed      200 with a body that is not JSON
+    rejected       400 in the provider's error shape, as for a field it refuses
 
-Provider fakes add `empty`, `moderated` and, where results are downloaded, `expired`.
+`fault_times` limits a generic fault to the next n requests (then the fake recovers), for
+retries and circuit breakers. Provider fakes add `empty`, `moderated` and, where results are
+downloaded, `expired`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import io
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -27,7 +31,7 @@ import orjson
 from aiohttp import web
 from PIL import Image
 
-GENERIC_FAULTS = ("server_error", "rate_limit", "slow", "timeout", "malformed")
+GENERIC_FAULTS = ("server_error", "rate_limit", "slow", "timeout", "malformed", "rejected")
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Recorded:
     json: Any = None
     fields: dict[str, Any] = field(default_factory=dict)  # form fields (lists when repeated)
     files: dict[str, list[bytes]] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 class FakeServer:
@@ -50,6 +55,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.fault: str | None = None
+        self.fault_times: int | None = None  # None: until reset
         self.fault_paths: tuple[str, ...] = ()  # fault only requests whose path starts so
         self.host = "127.0.0.1"
         self.port = 0
@@ -89,6 +95,7 @@ class FakeServer:
     def reset(self) -> None:
         self.requests.clear()
         self.fault = None
+        self.fault_times = None
         self.fault_paths = ()
 
     def _serve(self) -> None:
@@ -107,6 +114,10 @@ class FakeServer:
     @web.middleware
     async def _generic_faults(self, request: web.Request, handler: Any) -> web.StreamResponse:
         fault = self.active_fault(request)
+        if fault in GENERIC_FAULTS and self.fault_times is not None:
+            self.fault_times -= 1
+            if self.fault_times <= 0:
+                self.fault, self.fault_times = None, None
         if fault == "server_error":
             await self._record_plain(request)
             return self.error(500, "internal server error (fault injected)")
@@ -120,6 +131,9 @@ class FakeServer:
         if fault == "slow":
             self.fault = None
             await asyncio.sleep(self.slow_seconds)
+        if fault == "rejected":
+            await self._record_plain(request)
+            return self.error(400, "invalid value for field 'style' (fault injected)")
         if fault == "malformed":
             await self._record_plain(request)
             return web.Response(text='{"data": [ {"b64_json": ', content_type="application/json")

@@ -116,7 +116,7 @@ def show(
     except GatewayError as exc:
         raise _fail(exc.message) from exc
     if as_json:
-        records = [endpoint_record(endpoint) for endpoint in view.endpoints]
+        records = [endpoint_record(endpoint, None) for endpoint in view.endpoints]
         typer.echo(
             orjson.dumps({"id": view.model.id, "endpoints": records}, option=orjson.OPT_INDENT_2)
         )

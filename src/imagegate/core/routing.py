@@ -1,55 +1,99 @@
 """Which endpoints a request may go to, in which order, each already validated.
 
-Candidates are the model's routable endpoints, narrowed by `provider.only` and
-`provider.ignore`. `provider.order` goes first, in its order; the rest follow cheapest first for
-this request (an endpoint that takes every parameter comes before one that would drop some).
-An endpoint the request is invalid for is skipped; when none is left, the first endpoint's
-reason is the error. With `allow_fallbacks` false only the first candidate is tried.
+Candidates are the routable endpoints of the model, then of each fallback model (`models`),
+narrowed by `provider.only` and `provider.ignore`. Within a model, `provider.order` goes first,
+in its order; the rest follow cheapest first for this request (an endpoint that takes every
+parameter comes before one that would drop some). An endpoint the request is invalid for is
+skipped; when none is left, the first endpoint's reason is the error. `provider.max_price` is
+a hard cap: endpoints whose estimate for this request passes it are removed, and when none is
+left the answer is a 503 saying what the cheapest would cost. With `allow_fallbacks` false
+only the first candidate is tried.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from imagegate.catalog.schema import Model
 from imagegate.catalog.snapshot import Catalog
 from imagegate.core.estimate import estimate_cost
 from imagegate.core.prepare import PreparedCall, prepare
-from imagegate.core.request import ImageRequest
+from imagegate.core.request import ImageRequest, MaxPrice
 from imagegate.errors import InvalidRequest, NoEndpoint
 
 
-def plan(catalog: Catalog, model: Model, request: ImageRequest) -> list[PreparedCall]:
-    view = catalog.view(model.id, include_unavailable=False)
-    if view is None:
-        raise NoEndpoint(f"no provider of {model.id} is configured", param="model")
+def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[PreparedCall]:
     routing = request.routing
-    endpoints = [
-        e
-        for e in view.endpoints
-        if (routing.only is None or e.provider.slug in routing.only)
-        and e.provider.slug not in routing.ignore
-    ]
-    if not endpoints:
-        raise NoEndpoint(
-            f"no endpoint of {model.id} is left after provider.only/ignore; it is served by "
-            + ", ".join(e.provider.slug for e in view.endpoints),
-            param="provider",
-        )
     prepared: list[PreparedCall] = []
     first_error: InvalidRequest | None = None
-    for endpoint in endpoints:
-        try:
-            prepared.append(prepare(request, endpoint, model))
-        except InvalidRequest as exc:
-            first_error = first_error or exc
+    served_by: list[str] = []
+    for model in models:
+        view = catalog.view(model.id, include_unavailable=False)
+        if view is None:
+            continue
+        served_by += [e.provider.slug for e in view.endpoints]
+        endpoints = [
+            e
+            for e in view.endpoints
+            if (routing.only is None or e.provider.slug in routing.only)
+            and e.provider.slug not in routing.ignore
+        ]
+        group: list[PreparedCall] = []
+        for endpoint in endpoints:
+            try:
+                group.append(prepare(request, endpoint, model))
+            except InvalidRequest as exc:
+                first_error = first_error or exc
+        prepared += sorted(group, key=lambda call: _rank(call, routing.order))
     if not prepared:
-        assert first_error is not None
-        raise first_error
-    ranked = sorted(prepared, key=lambda call: _rank(call, routing.order))
-    return ranked if routing.allow_fallbacks else ranked[:1]
+        if first_error is not None:
+            raise first_error
+        if not served_by:
+            raise NoEndpoint(f"no provider of {models[0].id} is configured", param="model")
+        raise NoEndpoint(
+            f"no endpoint of {models[0].id} is left after provider.only/ignore; it is served by "
+            + ", ".join(dict.fromkeys(served_by)),
+            param="provider",
+        )
+    prepared = within_price(prepared, routing.max_price)
+    return prepared if routing.allow_fallbacks else prepared[:1]
+
+
+def estimate(call: PreparedCall) -> Decimal:
+    return estimate_cost(call.view.endpoint.pricing, call.accepted, len(call.references))
+
+
+def within_price(calls: list[PreparedCall], cap: MaxPrice | None) -> list[PreparedCall]:
+    if cap is None or (cap.image is None and cap.request is None):
+        return calls
+
+    def per_image(call: PreparedCall) -> Decimal:
+        return estimate(call) / max(int(call.accepted.get("n", 1)), 1)
+
+    kept = [
+        call
+        for call in calls
+        if (cap.image is None or per_image(call) <= cap.image)
+        and (cap.request is None or estimate(call) <= cap.request)
+    ]
+    if kept:
+        return kept
+    cheapest = min(calls, key=estimate)
+    limits = ", ".join(
+        f"{name} ${value.normalize():f}"
+        for name, value in (("image", cap.image), ("request", cap.request))
+        if value is not None
+    )
+    raise NoEndpoint(
+        f"no endpoint of {calls[0].model.id} is within provider.max_price ({limits}); "
+        "the cheapest, "
+        f"{cheapest.view.provider.name}, would cost ${per_image(cheapest).normalize():f} an image "
+        f"(${estimate(cheapest).normalize():f} for this request)",
+        param="provider.max_price",
+    )
 
 
 def _rank(call: PreparedCall, order: tuple[str, ...]) -> tuple:
     slug = call.provider
     position = order.index(slug) if slug in order else len(order)
-    cost = estimate_cost(call.view.endpoint.pricing, call.accepted, len(call.references))
-    return (position, bool(call.dropped), cost, slug)
+    return (position, bool(call.dropped), estimate(call), slug)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from decimal import Decimal
+from typing import TypeVar
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,20 +25,21 @@ from imagegate.accounting.credits import Credits
 from imagegate.accounting.keys import KeyStore
 from imagegate.accounting.rate_limits import Limits, RateLimiter, open_rate_limiter
 from imagegate.catalog.build import build_catalog
+from imagegate.catalog.schema import Model
 from imagegate.catalog.snapshot import Catalog
 from imagegate.config import Settings
-from imagegate.core.estimate import estimate_cost
 from imagegate.core.normalize import normalize
 from imagegate.core.prepare import PreparedCall
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
+from imagegate.core.routing import estimate as planned_estimate
 from imagegate.core.routing import plan
 from imagegate.db.clock import utcnow
 from imagegate.db.engine import create_engine
 from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
 from imagegate.db.migrate import upgrade
-from imagegate.errors import GatewayError, InvalidRequest, NotFound, RateLimited
+from imagegate.errors import GatewayError, InvalidRequest, NoEndpoint, NotFound, RateLimited
 from imagegate.gateway import attempts, housekeeping
 from imagegate.gateway.finish import fail, finish, jsonable
 from imagegate.gateway.replay import fingerprint, replay
@@ -48,10 +50,14 @@ from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.formats import media_type_format
 from imagegate.media.images import InputImage, load_input_image
 from imagegate.media.sources import ImageSource
-from imagegate.providers.base import ProviderResult
+from imagegate.providers.base import ProviderEvent, ProviderResult
 from imagegate.providers.pool import ProviderPool
+from imagegate.routing.health import CircuitSettings, endpoint_key, open_health
+from imagegate.routing.retry import RetryPolicy, counts_against_endpoint, retry_after
+from imagegate.routing.variants import VARIANTS, split_variant
 
 OUTPUT_MODALITIES = ("image", "text")
+_T = TypeVar("_T")
 
 
 class Gateway:
@@ -75,6 +81,18 @@ class Gateway:
         self.keys = KeyStore(engine)
         self.credits = Credits(engine, settings.hold_seconds)
         self.rate_limiter = rate_limiter
+        self.health = open_health(
+            settings.redis_url,
+            CircuitSettings(
+                threshold=settings.circuit_threshold, cooldown=settings.circuit_cooldown_seconds
+            ),
+        )
+        self.retry = RetryPolicy(
+            retries=settings.retries,
+            backoff=settings.retry_backoff_seconds,
+            retry_after_cap=settings.retry_after_cap_seconds,
+            deadline=settings.request_deadline_seconds,
+        )
         self._housekeeping: asyncio.Task[None] | None = None
         self.providers = ProviderPool(
             catalog, http, fetcher, env, settings.provider_timeout_seconds
@@ -108,6 +126,7 @@ class Gateway:
     async def close(self) -> None:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
+        await self.health.close()
         await self.rate_limiter.close()
         await self.fetcher.close()
         await self.http.close()
@@ -167,20 +186,13 @@ class Gateway:
             return run
         try:
             await self._prepare(run)
-            for call in run.calls:
-                try:
-                    result = await attempts.attempt(
-                        run,
-                        call,
-                        self.providers.get(call.provider),
-                        self.settings.provider_timeout_seconds,
-                    )
-                except GatewayError as exc:
-                    if not self._may_continue(run, call, exc):
-                        raise
-                    continue
-                return await self._finish(run, call, result)
-            raise AssertionError("planning always yields a call")
+
+            async def once(call: PreparedCall, within: float) -> ProviderResult:
+                adapter = self.providers.get(call.provider)
+                return await attempts.attempt(run, call, adapter, within)
+
+            call, result = await self._route(run, once)
+            return await self._finish(run, call, result)
         except GatewayError as exc:
             await fail(run, exc, self.records)
             raise
@@ -193,26 +205,78 @@ class Gateway:
         idempotency_key: str | None = None,
     ) -> GenerationStream | ReplayedStream:
         """Starts generating; returns once the first event is in hand, so a failure before any
-        output is still an ordinary error response."""
+        output is still an ordinary error response (and may still retry or fall back)."""
         run = await self._begin(request, surface, caller, idempotency_key)
         if isinstance(run, ImageResult):
             return ReplayedStream(run)
         try:
             await self._prepare(run)
-            for call in run.calls:
+
+            async def first_event(
+                call: PreparedCall, within: float
+            ) -> tuple[ProviderEvent, AsyncIterator[ProviderEvent]]:
                 adapter = self.providers.get(call.provider)
-                events = attempts.events(run, call, adapter, self.settings.provider_timeout_seconds)
-                try:
-                    first = await anext(events)
-                except GatewayError as exc:
-                    if not self._may_continue(run, call, exc):
-                        raise
-                    continue
-                return GenerationStream(run, call, first, events, self._finish, self.records)
-            raise AssertionError("planning always yields a call")
+                events = attempts.events(run, call, adapter, within)
+                return await anext(events), events
+
+            call, (first, events) = await self._route(run, first_event)
+            return GenerationStream(run, call, first, events, self._finish, self.records)
         except GatewayError as exc:
             await fail(run, exc, self.records)
             raise
+
+    async def _route(
+        self, run: Run, once: Callable[[PreparedCall, float], Awaitable[_T]]
+    ) -> tuple[PreparedCall, _T]:
+        """Rounds over the candidates: each endpoint whose circuit allows it is tried in turn,
+        falling back at once on an error that allows it; between rounds the wait grows (or is
+        the upstream's Retry-After, capped). Each attempt gets the provider timeout or what is
+        left of the request's deadline, whichever is shorter."""
+        policy = self.retry
+        deadline = run.started + policy.deadline
+        last: GatewayError | None = None
+        for round_number in range(policy.retries + 1):
+            hint: float | None = None
+            closed: list[float] = []
+            for call in run.calls:
+                endpoint = endpoint_key(call.provider, call.model.id)
+                wait = await self.health.allows(endpoint)
+                if wait is not None:
+                    closed.append(wait)
+                    continue
+                started = time.monotonic()
+                within = min(self.settings.provider_timeout_seconds, deadline - started)
+                if within <= 0:
+                    break
+                try:
+                    value = await once(call, within)
+                except GatewayError as exc:
+                    latency = (time.monotonic() - started) * 1000
+                    if counts_against_endpoint(exc):
+                        await self.health.record(endpoint, False, latency)
+                    if not exc.may_fall_back:
+                        raise
+                    last = exc
+                    hint = max(hint or 0.0, retry_after(exc) or 0.0) or hint
+                    continue
+                await self.health.record(endpoint, True, (time.monotonic() - started) * 1000)
+                return call, value
+            if last is None:  # every candidate's circuit is open
+                soonest = min(closed)
+                raise NoEndpoint(
+                    f"every endpoint of {run.calls[0].model.id} is failing and resting; "
+                    f"retry in {soonest:.0f} s",
+                    headers={"Retry-After": str(max(int(soonest), 1))},
+                    metadata={"circuit": "open"},
+                )
+            if round_number == policy.retries:
+                break
+            delay = policy.delay(round_number, hint)
+            if time.monotonic() + delay > deadline:
+                break
+            await asyncio.sleep(delay)
+        assert last is not None
+        raise last
 
     async def _begin(
         self, request: ImageRequest, surface: str, caller: Caller, idempotency_key: str | None
@@ -246,6 +310,7 @@ class Gateway:
     async def _prepare(self, run: Run) -> None:
         await self._load_inputs(run)
         self._plan(run)
+        await self._order_by_speed(run)
         await self._admit(run)
 
     async def _load_inputs(self, run: Run) -> None:
@@ -265,9 +330,12 @@ class Gateway:
 
     def _plan(self, run: Run) -> None:
         request = run.request
-        model = self.catalog.resolve(request.model)
+        name, variant = split_variant(request.model, self.catalog)
+        model = self.catalog.resolve(name)
         if model is None:
             raise NotFound(f"model '{request.model}' is not in the catalog", param="model")
+        if variant is not None:
+            request = replace(request, routing=replace(request.routing, sort=VARIANTS[variant]))
         run.model = model
         wanted = (
             request.modalities
@@ -292,7 +360,37 @@ class Gateway:
             )
         self.check_input_count(len(request.references))
         run.request = replace(request, parameters=normalize(request.parameters), modalities=wanted)
-        run.calls = plan(self.catalog, model, run.request)
+        fallbacks = [self._fallback(name) for name in request.fallback_models]
+        usable = [m for m in fallbacks if self._can_serve(m, wanted, run.request)]
+        run.calls = plan(self.catalog, [model, *usable], run.request)
+
+    def _fallback(self, name: str) -> Model:
+        model = self.catalog.resolve(name)
+        if model is None:
+            raise InvalidRequest(f"fallback model '{name}' is not in the catalog", param="models")
+        return model
+
+    @staticmethod
+    def _can_serve(model: Model, wanted: frozenset[str], request: ImageRequest) -> bool:
+        takes_images = not (request.references or request.mask) or "image" in model.input_modalities
+        return "image" in model.output_modalities and takes_images
+
+    async def _order_by_speed(self, run: Run) -> None:
+        """`provider.sort` latency or throughput (and `:nitro`): the fastest endpoints over the
+        last 30 minutes first; ones with no traffic yet keep their price order after them."""
+        if run.request.routing.sort not in ("latency", "throughput"):
+            return
+        keys = [endpoint_key(call.provider, call.model.id) for call in run.calls]
+        health = await self.health.health(keys)
+        order = run.request.routing.order
+
+        def speed(item: tuple[int, PreparedCall]) -> tuple:
+            position, call = item
+            stats = health[endpoint_key(call.provider, call.model.id)].latency_ms
+            pinned = order.index(call.provider) if call.provider in order else len(order)
+            return (pinned, stats is None, stats["p50"] if stats else 0.0, position)
+
+        run.calls = [call for _, call in sorted(enumerate(run.calls), key=speed)]
 
     async def _admit(self, run: Run) -> None:
         """The key's rate limit, then its USD limit (holding the dearest candidate's estimate)."""
@@ -311,15 +409,8 @@ class Gateway:
                     headers={"Retry-After": str(int(wait))},
                     metadata={"retry_after_seconds": wait},
                 )
-        estimate = max(self._estimate(call) for call in run.calls)
+        estimate = max(planned_estimate(call) for call in run.calls)
         await self.credits.reserve(run.id, key.id, estimate)
-
-    @staticmethod
-    def _estimate(call: PreparedCall) -> Decimal:
-        return estimate_cost(call.view.endpoint.pricing, call.accepted, len(call.references))
-
-    def _may_continue(self, run: Run, call: PreparedCall, error: GatewayError) -> bool:
-        return error.may_fall_back and call is not run.calls[-1]
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         return await finish(

@@ -13,6 +13,7 @@ GENERIC_EXPECTATIONS: dict[str, tuple[int, str | None]] = {
     "rate_limit": (429, "rate_limited"),
     "timeout": (408, "upstream_timeout"),
     "malformed": (502, "upstream_error"),
+    "rejected": (400, "invalid_request"),
     "slow": (200, None),
     "empty": (502, "upstream_error"),
     "moderated": (403, "content_policy"),

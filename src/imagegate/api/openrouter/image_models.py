@@ -14,12 +14,14 @@ from starlette.responses import Response
 
 from imagegate.api import catalog_json
 from imagegate.api.catalog_lookup import find_view
+from imagegate.api.endpoint_health import endpoint_health, health_fields, health_version
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
 from imagegate.catalog.snapshot import Catalog, EndpointView, ModelView
+from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())
 
@@ -70,10 +72,14 @@ async def image_model_endpoints(request: Request, author: str, slug: str) -> Res
     catalog: Catalog = request.app.state.catalog
     params = QueryReader(request.query_params, ("include_unavailable",))
     view = find_view(catalog, f"{author}/{slug}", params.boolean("include_unavailable"))
+    health = await endpoint_health(request, view)
     return conditional_json(
         request,
-        catalog.version,
-        lambda: {"id": view.model.id, "endpoints": [endpoint_record(e) for e in view.endpoints]},
+        health_version(catalog.version, health),
+        lambda: {
+            "id": view.model.id,
+            "endpoints": [endpoint_record(e, health.get(e.provider.slug)) for e in view.endpoints],
+        },
     )
 
 
@@ -98,7 +104,7 @@ def list_item(view: ModelView) -> dict[str, Any]:
     }
 
 
-def endpoint_record(view: EndpointView) -> dict[str, Any]:
+def endpoint_record(view: EndpointView, health: EndpointHealth | None) -> dict[str, Any]:
     endpoint = view.endpoint
     return {
         "provider_name": view.provider.name,
@@ -110,7 +116,6 @@ def endpoint_record(view: EndpointView) -> dict[str, Any]:
         "pricing": [catalog_json.pricing_line(line) for line in endpoint.pricing],
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,
-        "uptime_last_30m": None,
-        "latency_last_30m": None,
+        **health_fields(health),
         "source": endpoint.source,
     }

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from imagegate.api import catalog_json
 from imagegate.api.catalog_lookup import find_view
+from imagegate.api.endpoint_health import endpoint_health, health_fields, health_version
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
@@ -25,6 +26,7 @@ from imagegate.catalog.query import ModelQuery, Sort, run
 from imagegate.catalog.schema import Model
 from imagegate.catalog.snapshot import Catalog, EndpointView, ModelView
 from imagegate.errors import InvalidRequest
+from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())
 
@@ -130,6 +132,7 @@ async def model_endpoints(request: Request, author: str, slug: str) -> Response:
     catalog: Catalog = request.app.state.catalog
     params = QueryReader(request.query_params, ("include_unavailable",))
     view = find_view(catalog, f"{author}/{slug}", params.boolean("include_unavailable"))
+    health = await endpoint_health(request, view)
 
     def render() -> dict[str, Any]:
         model = view.model
@@ -140,11 +143,14 @@ async def model_endpoints(request: Request, author: str, slug: str) -> Response:
                 "created": model.created_timestamp,
                 "description": model.description,
                 "architecture": architecture(model),
-                "endpoints": [endpoint_object(model, endpoint) for endpoint in view.endpoints],
+                "endpoints": [
+                    endpoint_object(model, endpoint, health.get(endpoint.provider.slug))
+                    for endpoint in view.endpoints
+                ],
             }
         }
 
-    return conditional_json(request, catalog.version, render)
+    return conditional_json(request, health_version(catalog.version, health), render)
 
 
 def model_object(view: ModelView) -> dict[str, Any]:
@@ -176,7 +182,9 @@ def model_object(view: ModelView) -> dict[str, Any]:
     }
 
 
-def endpoint_object(model: Model, view: EndpointView) -> dict[str, Any]:
+def endpoint_object(
+    model: Model, view: EndpointView, health: EndpointHealth | None
+) -> dict[str, Any]:
     return {
         "name": f"{view.provider.name} | {model.id}",
         "model_id": model.id,
@@ -190,10 +198,9 @@ def endpoint_object(model: Model, view: EndpointView) -> dict[str, Any]:
         "max_prompt_tokens": None,
         "supported_parameters": list(view.parameters),
         "status": 0 if view.available else -1,
-        "uptime_last_30m": None,
+        **health_fields(health),
         "uptime_last_5m": None,
         "uptime_last_1d": None,
-        "latency_last_30m": None,
         "throughput_last_30m": None,
         "supports_implicit_caching": False,
         "supports_tool_choice": {

@@ -1,0 +1,37 @@
+"""Endpoint health for the endpoints listings: uptime and latency over the last 30 minutes.
+
+OpenRouter publishes `uptime_last_30m` and `latency_last_30m` for text endpoints only; here
+they come from this gateway's own traffic (`routing/health.py`) and are null for an endpoint
+that has served nothing in the window. The health goes into the listing's ETag, so a client
+holding an old copy gets fresh numbers, not a 304.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from imagegate.catalog.snapshot import ModelView
+from imagegate.routing.health import EndpointHealth, endpoint_key
+
+
+async def endpoint_health(request: Request, view: ModelView) -> dict[str, EndpointHealth]:
+    """Health per provider slug of the model's endpoints."""
+    keys = {e.provider.slug: endpoint_key(e.provider.slug, view.model.id) for e in view.endpoints}
+    found = await request.app.state.gateway.health.health(list(keys.values()))
+    return {slug: found[key] for slug, key in keys.items()}
+
+
+def health_version(version: str, health: dict[str, EndpointHealth]) -> str:
+    """The listing's version: the catalog's, and the health numbers it shows."""
+    shown = {slug: (h.uptime, h.latency_ms) for slug, h in sorted(health.items())}
+    return version + orjson.dumps(shown).decode()
+
+
+def health_fields(health: EndpointHealth | None) -> dict[str, Any]:
+    return {
+        "uptime_last_30m": health.uptime if health else None,
+        "latency_last_30m": health.latency_ms if health else None,
+    }

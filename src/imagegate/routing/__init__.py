@@ -1,0 +1,1 @@
+"""Routing: which endpoint serves a request, retries and fallbacks, and endpoint health."""

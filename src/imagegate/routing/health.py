@@ -1,0 +1,234 @@
+"""Endpoint health from real traffic: uptime and latency over 30 minutes, and a circuit breaker.
+
+Every attempt on an endpoint (a provider serving a model) is recorded as an outcome. Only the
+upstream's own failures count against it (5xx, timeouts, malformed or empty answers); a rate
+limit, an invalid request or a content refusal says nothing about whether it is up, as in
+OpenRouter's uptime.
+
+The circuit: after `threshold` failures in a row an endpoint is *open* for `cooldown` seconds
+and routing skips it; then it is *half-open*: one request is let through as a probe, whose
+success closes the circuit and whose failure opens it again. A probe that ends without a
+verdict (say it was rate limited) holds the lease for one cooldown at most.
+
+In one process everything lives in memory; with Redis (`IMAGEGATE_REDIS_URL`) replicas share
+outcomes and circuits, so one replica's evidence protects them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+WINDOW_SECONDS = 30 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    requests: int
+    uptime: float | None  # percent of attempts that did not fail upstream, last 30 min
+    latency_ms: dict[str, float] | None  # p50, p75, p90, p99 of successful attempts
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitSettings:
+    threshold: int = 3  # failures in a row that open the circuit; 0 turns it off
+    cooldown: float = 30.0
+
+
+class HealthStore(Protocol):
+    async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None: ...
+
+    async def allows(self, endpoint: str) -> float | None:
+        """None when the endpoint may be tried now (closed, or this request is the half-open
+        probe); otherwise the seconds until it may be."""
+        ...
+
+    async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]: ...
+
+    async def close(self) -> None: ...
+
+
+def summarise(outcomes: list[tuple[bool, float]]) -> EndpointHealth:
+    if not outcomes:
+        return EndpointHealth(0, None, None)
+    successes = sorted(latency for ok, latency in outcomes if ok)
+    uptime = 100.0 * len(successes) / len(outcomes)
+    latency = None
+    if successes:
+        latency = {
+            name: _percentile(successes, q)
+            for name, q in (("p50", 50), ("p75", 75), ("p90", 90), ("p99", 99))
+        }
+    return EndpointHealth(len(outcomes), round(uptime, 2), latency)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    rank = max(math.ceil(q / 100 * len(values)) - 1, 0)
+    return round(values[rank], 1)
+
+
+@dataclass
+class _Circuit:
+    failures: int = 0
+    opened_at: float | None = None
+    probing_since: float | None = None
+
+
+@dataclass
+class MemoryHealth:
+    settings: CircuitSettings = field(default_factory=CircuitSettings)
+    _outcomes: dict[str, deque[tuple[float, bool, float]]] = field(default_factory=dict)
+    _circuits: dict[str, _Circuit] = field(default_factory=dict)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None:
+        now = time.time()
+        async with self._lock:
+            outcomes = self._outcomes.setdefault(endpoint, deque())
+            outcomes.append((now, ok, latency_ms))
+            while outcomes and outcomes[0][0] < now - WINDOW_SECONDS:
+                outcomes.popleft()
+            circuit = self._circuits.setdefault(endpoint, _Circuit())
+            circuit.probing_since = None
+            if ok:
+                circuit.failures, circuit.opened_at = 0, None
+            else:
+                circuit.failures += 1
+                if self.settings.threshold and circuit.failures >= self.settings.threshold:
+                    circuit.opened_at = time.monotonic()
+
+    async def allows(self, endpoint: str) -> float | None:
+        async with self._lock:
+            circuit = self._circuits.get(endpoint)
+            if circuit is None or circuit.opened_at is None:
+                return None
+            now = time.monotonic()
+            waited = now - circuit.opened_at
+            if waited < self.settings.cooldown:
+                return self.settings.cooldown - waited
+            probing = circuit.probing_since
+            if probing is not None and now - probing < self.settings.cooldown:
+                return self.settings.cooldown - (now - probing)  # wait for that probe's verdict
+            circuit.probing_since = now
+            return None
+
+    async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
+        cutoff = time.time() - WINDOW_SECONDS
+        async with self._lock:
+            return {
+                endpoint: summarise(
+                    [
+                        (ok, latency)
+                        for at, ok, latency in self._outcomes.get(endpoint, ())
+                        if at >= cutoff
+                    ]
+                )
+                for endpoint in endpoints
+            }
+
+    async def close(self) -> None:
+        return None
+
+
+_RECORD = """
+local now, ok, latency, window = tonumber(ARGV[1]), ARGV[2], ARGV[3], tonumber(ARGV[4])
+local threshold, member = tonumber(ARGV[5]), ARGV[6]
+redis.call('ZADD', KEYS[1], now, member .. ':' .. ok .. ':' .. latency)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+redis.call('EXPIRE', KEYS[1], window)
+redis.call('HDEL', KEYS[2], 'probing')
+if ok == '1' then
+  redis.call('HSET', KEYS[2], 'failures', 0)
+  redis.call('HDEL', KEYS[2], 'opened_at')
+else
+  local failures = redis.call('HINCRBY', KEYS[2], 'failures', 1)
+  if threshold > 0 and failures >= threshold then
+    redis.call('HSET', KEYS[2], 'opened_at', now)
+  end
+end
+redis.call('EXPIRE', KEYS[2], window)
+return 1
+"""
+
+_ALLOWS = """
+local now, cooldown = tonumber(ARGV[1]), tonumber(ARGV[2])
+local opened = redis.call('HGET', KEYS[1], 'opened_at')
+if not opened then return -1 end
+local waited = now - tonumber(opened)
+if waited < cooldown then return tostring(cooldown - waited) end
+local probing = redis.call('HGET', KEYS[1], 'probing')
+if probing and now - tonumber(probing) < cooldown then
+  return tostring(cooldown - (now - tonumber(probing)))
+end
+redis.call('HSET', KEYS[1], 'probing', now)
+return -1
+"""
+
+
+class RedisHealth:
+    def __init__(self, url: str, settings: CircuitSettings) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+        self._settings = settings
+        self._record = self._redis.register_script(_RECORD)
+        self._allows = self._redis.register_script(_ALLOWS)
+
+    async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None:
+        await self._record(
+            keys=[_outcomes_key(endpoint), _circuit_key(endpoint)],
+            args=[
+                time.time(),
+                "1" if ok else "0",
+                round(latency_ms, 1),
+                WINDOW_SECONDS,
+                self._settings.threshold,
+                uuid.uuid4().hex,
+            ],
+        )
+
+    async def allows(self, endpoint: str) -> float | None:
+        wait = await self._allows(
+            keys=[_circuit_key(endpoint)], args=[time.time(), self._settings.cooldown]
+        )
+        wait = float(wait)
+        return None if wait < 0 else wait
+
+    async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
+        cutoff = time.time() - WINDOW_SECONDS
+        pipe = self._redis.pipeline(transaction=False)
+        for endpoint in endpoints:
+            pipe.zrangebyscore(_outcomes_key(endpoint), cutoff, "+inf")
+        found = await pipe.execute()
+        result = {}
+        for endpoint, members in zip(endpoints, found, strict=True):
+            outcomes = []
+            for member in members:
+                _, ok, latency = member.decode().rsplit(":", 2)
+                outcomes.append((ok == "1", float(latency)))
+            result[endpoint] = summarise(outcomes)
+        return result
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_health(redis_url: str | None, settings: CircuitSettings) -> HealthStore:
+    return RedisHealth(redis_url, settings) if redis_url else MemoryHealth(settings)
+
+
+def endpoint_key(provider: str, model_id: str) -> str:
+    return f"{provider}|{model_id}"
+
+
+def _outcomes_key(endpoint: str) -> str:
+    return f"imagegate:health:{endpoint}:outcomes"
+
+
+def _circuit_key(endpoint: str) -> str:
+    return f"imagegate:health:{endpoint}:circuit"

@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -60,6 +60,13 @@ class Gateway:
     home: Path
     process: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str] = field(default_factory=dict)  # the IMAGEGATE_* settings it runs with
+
+    @property
+    def database_url(self) -> str:
+        return self.env.get("IMAGEGATE_DATABASE_URL") or (
+            f"sqlite+aiosqlite:///{self.home / 'imagegate.db'}"
+        )
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30)
@@ -88,7 +95,7 @@ def start_gateway(home: Path, catalog: Path | None = OVERLAY, **env: str) -> Gat
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    gateway = Gateway(f"http://127.0.0.1:{port}", home, process, log)
+    gateway = Gateway(f"http://127.0.0.1:{port}", home, process, log, extra)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,6 +107,27 @@ def start_gateway(home: Path, catalog: Path | None = OVERLAY, **env: str) -> Gat
             time.sleep(0.05)
     gateway.stop()
     raise RuntimeError(f"gateway did not become healthy:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def shared_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real PostgreSQL database and Redis server for the session: (database URL, Redis URL)."""
+    from servers import postgres, redis
+
+    with postgres() as database_url, redis(tmp_path_factory.mktemp("redis")) as redis_url:
+        yield database_url, redis_url
+
+
+STORES = ("embedded", "postgresql")
+
+
+def store_env(store: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """Settings for a gateway on `store`: the embedded SQLite and in-process limits, or the
+    session's PostgreSQL and Redis."""
+    if store == "embedded":
+        return {}
+    database_url, redis_url = request.getfixturevalue("shared_stores")
+    return {"IMAGEGATE_DATABASE_URL": database_url, "IMAGEGATE_REDIS_URL": redis_url}
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
-"""Keys, auth in every dialect, USD limits, rate limits, idempotency, and the ledger."""
+"""Keys, auth in every dialect, USD limits, rate limits, idempotency, and the ledger: on the
+embedded SQLite store and on PostgreSQL with Redis."""
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 import subprocess
 import sys
 import threading
@@ -14,16 +15,25 @@ from pathlib import Path
 import httpx
 import pytest
 from openrouter import OpenRouter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from conftest import Gateway, clean_env, free_port, start_gateway
+from conftest import STORES, Gateway, clean_env, free_port, start_gateway, store_env
 
 MASTER = "master-secret-for-tests"
 PNG_ONLY = {"model": "test/png-only", "prompt": "x"}  # $0.01 an image, served by the sandbox
 
 
-@pytest.fixture(scope="module")
-def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    running = start_gateway(tmp_path_factory.mktemp("secured"), IMAGEGATE_MASTER_KEY=MASTER)
+@pytest.fixture(scope="module", params=STORES)
+def secured(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    """A gateway with a master key, on the embedded store and on PostgreSQL with Redis."""
+    running = start_gateway(
+        tmp_path_factory.mktemp(f"secured-{request.param}"),
+        IMAGEGATE_MASTER_KEY=MASTER,
+        **store_env(request.param, request),
+    )
     yield running
     running.stop()
 
@@ -181,21 +191,32 @@ def test_usd_limit_refuses_what_would_overspend_and_failures_cost_nothing(secure
         usage = user.get("/api/v1/key").json()["data"]
         assert usage["usage"] == pytest.approx(0.02)
         assert usage["limit_remaining"] == pytest.approx(0.005)
-    _check_ledger_matches_records(secured.home / "imagegate.db", key_id, Decimal("0.02"))
+    _check_ledger_matches_records(secured, key_id, Decimal("0.02"))
 
 
-def _check_ledger_matches_records(database: Path, key_id: str, expected: Decimal) -> None:
-    with sqlite3.connect(database) as connection:
-        ledger = connection.execute(
-            "SELECT SUM(amount_usd), COUNT(*) FROM ledger WHERE api_key_id = ?", (key_id,)
-        ).fetchone()
-        records = connection.execute(
-            "SELECT SUM(cost_usd) FROM generations WHERE api_key_id = ? AND status = 'succeeded'",
-            (key_id,),
-        ).fetchone()
-        usage = connection.execute(
-            "SELECT usage_usd FROM api_keys WHERE id = ?", (key_id,)
-        ).fetchone()
+def _check_ledger_matches_records(gateway: Gateway, key_id: str, expected: Decimal) -> None:
+    async def read() -> tuple:
+        engine = create_async_engine(gateway.database_url)
+        try:
+            async with engine.connect() as connection:
+
+                async def one(sql: str) -> tuple:
+                    return (await connection.execute(text(sql), {"key": key_id})).one()
+
+                return (
+                    await one(
+                        "SELECT SUM(amount_usd), COUNT(*) FROM ledger WHERE api_key_id = :key"
+                    ),
+                    await one(
+                        "SELECT SUM(cost_usd) FROM generations"
+                        " WHERE api_key_id = :key AND status = 'succeeded'"
+                    ),
+                    await one("SELECT usage_usd FROM api_keys WHERE id = :key"),
+                )
+        finally:
+            await engine.dispose()
+
+    ledger, records, usage = asyncio.run(read())
     assert Decimal(str(ledger[0])) == Decimal(str(records[0])) == Decimal(str(usage[0])) == expected
     assert ledger[1] == 2
 
@@ -314,10 +335,7 @@ def test_generation_records_belong_to_their_key(secured: Gateway) -> None:
 def test_keys_created_by_the_cli_work_on_the_running_gateway(secured: Gateway) -> None:
     created = subprocess.run(
         [sys.executable, "-m", "imagegate", "keys", "create", "from-cli", "--limit", "3"],
-        env=clean_env(
-            secured.home,
-            IMAGEGATE_CATALOG=str(Path(__file__).parent / "data" / "overlay_catalog.json"),
-        ),
+        env=clean_env(secured.home, **secured.env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -328,7 +346,7 @@ def test_keys_created_by_the_cli_work_on_the_running_gateway(secured: Gateway) -
         assert user.get("/api/v1/key").json()["data"]["limit"] == 3
     listed = subprocess.run(
         [sys.executable, "-m", "imagegate", "keys", "list", "--json"],
-        env=clean_env(secured.home),
+        env=clean_env(secured.home, **secured.env),
         capture_output=True,
         text=True,
         timeout=60,

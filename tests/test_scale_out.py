@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import Gateway, start_gateway
 from imagegate.db.tables import metadata
-from servers import postgres, redis
 
 MASTER = "scale-out-master"
 SLOW_PRICED = {
@@ -35,10 +34,8 @@ SLOW_PRICED = {
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    root = tmp_path_factory.mktemp("stores")
-    with postgres() as database_url, redis(root) as redis_url:
-        yield database_url, redis_url
+def stores(shared_stores: tuple[str, str]) -> tuple[str, str]:
+    return shared_stores
 
 
 @pytest.fixture(scope="module")

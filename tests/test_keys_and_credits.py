@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -194,7 +195,25 @@ def test_usd_limit_refuses_what_would_overspend_and_failures_cost_nothing(secure
     _check_ledger_matches_records(secured, key_id, Decimal("0.02"))
 
 
-def _check_ledger_matches_records(gateway: Gateway, key_id: str, expected: Decimal) -> None:
+def test_concurrent_requests_never_overspend_a_key(secured: Gateway) -> None:
+    """Twenty requests at once against a key with room for five: the holds are taken one at a
+    time, so exactly five run and the ledger equals the records."""
+    key_id, secret = _new_key(secured, limit=0.05)
+    body = {**PNG_ONLY, "provider": {"options": {"sandbox": {"delay_ms": 300}}}}
+
+    def generate(_: int) -> int:
+        with _as(secured, secret) as user:
+            return user.post("/api/v1/images", json=body).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(generate, range(20)))
+    assert sorted(statuses) == [200] * 5 + [402] * 15
+    _check_ledger_matches_records(secured, key_id, Decimal("0.05"), charges=5)
+
+
+def _check_ledger_matches_records(
+    gateway: Gateway, key_id: str, expected: Decimal, charges: int = 2
+) -> None:
     async def read() -> tuple:
         engine = create_async_engine(gateway.database_url)
         try:
@@ -218,7 +237,7 @@ def _check_ledger_matches_records(gateway: Gateway, key_id: str, expected: Decim
 
     ledger, records, usage = asyncio.run(read())
     assert Decimal(str(ledger[0])) == Decimal(str(records[0])) == Decimal(str(usage[0])) == expected
-    assert ledger[1] == 2
+    assert ledger[1] == charges
 
 
 def test_requests_per_minute(secured: Gateway) -> None:

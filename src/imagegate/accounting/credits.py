@@ -1,7 +1,7 @@
 """Holding a generation's estimated cost against its key's USD limit, and charging it once.
 
 `reserve` runs before a generation calls any provider: with the key's row locked (PostgreSQL
-`SELECT ... FOR UPDATE`, so replicas queue; SQLite serialises writers in one process), it adds
+`SELECT ... FOR UPDATE`, so replicas queue; SQLite has one writer at a time), it adds
 up what the key has spent and what its pending generations hold, and refuses (402) if this
 estimate would pass the limit. The hold lives on the generation's row. `charge` runs inside
 the transaction that marks a generation succeeded: one ledger row per generation (a unique
@@ -12,43 +12,40 @@ generation whose gateway died; it stops counting and nothing is ever charged for
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from imagegate.db.clock import utcnow
+from imagegate.db.database import Database
 from imagegate.db.tables import api_keys, generations, ledger
 from imagegate.errors import InsufficientCredits
 
+_LEDGER = insert(ledger)
+_ADD_USAGE = (
+    update(api_keys)
+    .where(api_keys.c.id == bindparam("key"))
+    .values(usage_usd=api_keys.c.usage_usd + bindparam("amount"))
+)
+
 
 class Credits:
-    def __init__(self, engine: AsyncEngine, hold_seconds: float) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, hold_seconds: float) -> None:
+        self._db = database
         self._hold = dt.timedelta(seconds=hold_seconds)
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._lock = asyncio.Lock()
 
     async def reserve(self, generation_id: str, key_id: str, estimate: Decimal) -> None:
-        if self._sqlite:
-            async with self._lock:
-                await self._reserve(generation_id, key_id, estimate)
-        else:
-            await self._reserve(generation_id, key_id, estimate)
+        since = utcnow() - self._hold
 
-    async def _reserve(self, generation_id: str, key_id: str, estimate: Decimal) -> None:
-        async with self._engine.begin() as connection:
-            key = (
-                await connection.execute(
-                    select(api_keys.c.limit_usd, api_keys.c.usage_usd)
-                    .where(api_keys.c.id == key_id)
-                    .with_for_update()
-                )
+        def work(connection: Connection) -> None:
+            key = connection.execute(
+                select(api_keys.c.limit_usd, api_keys.c.usage_usd)
+                .where(api_keys.c.id == key_id)
+                .with_for_update()
             ).one()
             if key.limit_usd is not None:
-                held = await self._held(connection, key_id)
+                held = _held(connection, key_id, since)
                 remaining = key.limit_usd - key.usage_usd - held
                 if estimate > remaining:
                     left = max(remaining, Decimal(0))
@@ -61,38 +58,39 @@ class Credits:
                             "remaining_usd": float(max(remaining, 0)),
                         },
                     )
-            await connection.execute(
+            connection.execute(
                 update(generations)
                 .where(generations.c.id == generation_id)
                 .values(reserved_usd=estimate)
             )
 
-    async def _held(self, connection: AsyncConnection, key_id: str) -> Decimal:
-        held = await connection.scalar(
-            select(func.coalesce(func.sum(generations.c.reserved_usd), 0)).where(
-                generations.c.api_key_id == key_id,
-                generations.c.status == "pending",
-                generations.c.created_at > utcnow() - self._hold,
-            )
-        )
-        return Decimal(str(held))
+        await self._db.write(work)
 
 
-async def charge(
-    connection: AsyncConnection, generation_id: str, key_id: str | None, amount: Decimal
-) -> None:
-    """Inside the transaction that marks the generation succeeded."""
-    await connection.execute(
-        insert(ledger).values(
-            generation_id=generation_id, api_key_id=key_id, amount_usd=amount, created_at=utcnow()
+def _held(connection: Connection, key_id: str, since: dt.datetime) -> Decimal:
+    held = connection.scalar(
+        select(func.coalesce(func.sum(generations.c.reserved_usd), 0)).where(
+            generations.c.api_key_id == key_id,
+            generations.c.status == "pending",
+            generations.c.created_at > since,
         )
     )
+    return Decimal(str(held))
+
+
+def charge(connection: Connection, generation_id: str, key_id: str | None, amount: Decimal) -> None:
+    """Inside the transaction that marks the generation succeeded."""
+    connection.execute(
+        _LEDGER,
+        {
+            "generation_id": generation_id,
+            "api_key_id": key_id,
+            "amount_usd": amount,
+            "created_at": utcnow(),
+        },
+    )
     if key_id is not None:
-        await connection.execute(
-            update(api_keys)
-            .where(api_keys.c.id == key_id)
-            .values(usage_usd=api_keys.c.usage_usd + amount)
-        )
+        connection.execute(_ADD_USAGE, {"key": key_id, "amount": amount})
 
 
 def _usd(value: Decimal) -> str:

@@ -2,6 +2,11 @@
 
 Secrets are 256 random bits, so a fast hash is enough (there is nothing to brute-force); the
 prefix kept in clear lets an operator tell keys apart.
+
+Looking a key up on every request is the gateway's most frequent read, so a found (or unknown)
+secret is remembered for `FIND_CACHE_SECONDS`: a change made through this process (revoke,
+new limits) is seen at once, one made by another replica or the CLI within that second.
+Spending is never cached: limits are checked against the database (see `credits.py`).
 """
 
 from __future__ import annotations
@@ -9,18 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, func, insert, select, update
 
 from imagegate.db.clock import utcnow
+from imagegate.db.database import Database
 from imagegate.db.tables import api_keys
 from imagegate.errors import NotFound
 
 SECRET_PREFIX = "ig-"
+FIND_CACHE_SECONDS = 1.0
 
 
 def hash_secret(secret: str) -> str:
@@ -63,8 +70,9 @@ class ApiKey:
 
 
 class KeyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._found: dict[str, tuple[float, ApiKey | None]] = {}  # secret hash -> (when, key)
 
     async def create(
         self,
@@ -86,51 +94,51 @@ class KeyStore:
             "requests_per_minute": requests_per_minute,
             "images_per_minute": images_per_minute,
         }
-        async with self._engine.begin() as connection:
-            await connection.execute(insert(api_keys).values(**values))
+        await self._db.write(lambda connection: connection.execute(insert(api_keys), values))
+        self._found.pop(values["secret_hash"], None)
         key = await self.get(values["id"])
         assert key is not None
         return key, secret
 
     async def list(self) -> list[ApiKey]:
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(select(api_keys).order_by(api_keys.c.created_at))
+        query = select(api_keys).order_by(api_keys.c.created_at)
+        rows = await self._db.read(lambda connection: connection.execute(query).all())
         return [_key(row._mapping) for row in rows]
 
     async def get(self, key_id: str) -> ApiKey | None:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(select(api_keys).where(api_keys.c.id == key_id))
-            ).first()
+        query = select(api_keys).where(api_keys.c.id == key_id)
+        row = await self._db.read(lambda connection: connection.execute(query).first())
         return _key(row._mapping) if row else None
 
     async def find(self, secret: str) -> ApiKey | None:
         """The active key with this secret, if any."""
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(api_keys).where(
-                        api_keys.c.secret_hash == hash_secret(secret),
-                        api_keys.c.revoked_at.is_(None),
-                    )
-                )
-            ).first()
-        return _key(row._mapping) if row else None
+        digest = hash_secret(secret)
+        cached = self._found.get(digest)
+        if cached is not None and time.monotonic() - cached[0] < FIND_CACHE_SECONDS:
+            return cached[1]
+        query = select(api_keys).where(
+            api_keys.c.secret_hash == digest, api_keys.c.revoked_at.is_(None)
+        )
+        row = await self._db.read(lambda connection: connection.execute(query).first())
+        key = _key(row._mapping) if row else None
+        if len(self._found) > 10_000:  # unknown secrets must not grow it without bound
+            self._found.clear()
+        self._found[digest] = (time.monotonic(), key)
+        return key
 
     async def any_active(self) -> bool:
-        async with self._engine.connect() as connection:
-            count = await connection.scalar(
-                select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
-            )
-        return bool(count)
+        query = select(func.count()).select_from(api_keys).where(api_keys.c.revoked_at.is_(None))
+        return bool(await self._db.read(lambda connection: connection.scalar(query)))
 
     async def update(self, key_id: str, **changes: Any) -> ApiKey:
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(api_keys).where(api_keys.c.id == key_id).values(**changes)
-            )
-        if not result.rowcount:
+        statement = update(api_keys).where(api_keys.c.id == key_id).values(**changes)
+
+        def work(connection: Connection) -> int:
+            return connection.execute(statement).rowcount
+
+        if not await self._db.write(work):
             raise NotFound(f"no API key {key_id}", param="id")
+        self._found.clear()
         key = await self.get(key_id)
         assert key is not None
         return key

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import case, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from imagegate.db.clock import utcnow
+from imagegate.db.database import Database
 from imagegate.db.tables import ledger
 
 
@@ -21,7 +21,7 @@ class Spend:
     month: Decimal
 
 
-async def spend(engine: AsyncEngine, key_id: str | None) -> Spend:
+async def spend(database: Database, key_id: str | None) -> Spend:
     """`key_id` None: everything charged through the gateway."""
     now = utcnow()
 
@@ -39,6 +39,5 @@ async def spend(engine: AsyncEngine, key_id: str | None) -> Spend:
     query = select(func.coalesce(func.sum(ledger.c.amount_usd), 0), since(1), since(7), since(30))
     if key_id is not None:
         query = query.where(ledger.c.api_key_id == key_id)
-    async with engine.connect() as connection:
-        row = (await connection.execute(query)).one()
+    row = await database.read(lambda connection: connection.execute(query).one())
     return Spend(*(Decimal(str(value)) for value in row))

@@ -14,8 +14,7 @@ from rich.table import Table
 
 from imagegate.accounting.keys import KeyStore
 from imagegate.config import load_settings
-from imagegate.db.engine import create_engine
-from imagegate.db.migrate import upgrade
+from imagegate.db.database import open_database
 from imagegate.errors import ConfigurationError, GatewayError
 
 app = typer.Typer(
@@ -26,12 +25,11 @@ T = TypeVar("T")
 
 def _run(action: Callable[[KeyStore], Awaitable[T]]) -> T:
     async def main() -> T:
-        engine = create_engine(load_settings().resolved_database_url)
+        database = await open_database(load_settings().resolved_database_url)
         try:
-            await upgrade(engine)
-            return await action(KeyStore(engine))
+            return await action(KeyStore(database))
         finally:
-            await engine.dispose()
+            await database.close()
 
     try:
         return asyncio.run(main())

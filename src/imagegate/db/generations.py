@@ -10,13 +10,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from imagegate.accounting.credits import charge
 from imagegate.db.clock import utcnow
+from imagegate.db.database import Database
 from imagegate.db.tables import generations
+
+# Built once: executed with a parameter dict, each compiles once per process.
+_INSERT = insert(generations)
+_FINISH = update(generations).where(
+    generations.c.id == bindparam("generation"), generations.c.status == "pending"
+)
+_UPDATE = update(generations).where(generations.c.id == bindparam("generation"))
 
 
 class DuplicateIdempotencyKey(Exception):
@@ -26,8 +33,8 @@ class DuplicateIdempotencyKey(Exception):
 
 
 class GenerationStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def begin(
         self,
@@ -44,37 +51,37 @@ class GenerationStore:
         """`idempotency` is (scope, key, request fingerprint); a key already used in its scope
         raises `DuplicateIdempotencyKey` naming the earlier generation."""
         scope, key, fingerprint = idempotency or (None, None, None)
+        row = {
+            "id": id,
+            "created_at": created_at,
+            "surface": surface,
+            "model": model,
+            "status": "pending",
+            "images": 0,
+            "streamed": streamed,
+            "parameters": parameters,
+            "dropped_parameters": [],
+            "attempts": [],
+            "api_key_id": api_key_id,
+            "idempotency_scope": scope,
+            "idempotency_key": key,
+            "fingerprint": fingerprint,
+        }
         try:
-            async with self._engine.begin() as connection:
-                await connection.execute(
-                    insert(generations).values(
-                        id=id,
-                        created_at=created_at,
-                        surface=surface,
-                        model=model,
-                        status="pending",
-                        images=0,
-                        streamed=streamed,
-                        parameters=parameters,
-                        dropped_parameters=[],
-                        attempts=[],
-                        api_key_id=api_key_id,
-                        idempotency_scope=scope,
-                        idempotency_key=key,
-                        fingerprint=fingerprint,
-                    )
-                )
+            await self._db.write(lambda connection: connection.execute(_INSERT, row))
         except IntegrityError as exc:
             if idempotency is None:
                 raise
-            async with self._engine.connect() as connection:
-                earlier = await connection.scalar(
+
+            def earlier(connection: Connection) -> str | None:
+                return connection.scalar(
                     select(generations.c.id).where(
                         generations.c.idempotency_scope == scope,
                         generations.c.idempotency_key == key,
                     )
                 )
-            raise DuplicateIdempotencyKey(earlier) from exc
+
+            raise DuplicateIdempotencyKey(await self._db.read(earlier)) from exc
 
     async def succeed(
         self,
@@ -94,30 +101,30 @@ class GenerationStore:
     ) -> bool:
         """Marks the generation succeeded and charges it, in one transaction; False (and no
         charge) when it was already finished."""
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(generations)
-                .where(generations.c.id == id, generations.c.status == "pending")
-                .values(
-                    status="succeeded",
-                    completed_at=utcnow(),
-                    model_id=model_id,
-                    provider=provider,
-                    images=images,
-                    parameters=parameters,
-                    dropped_parameters=dropped,
-                    usage=usage,
-                    cost_usd=cost_usd,
-                    latency_ms=latency_ms,
-                    attempts=attempts,
-                    reserved_usd=None,
-                    text=text,
-                )
-            )
-            if not result.rowcount:
+        values = {
+            "generation": id,
+            "status": "succeeded",
+            "completed_at": utcnow(),
+            "model_id": model_id,
+            "provider": provider,
+            "images": images,
+            "parameters": parameters,
+            "dropped_parameters": dropped,
+            "usage": usage,
+            "cost_usd": cost_usd,
+            "latency_ms": latency_ms,
+            "attempts": attempts,
+            "reserved_usd": None,
+            "text": text,
+        }
+
+        def work(connection: Connection) -> bool:
+            if not connection.execute(_FINISH, values).rowcount:
                 return False
-            await charge(connection, id, api_key_id, cost_usd)
-        return True
+            charge(connection, id, api_key_id, cost_usd)
+            return True
+
+        return await self._db.write(work)
 
     async def fail(
         self,
@@ -148,34 +155,29 @@ class GenerationStore:
     async def expire_abandoned(self, older_than: dt.timedelta) -> int:
         """Generations still pending long after any could finish belonged to a gateway that
         stopped mid-way: marked failed (`interrupted`), their holds dropped, nothing charged."""
-        async with self._engine.begin() as connection:
-            result = await connection.execute(
-                update(generations)
-                .where(
-                    generations.c.status == "pending",
-                    generations.c.created_at < utcnow() - older_than,
-                )
-                .values(
-                    status="failed",
-                    error_kind="interrupted",
-                    error_message="the gateway stopped before this generation finished",
-                    reserved_usd=None,
-                    idempotency_key=None,
-                    cost_usd=0,
-                    completed_at=utcnow(),
-                )
+        now = utcnow()
+        statement = (
+            update(generations)
+            .where(generations.c.status == "pending", generations.c.created_at < now - older_than)
+            .values(
+                status="failed",
+                error_kind="interrupted",
+                error_message="the gateway stopped before this generation finished",
+                reserved_usd=None,
+                idempotency_key=None,
+                cost_usd=0,
+                completed_at=now,
             )
-        return result.rowcount or 0
+        )
+        return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
 
     async def get(self, id: str) -> dict[str, Any] | None:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(select(generations).where(generations.c.id == id))
-            ).first()
-        return dict(row._mapping) if row is not None else None
+        def work(connection: Connection) -> dict[str, Any] | None:
+            row = connection.execute(select(generations).where(generations.c.id == id)).first()
+            return dict(row._mapping) if row is not None else None
+
+        return await self._db.read(work)
 
     async def _update(self, id: str, **values: Any) -> None:
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(generations).where(generations.c.id == id).values(**values)
-            )
+        values["generation"] = id
+        await self._db.write(lambda connection: connection.execute(_UPDATE, values))

@@ -9,16 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection, delete, insert, select
 
 from imagegate.db.clock import utcnow
+from imagegate.db.database import Database
 from imagegate.db.tables import media
 
 
 class MediaStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
     async def put(
         self, generation_id: str, data: bytes, media_type: str, ttl_seconds: int, position: int = 0
@@ -26,50 +26,45 @@ class MediaStore:
         token = secrets.token_urlsafe(24)
         now = utcnow()
         expires = now + dt.timedelta(seconds=ttl_seconds)
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                insert(media).values(
-                    id=token,
-                    generation_id=generation_id,
-                    media_type=media_type,
-                    content=data,
-                    created_at=now,
-                    expires_at=expires,
-                    position=position,
-                )
-            )
+        row = {
+            "id": token,
+            "generation_id": generation_id,
+            "media_type": media_type,
+            "content": data,
+            "created_at": now,
+            "expires_at": expires,
+            "position": position,
+        }
+        await self._db.write(lambda connection: connection.execute(insert(media), row))
         return token, expires
 
     async def get(self, token: str) -> tuple[bytes, str] | None:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(media.c.content, media.c.media_type, media.c.expires_at).where(
-                        media.c.id == token
-                    )
-                )
-            ).first()
+        query = select(media.c.content, media.c.media_type, media.c.expires_at).where(
+            media.c.id == token
+        )
+        row = await self._db.read(lambda connection: connection.execute(query).first())
         if row is None or _aware(row.expires_at) <= utcnow():
             return None
         return row.content, row.media_type
 
     async def of_generation(self, generation_id: str) -> list[tuple[bytes, str]]:
         """A generation's stored images, in the order they were stored, while unexpired."""
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                select(media.c.content, media.c.media_type, media.c.expires_at)
-                .where(media.c.generation_id == generation_id)
-                .order_by(media.c.position)
-            )
-            found = [
-                (row.content, row.media_type) for row in rows if _aware(row.expires_at) > utcnow()
-            ]
-        return found
+        query = (
+            select(media.c.content, media.c.media_type, media.c.expires_at)
+            .where(media.c.generation_id == generation_id)
+            .order_by(media.c.position)
+        )
+
+        def work(connection: Connection) -> list:
+            return list(connection.execute(query))
+
+        rows = await self._db.read(work)
+        now = utcnow()
+        return [(row.content, row.media_type) for row in rows if _aware(row.expires_at) > now]
 
     async def purge_expired(self) -> int:
-        async with self._engine.begin() as connection:
-            result = await connection.execute(delete(media).where(media.c.expires_at <= utcnow()))
-        return result.rowcount or 0
+        statement = delete(media).where(media.c.expires_at <= utcnow())
+        return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

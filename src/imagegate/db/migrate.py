@@ -1,11 +1,11 @@
-"""Bringing a database to the current schema with Alembic, from inside the running loop."""
+"""Bringing a database to the current schema with Alembic, on a connection the caller holds
+(see `sqlite.py` and `postgresql.py` for how each engine serialises migrations)."""
 
 from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Connection
 
 SCRIPT_LOCATION = "imagegate.db:migrations"
 
@@ -18,21 +18,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-MIGRATION_LOCK = 74_617_323  # an arbitrary constant naming imagegate's advisory lock
-
-
-async def upgrade(engine: AsyncEngine) -> None:
-    """Replicas starting together on one PostgreSQL queue on an advisory lock, so one migrates
-    and the others find the schema current."""
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": MIGRATION_LOCK}
-            )
-        await connection.run_sync(_upgrade)
-
-
-def _upgrade(connection: Connection) -> None:
+def run_migrations(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -18,7 +18,6 @@ from dataclasses import replace
 from typing import TypeVar
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from imagegate.accounting.caller import ANONYMOUS, Caller
 from imagegate.accounting.credits import Credits
@@ -35,10 +34,9 @@ from imagegate.core.result import ImageResult
 from imagegate.core.routing import estimate as planned_estimate
 from imagegate.core.routing import plan
 from imagegate.db.clock import utcnow
-from imagegate.db.engine import create_engine
+from imagegate.db.database import Database, open_database
 from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
-from imagegate.db.migrate import upgrade
 from imagegate.errors import GatewayError, InvalidRequest, NoEndpoint, NotFound, RateLimited
 from imagegate.gateway import attempts, housekeeping
 from imagegate.gateway.finish import fail, finish, jsonable
@@ -65,7 +63,7 @@ class Gateway:
         self,
         settings: Settings,
         catalog: Catalog,
-        engine: AsyncEngine,
+        database: Database,
         http: aiohttp.ClientSession,
         fetcher: SafeFetcher,
         env: Mapping[str, str],
@@ -73,13 +71,13 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.catalog = catalog
-        self.engine = engine
+        self.database = database
         self.http = http
         self.fetcher = fetcher
-        self.records = GenerationStore(engine)
-        self.media = MediaStore(engine)
-        self.keys = KeyStore(engine)
-        self.credits = Credits(engine, settings.hold_seconds)
+        self.records = GenerationStore(database)
+        self.media = MediaStore(database)
+        self.keys = KeyStore(database)
+        self.credits = Credits(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
         self.health = open_health(
             settings.redis_url,
@@ -107,8 +105,7 @@ class Gateway:
     ) -> Gateway:
         environment = os.environ if env is None else env
         catalog = catalog or build_catalog(settings.user_catalog, environment)
-        engine = create_engine(settings.resolved_database_url)
-        await upgrade(engine)
+        database = await open_database(settings.resolved_database_url)
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
@@ -116,7 +113,7 @@ class Gateway:
         policy = FetchPolicy.from_strings(settings.fetch_allow_networks.split(","))
         fetcher = SafeFetcher(policy, settings.fetch_timeout_seconds)
         limiter = open_rate_limiter(settings.redis_url)
-        gateway = cls(settings, catalog, engine, http, fetcher, environment, limiter)
+        gateway = cls(settings, catalog, database, http, fetcher, environment, limiter)
         await housekeeping.sweep(gateway.records, gateway.media, settings.hold_seconds)
         gateway._housekeeping = asyncio.create_task(
             housekeeping.run_forever(gateway.records, gateway.media, settings.hold_seconds)
@@ -130,7 +127,7 @@ class Gateway:
         await self.rate_limiter.close()
         await self.fetcher.close()
         await self.http.close()
-        await self.engine.dispose()
+        await self.database.close()
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -393,7 +390,9 @@ class Gateway:
         run.calls = [call for _, call in sorted(enumerate(run.calls), key=speed)]
 
     async def _admit(self, run: Run) -> None:
-        """The key's rate limit, then its USD limit (holding the dearest candidate's estimate)."""
+        """The key's rate limit, then its USD limit (holding the dearest candidate's estimate).
+        The key is as looked up for this request (see `KeyStore.find`); the hold itself reads
+        the key's limit and spending from the database."""
         key = run.caller.key
         if key is None:
             return
@@ -409,6 +408,8 @@ class Gateway:
                     headers={"Retry-After": str(int(wait))},
                     metadata={"retry_after_seconds": wait},
                 )
+        if key.limit_usd is None:
+            return  # nothing to hold against; the charge comes when it succeeds
         estimate = max(planned_estimate(call) for call in run.calls)
         await self.credits.reserve(run.id, key.id, estimate)
 

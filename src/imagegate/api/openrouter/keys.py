@@ -90,8 +90,8 @@ async def current_key(request: Request) -> Response:
             "no API key is in use (this gateway serves without keys, or you used the master key)",
             param="key",
         )
-    key = caller.key
-    used = await spend(gateway.engine, key.id)
+    key = await gateway.keys.get(caller.key.id) or caller.key  # fresh usage, not the cached
+    used = await spend(gateway.database, key.id)
     budgets = []
     if key.limit_usd is not None:
         budgets.append(
@@ -131,11 +131,12 @@ async def credits(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     caller = await request.app.state.auth.caller(request)
     if caller.key is not None:
-        total = caller.key.limit_usd
-        used = caller.key.usage_usd
+        key = await gateway.keys.get(caller.key.id) or caller.key  # fresh usage
+        total = key.limit_usd
+        used = key.usage_usd
     else:
         total = None
-        used = (await spend(gateway.engine, None)).total
+        used = (await spend(gateway.database, None)).total
     return _json(
         {
             "data": {
@@ -159,7 +160,9 @@ async def create_key(request: Request) -> Response:
         requests_per_minute=fields.requests_per_minute,
         images_per_minute=fields.images_per_minute,
     )
-    return _json({"data": key_record(key, await spend(gateway.engine, key.id)), "key": secret}, 201)
+    return _json(
+        {"data": key_record(key, await spend(gateway.database, key.id)), "key": secret}, 201
+    )
 
 
 @router.get("/api/v1/keys")
@@ -167,7 +170,7 @@ async def list_keys(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     await request.app.state.auth.master(request)
     keys = await gateway.keys.list()
-    return _json({"data": [key_record(key, await spend(gateway.engine, key.id)) for key in keys]})
+    return _json({"data": [key_record(key, await spend(gateway.database, key.id)) for key in keys]})
 
 
 @router.get("/api/v1/keys/{key_id}")
@@ -177,7 +180,7 @@ async def get_key(request: Request, key_id: str) -> Response:
     key = await gateway.keys.get(key_id)
     if key is None:
         raise NotFound(f"no API key {key_id}", param="id")
-    return _json({"data": key_record(key, await spend(gateway.engine, key.id))})
+    return _json({"data": key_record(key, await spend(gateway.database, key.id))})
 
 
 @router.patch("/api/v1/keys/{key_id}")
@@ -203,7 +206,7 @@ async def update_key(request: Request, key_id: str) -> Response:
     )
     if key is None:
         raise NotFound(f"no API key {key_id}", param="id")
-    return _json({"data": key_record(key, await spend(gateway.engine, key.id))})
+    return _json({"data": key_record(key, await spend(gateway.database, key.id))})
 
 
 @router.delete("/api/v1/keys/{key_id}")
@@ -211,4 +214,4 @@ async def delete_key(request: Request, key_id: str) -> Response:
     gateway: Gateway = request.app.state.gateway
     await request.app.state.auth.master(request)
     key = await gateway.keys.revoke(key_id)
-    return _json({"data": key_record(key, await spend(gateway.engine, key.id)), "deleted": True})
+    return _json({"data": key_record(key, await spend(gateway.database, key.id)), "deleted": True})

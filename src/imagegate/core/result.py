@@ -10,6 +10,7 @@ from typing import Any
 import pybase64
 
 from imagegate.media.formats import FORMAT_MEDIA_TYPES
+from imagegate.media.probe import pixel_size
 
 
 class GeneratedImage:
@@ -35,6 +36,20 @@ class GeneratedImage:
             assert self._b64 is not None
             self._data = pybase64.b64decode(self._b64)
         return self._data
+
+    def head(self, size: int = 65536) -> bytes:
+        """The first `size` bytes (or a little less), decoding only that much base64: enough
+        for the image's header without decoding megabytes."""
+        if self._data is not None or self._b64 is None:
+            return self.data[:size]
+        try:
+            return pybase64.b64decode(self._b64[: size // 3 * 4], validate=True)
+        except ValueError:  # not plain base64 (line breaks, say): decode it all
+            return self.data[:size]
+
+    def pixel_size(self) -> tuple[int, int] | None:
+        """Width and height from the header (None for SVG)."""
+        return pixel_size(self.head()) or pixel_size(self.data)
 
     @property
     def b64(self) -> str:

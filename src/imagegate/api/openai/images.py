@@ -26,7 +26,6 @@ from imagegate.api.openai.image_request import read_image_request
 from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import GatewayError
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
-from imagegate.media.probe import pixel_size
 from imagegate.providers.base import PartialImage
 
 router = APIRouter(route_class=OPENAI.route_class())
@@ -96,7 +95,7 @@ def usage(result: ImageResult) -> dict[str, Any]:
 
 def _details(parameters: dict[str, Any], image: GeneratedImage) -> dict[str, Any]:
     details: dict[str, Any] = {"output_format": image.format}
-    size = pixel_size(image.data)
+    size = image.pixel_size()
     if size is not None:
         details["size"] = f"{size[0]}x{size[1]}"
     for name in ("quality", "background"):

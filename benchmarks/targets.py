@@ -1,0 +1,178 @@
+"""The four targets, each started on loopback in front of the same fake upstream.
+
+- `direct`: the upstream itself, the floor.
+- `bare proxy`: `benchmarks/bare_proxy.py`, forwarding alone.
+- `imagegate`: `imagegate serve` on its default embedded configuration (SQLite, generation
+  records written), with a master key and a client API key, so auth is on.
+- `litellm`: the LiteLLM proxy with one worker, when the `bench` extra installed it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import orjson
+
+from benchmarks.processes import free_port, start, stop
+
+PROMPT = "a lighthouse at dusk, oil painting"
+MASTER_KEY = "bench-master-key"
+
+
+@dataclass
+class Running:
+    name: str
+    pid: int  # the process (tree) whose CPU and memory are the target's
+    url: str
+    body: Callable[[str], bytes]  # the request for an image of this size ("1024x1024")
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def openai_body(model: str) -> Callable[[str], bytes]:
+    return lambda size: orjson.dumps({"model": model, "prompt": PROMPT, "size": size})
+
+
+@contextmanager
+def direct(work: Path) -> Iterator[Running]:
+    port = free_port()
+    process = start(
+        [sys.executable, "-m", "benchmarks.upstream", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health",
+        work / "upstream.log",
+    )
+    try:
+        yield Running(
+            "direct",
+            process.pid,
+            f"http://127.0.0.1:{port}/v1/images/generations",
+            openai_body("gpt-image-1"),
+        )
+    finally:
+        stop(process)
+
+
+def upstream_base(upstream: Running) -> str:
+    return upstream.url.removesuffix("/v1/images/generations")
+
+
+@contextmanager
+def bare_proxy(work: Path, upstream: Running) -> Iterator[Running]:
+    port = free_port()
+    process = start(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bare_proxy",
+            "--port",
+            str(port),
+            "--upstream",
+            upstream_base(upstream),
+        ],
+        f"http://127.0.0.1:{port}/health",
+        work / "bare_proxy.log",
+    )
+    try:
+        yield Running(
+            "bare proxy",
+            process.pid,
+            f"http://127.0.0.1:{port}/v1/images/generations",
+            openai_body("gpt-image-1"),
+        )
+    finally:
+        stop(process)
+
+
+@contextmanager
+def imagegate(
+    work: Path, upstream: Running | None, catalog: Path | None = None
+) -> Iterator[Running]:
+    """The gateway as a user runs it: `imagegate serve`, embedded SQLite in its home, a master
+    key, and one API key the load is sent with."""
+    port = free_port()
+    home = work / f"imagegate-home-{port}"
+    env = {"IMAGEGATE_HOME": str(home), "IMAGEGATE_MASTER_KEY": MASTER_KEY}
+    if upstream is not None:
+        env |= {"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": f"{upstream_base(upstream)}/v1"}
+    if catalog is not None:
+        env["IMAGEGATE_CATALOG"] = str(catalog)
+    process = start(
+        [sys.executable, "-m", "imagegate", "serve", "--port", str(port), "--log-level", "warning"],
+        f"http://127.0.0.1:{port}/health",
+        work / "imagegate.log",
+        env,
+    )
+    try:
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/keys",
+            json={"name": "bench"},
+            headers={"Authorization": f"Bearer {MASTER_KEY}"},
+        )
+        created.raise_for_status()
+        yield Running(
+            "imagegate",
+            process.pid,
+            f"http://127.0.0.1:{port}/v1/images/generations",
+            openai_body("openai/gpt-image-1"),
+            {"Authorization": f"Bearer {created.json()['key']}"},
+        )
+    finally:
+        stop(process)
+
+
+def litellm_installed() -> bool:
+    return importlib.util.find_spec("litellm") is not None
+
+
+def litellm_version() -> str | None:
+    if not litellm_installed():
+        return None
+    from importlib.metadata import version
+
+    return version("litellm")
+
+
+@contextmanager
+def litellm(work: Path, upstream: Running) -> Iterator[Running]:
+    """The LiteLLM proxy, one worker, no database, its model pointed at the upstream."""
+    port = free_port()
+    config = work / "litellm.yaml"
+    config.write_bytes(  # JSON is YAML
+        orjson.dumps(
+            {
+                "model_list": [
+                    {
+                        "model_name": "gpt-image-1",
+                        "litellm_params": {
+                            "model": "openai/gpt-image-1",
+                            "api_base": f"{upstream_base(upstream)}/v1",
+                            "api_key": "bench",
+                        },
+                    }
+                ],
+                "litellm_settings": {"telemetry": False, "drop_params": True},
+            }
+        )
+    )
+    command = shutil.which("litellm", path=str(Path(sys.executable).parent)) or "litellm"
+    process = start(
+        [command, "--config", str(config), "--port", str(port), "--num_workers", "1"],
+        f"http://127.0.0.1:{port}/health/liveliness",
+        work / "litellm.log",
+        {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "NO_DOCS": "True"},
+    )
+    try:
+        yield Running(
+            "litellm",
+            process.pid,
+            f"http://127.0.0.1:{port}/v1/images/generations",
+            openai_body("gpt-image-1"),
+        )
+    finally:
+        stop(process)

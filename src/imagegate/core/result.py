@@ -7,24 +7,26 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import pybase64
-
+from imagegate.media.base64_text import Base64Text
 from imagegate.media.formats import FORMAT_MEDIA_TYPES
 from imagegate.media.probe import pixel_size
 
 
 class GeneratedImage:
     """An output image, held as bytes or as base64, whichever arrived; the other is made only
-    when asked for, so an image that arrives as base64 can leave as the same base64."""
+    when asked for, so an image that arrives as base64 leaves as the same base64 (with
+    `base64`, as the very bytes the upstream sent)."""
 
     __slots__ = ("_b64", "_data", "format")
 
-    def __init__(self, format: str, *, data: bytes | None = None, b64: str | None = None) -> None:
+    def __init__(
+        self, format: str, *, data: bytes | None = None, b64: str | Base64Text | None = None
+    ) -> None:
         if data is None and b64 is None:
             raise ValueError("an image needs bytes or base64")
         self.format = format
         self._data = data
-        self._b64 = b64
+        self._b64 = Base64Text.of_str(b64) if isinstance(b64, str) else b64
 
     @property
     def media_type(self) -> str:
@@ -34,8 +36,21 @@ class GeneratedImage:
     def data(self) -> bytes:
         if self._data is None:
             assert self._b64 is not None
-            self._data = pybase64.b64decode(self._b64)
+            self._data = self._b64.decode()
         return self._data
+
+    @property
+    def base64(self) -> Base64Text:
+        """The base64 to write into an answer (see `media.json_splice`)."""
+        if self._b64 is None:
+            assert self._data is not None
+            self._b64 = Base64Text.of_bytes(self._data)
+        return self._b64
+
+    @property
+    def b64(self) -> str:
+        """The base64 as a str, for code that needs one (streamed events); a copy."""
+        return str(self.base64)
 
     def head(self, size: int = 65536) -> bytes:
         """The first `size` bytes (or a little less), decoding only that much base64: enough
@@ -43,20 +58,13 @@ class GeneratedImage:
         if self._data is not None or self._b64 is None:
             return self.data[:size]
         try:
-            return pybase64.b64decode(self._b64[: size // 3 * 4], validate=True)
+            return self._b64.head(size)
         except ValueError:  # not plain base64 (line breaks, say): decode it all
             return self.data[:size]
 
     def pixel_size(self) -> tuple[int, int] | None:
         """Width and height from the header (None for SVG)."""
         return pixel_size(self.head()) or pixel_size(self.data)
-
-    @property
-    def b64(self) -> str:
-        if self._b64 is None:
-            assert self._data is not None
-            self._b64 = pybase64.b64encode(self._data).decode("ascii")
-        return self._b64
 
 
 @dataclass(frozen=True, slots=True)

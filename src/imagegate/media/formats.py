@@ -6,6 +6,8 @@ import binascii
 
 import pybase64
 
+from imagegate.media.base64_text import Base64Text
+
 FORMAT_MEDIA_TYPES = {
     "png": "image/png",
     "jpeg": "image/jpeg",
@@ -37,9 +39,11 @@ def media_type_format(media_type: str) -> str | None:
     return MEDIA_TYPE_FORMATS.get(media_type.split(";")[0].strip().lower())
 
 
-def sniff_b64(b64: str) -> str | None:
+def sniff_b64(b64: str | Base64Text) -> str | None:
     """The format of base64-encoded image bytes, from their first few characters only."""
     try:
+        if isinstance(b64, Base64Text):
+            return sniff(b64.head(18))
         return sniff(pybase64.b64decode(b64[:24]))
     except (binascii.Error, ValueError):
         return None

@@ -50,7 +50,6 @@ from imagegate.catalog.descriptors import EnumCapability
 from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
-from imagegate.media.formats import sniff_b64
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -58,6 +57,7 @@ from imagegate.providers.base import (
     ProviderEvent,
     ProviderResult,
 )
+from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
 from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.sse import events
@@ -280,12 +280,9 @@ class SeedreamProvider:
 
     async def _image(self, item: dict[str, Any]) -> GeneratedImage:
         name = self.context.info.name
-        b64 = item.get("b64_json")
-        if isinstance(b64, str) and b64:
-            found = sniff_b64(b64)
-            if found is None:
-                raise UpstreamError(f"{name} sent base64 that is not an image")
-            return GeneratedImage(found, b64=b64)
+        image = base64_image(item.get("b64_json"), name)
+        if image is not None:
+            return image
         if isinstance(item.get("url"), str):
             return await download_image(self.context, item["url"])
         raise UpstreamError(f"{name} sent an image without b64_json or url")

@@ -54,6 +54,7 @@ from imagegate.providers.base import (
     ProviderResult,
     TextDelta,
 )
+from imagegate.providers.base64_images import is_base64
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import (
     UpstreamResponse,
@@ -180,7 +181,7 @@ def result_of(body: Any, provider: str, *, want_text: bool) -> ProviderResult:
 
 def image_of(inline: Any, provider: str) -> GeneratedImage:
     data = inline.get("data") if isinstance(inline, dict) else None
-    if not isinstance(data, str) or not data:
+    if not is_base64(data):
         raise UpstreamError(f"{provider} sent an inlineData part without data")
     found = sniff_b64(data)
     if found is None:

@@ -18,9 +18,9 @@ import pybase64
 
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import UpstreamError
-from imagegate.media.formats import sniff_b64
 from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderContext
+from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
 from imagegate.providers.upstream import UpstreamResponse, send
 
@@ -72,13 +72,11 @@ async def _image(context: ProviderContext, item: Any) -> GeneratedImage:
     if not isinstance(item, dict):
         raise UpstreamError(f"{name} sent an image entry that is not an object")
     b64 = item.get("b64_json")
-    if isinstance(b64, str) and b64:
-        if b64.startswith("data:"):
-            b64 = b64.partition(",")[2]
-        found = sniff_b64(b64)
-        if found is None:
-            raise UpstreamError(f"{name} sent base64 that is not an image")
-        return GeneratedImage(found, b64=b64)
+    if isinstance(b64, str) and b64.startswith("data:"):
+        b64 = b64.partition(",")[2]
+    image = base64_image(b64, name)
+    if image is not None:
+        return image
     url = item.get("url")
     if isinstance(url, str) and url:
         return await download_image(context, url)

@@ -21,7 +21,6 @@ import orjson
 
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
-from imagegate.media.formats import sniff_b64
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -29,6 +28,7 @@ from imagegate.providers.base import (
     ProviderEvent,
     ProviderResult,
 )
+from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
@@ -177,14 +177,12 @@ class OpenAIProvider:
         raise UpstreamError(f"{self.context.info.name} sent an image without b64_json or url")
 
     def _b64_image(self, b64: Any, output_format: Any) -> GeneratedImage | None:
-        if not isinstance(b64, str) or not b64:
-            return None
-        found = sniff_b64(b64)
-        if found is None:
-            raise UpstreamError(f"{self.context.info.name} sent base64 that is not an image")
-        if isinstance(output_format, str) and output_format != found:
-            raise UpstreamError(f"{self.context.info.name} said {output_format} but sent {found}")
-        return GeneratedImage(found, b64=b64)
+        image = base64_image(b64, self.context.info.name)
+        if image is not None and isinstance(output_format, str) and output_format != image.format:
+            raise UpstreamError(
+                f"{self.context.info.name} said {output_format} but sent {image.format}"
+            )
+        return image
 
     def _failure(self, response: UpstreamResponse) -> GatewayError:
         try:

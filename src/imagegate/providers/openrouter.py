@@ -50,7 +50,6 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.data_uri import encode_data_uri, is_data_uri
-from imagegate.media.formats import sniff_b64
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -59,6 +58,7 @@ from imagegate.providers.base import (
     ProviderResult,
     TextDelta,
 )
+from imagegate.providers.base64_images import base64_image, is_base64
 from imagegate.providers.downloads import download_image
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
@@ -268,7 +268,7 @@ class OpenRouterProvider:
     async def _data_image(self, item: Any) -> GeneratedImage:
         if not isinstance(item, dict):
             raise UpstreamError(f"{self._name} sent an image entry that is not an object")
-        if isinstance(item.get("b64_json"), str) and item["b64_json"]:
+        if is_base64(item.get("b64_json")):
             return self._b64_image(item["b64_json"])
         if isinstance(item.get("url"), str):
             return await self._url_image(item["url"])
@@ -374,10 +374,10 @@ class OpenRouterProvider:
         raise UpstreamError(f"{self._name} sent an image URL it cannot be fetched from")
 
     def _b64_image(self, b64: Any) -> GeneratedImage:
-        found = sniff_b64(b64) if isinstance(b64, str) and b64 else None
-        if found is None:
+        image = base64_image(b64, self._name)
+        if image is None:
             raise UpstreamError(f"{self._name} sent base64 that is not an image")
-        return GeneratedImage(found, b64=b64)
+        return image
 
     async def _payloads(self, response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
         async for event in events(response):

@@ -33,8 +33,8 @@ from imagegate.catalog.schema import Endpoint
 from imagegate.core.dimensions import parse_size, ratio_value
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, UpstreamError
-from imagegate.media.formats import sniff_b64
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 
@@ -123,12 +123,9 @@ class RecraftProvider:
         name = self.context.info.name
         if not isinstance(item, dict):
             raise UpstreamError(f"{name} sent an image entry that is not an object")
-        b64 = item.get("b64_json")
-        if isinstance(b64, str) and b64:
-            found = sniff_b64(b64)
-            if found is None:
-                raise UpstreamError(f"{name} sent base64 that is not an image")
-            return GeneratedImage(found, b64=b64)
+        image = base64_image(item.get("b64_json"), name)
+        if image is not None:
+            return image
         if isinstance(item.get("url"), str):
             return await download_image(self.context, item["url"])
         raise UpstreamError(f"{name} sent an image without b64_json or url")

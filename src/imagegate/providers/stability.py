@@ -29,8 +29,9 @@ import orjson
 
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, InvalidRequest, PayloadTooLarge, UpstreamError
-from imagegate.media.formats import EXTENSIONS, sniff, sniff_b64
+from imagegate.media.formats import EXTENSIONS, sniff
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.base64_images import base64_image, is_base64
 from imagegate.providers.upstream import UpstreamResponse, error_message, failure, refused, send
 
 ACCEPT = "image/*"
@@ -113,8 +114,7 @@ def result_of(
             raise UpstreamError(f"{provider} answered with an unexpected body")
         reason, b64 = body.get("finish_reason"), body.get("image")
         _check(provider, reason)
-        found = sniff_b64(b64) if isinstance(b64, str) and b64 else None
-        image = GeneratedImage(found, b64=b64) if found else None
+        image = base64_image(b64, provider) if is_base64(b64) else None
     else:
         reason = response.headers.get("finish-reason")
         _check(provider, reason)

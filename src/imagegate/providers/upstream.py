@@ -27,6 +27,7 @@ from imagegate.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from imagegate.media import json_splice
 from imagegate.providers.base import ProviderContext
 
 
@@ -42,8 +43,9 @@ class UpstreamResponse:
         return 200 <= self.status < 300
 
     def json(self) -> Any:
+        """The body parsed, with images' base64 left as `Base64Text` views (`json_splice`)."""
         try:
-            return orjson.loads(self.body)
+            return json_splice.loads(self.body)
         except orjson.JSONDecodeError as exc:
             raise UpstreamError(
                 f"{self.provider} answered with malformed JSON (HTTP {self.status})"

@@ -8,7 +8,6 @@ the image is not kept), and `output_format` defaults to `webp`. The response is
 
 from __future__ import annotations
 
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,6 +17,7 @@ from imagegate.api.generation_headers import generation_headers
 from imagegate.api.imagerouter.errors import IMAGEROUTER
 from imagegate.api.media import image_url
 from imagegate.api.openai.image_request import read_image_request
+from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.errors import InvalidRequest
 from imagegate.gateway import Gateway
 
@@ -45,15 +45,13 @@ async def generate(request: Request) -> Response:
         if parsed.response_format == "url":
             data.append({"url": await image_url(request, gateway, result.id, image)})
         else:
-            data.append({"b64_json": image.b64})
+            data.append({"b64_json": image.base64})
     body = {
         "created": int(result.created.timestamp() * 1000),
         "data": data,
         "latency": result.latency_ms,
         "cost": float(result.cost_usd),
     }
-    return Response(
-        orjson.dumps(body),
-        media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
+    return SplicedJSONResponse(
+        body, headers=generation_headers(result.id, result.dropped_parameters, result.replayed)
     )

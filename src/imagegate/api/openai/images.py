@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -23,6 +22,7 @@ from imagegate.api.generation_headers import generation_headers
 from imagegate.api.media import image_url
 from imagegate.api.openai.errors import OPENAI, error_body
 from imagegate.api.openai.image_request import read_image_request
+from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import GatewayError
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
@@ -66,17 +66,15 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
         if parsed.response_format == "url":
             data.append({"url": await image_url(request, gateway, result.id, image)})
         else:
-            data.append({"b64_json": image.b64})
+            data.append({"b64_json": image.base64})
     body = {
         "created": int(result.created.timestamp()),
         "data": data,
         **_details(result.parameters, result.images[0]),
     }
     body["usage"] = usage(result)
-    return Response(
-        orjson.dumps(body),
-        media_type="application/json",
-        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
+    return SplicedJSONResponse(
+        body, headers=generation_headers(result.id, result.dropped_parameters, result.replayed)
     )
 
 
@@ -111,7 +109,7 @@ async def _events(stream: GenerationStream | ReplayedStream, prefix: str) -> Asy
                 name = f"{prefix}.partial_image"
                 payload = {
                     "type": name,
-                    "b64_json": event.image.b64,
+                    "b64_json": event.image.base64,
                     "created_at": int(time.time()),
                     "partial_image_index": event.index,
                     **_details(stream.parameters, event.image),
@@ -122,7 +120,7 @@ async def _events(stream: GenerationStream | ReplayedStream, prefix: str) -> Asy
                 for image in event.images:
                     payload = {
                         "type": name,
-                        "b64_json": image.b64,
+                        "b64_json": image.base64,
                         "created_at": int(event.created.timestamp()),
                         **_details(event.parameters, image),
                         "usage": usage(event),

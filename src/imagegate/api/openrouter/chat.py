@@ -18,7 +18,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -29,11 +28,12 @@ from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
+from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
-from imagegate.media.data_uri import encode_data_uri
+from imagegate.media.json_splice import DataUri
 from imagegate.media.sources import ImageSource
 from imagegate.providers.base import TextDelta
 
@@ -91,9 +91,8 @@ async def chat_completions(request: Request) -> Response:
             },
         )
     result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
-    return Response(
-        orjson.dumps(completion(result)),
-        media_type="application/json",
+    return SplicedJSONResponse(
+        completion(result),
         headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )
 
@@ -184,7 +183,7 @@ def _prompt_and_images(messages: Any) -> tuple[str, tuple[ImageSource, ...]]:
 
 def _images(result: ImageResult) -> list[dict[str, Any]]:
     return [
-        {"type": "image_url", "image_url": {"url": encode_data_uri(image.b64, image.media_type)}}
+        {"type": "image_url", "image_url": {"url": DataUri(image.media_type, image.base64)}}
         for image in result.images
     ]
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -23,6 +22,7 @@ from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_headers import generation_headers
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
+from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
@@ -71,9 +71,8 @@ async def create_image(request: Request) -> Response:
             },
         )
     result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
-    return Response(
-        orjson.dumps(response_body(result)),
-        media_type="application/json",
+    return SplicedJSONResponse(
+        response_body(result),
         headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
     )
 
@@ -115,7 +114,7 @@ def response_body(result: ImageResult) -> dict[str, Any]:
         "model": result.model_id,
         "provider": result.provider_name,
         "data": [
-            {"b64_json": image.b64, "media_type": image.media_type} for image in result.images
+            {"b64_json": image.base64, "media_type": image.media_type} for image in result.images
         ],
         "usage": usage_body(result),
     }
@@ -129,7 +128,7 @@ async def _events(stream: GenerationStream | ReplayedStream) -> AsyncIterator[by
                     {
                         "type": "image_generation.partial_image",
                         "partial_image_index": event.index,
-                        "b64_json": event.image.b64,
+                        "b64_json": event.image.base64,
                     }
                 )
             elif isinstance(event, TextDelta):
@@ -141,7 +140,7 @@ async def _events(stream: GenerationStream | ReplayedStream) -> AsyncIterator[by
                 for position, image in enumerate(event.images):
                     completed: dict[str, Any] = {
                         "type": "image_generation.completed",
-                        "b64_json": image.b64,
+                        "b64_json": image.base64,
                         "media_type": image.media_type,
                         "created": created,
                     }

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     circuit_threshold: int = Field(
         default=3, ge=0, description="failures in a row that open an endpoint's circuit; 0: off"
     )
+    allocator_tuning: bool = Field(
+        default=True, description="keep image-sized buffers for reuse (glibc; see allocator.py)"
+    )
     circuit_cooldown_seconds: float = Field(
         default=30.0, gt=0, description="how long an open circuit keeps an endpoint out"
     )

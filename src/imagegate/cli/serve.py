@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from imagegate.allocator import tune_allocator
 from imagegate.api.app import create_app
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError
@@ -47,6 +48,8 @@ def serve(
     except ConfigurationError as exc:
         typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from exc
+    if settings.allocator_tuning:
+        tune_allocator()
     catalog = app.state.catalog
     available = len(catalog.views(include_unavailable=False))
     typer.echo(

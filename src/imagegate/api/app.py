@@ -54,17 +54,18 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalog = catalog or build_catalog(settings.user_catalog)
     errors.install(app)
+    # Routes are matched in order, one by one: the generation surfaces (the hot path) first.
+    app.include_router(openai_images.router)
+    app.include_router(openrouter_chat.router)
+    app.include_router(openrouter_images.router)
+    app.include_router(imagerouter_images.router)
     app.include_router(health.router)
     app.include_router(openrouter_image_models.router)
     app.include_router(openrouter_models.router)
     app.include_router(openai_models.router)
     app.include_router(imagerouter_models.router)
-    app.include_router(openrouter_chat.router)
-    app.include_router(openrouter_images.router)
     app.include_router(openrouter_generation.router)
     app.include_router(openrouter_keys.router)
-    app.include_router(openai_images.router)
-    app.include_router(imagerouter_images.router)
     app.include_router(media.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

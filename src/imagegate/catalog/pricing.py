@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,7 +33,15 @@ class PricingLine(BaseModel):
     variant: str | None = None
 
     def tokens(self) -> frozenset[str]:
-        return frozenset(self.variant.lower().split()) if self.variant else frozenset()
+        return _variant_tokens(self.variant) if self.variant else _NO_TOKENS
+
+
+_NO_TOKENS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _variant_tokens(variant: str) -> frozenset[str]:
+    return frozenset(variant.lower().split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,9 @@
 Every write runs on one writer thread, so the process never contends with itself for SQLite's
 single write lock, and the writes that arrive while a transaction is being committed go
 together into the next one (group commit): under load, one `BEGIN IMMEDIATE ... COMMIT` and
-one thread hop carry many generations' records, each in a savepoint so one failing write
-(a duplicate idempotency key, a refused reservation) undoes only itself. Reads run on a second
+one thread hop carry many generations' records. A write that fails (a duplicate idempotency
+key, a refused reservation) makes its batch run again one write per transaction, so it undoes
+only itself. Reads run on a second
 thread against their own WAL snapshot, never waiting for writes. `BEGIN IMMEDIATE` and a busy
 timeout let other processes share the file (the CLI, a second gateway), taking turns.
 
@@ -117,15 +118,16 @@ class SQLiteDatabase:
             self._committing = None
 
     def _run(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
-        with self.writer.begin() as connection:
-            for pending in batch:
-                try:
-                    with connection.begin_nested():
-                        outcomes.append((True, pending.work(connection)))
-                except Exception as exc:
-                    outcomes.append((False, exc))
-        return outcomes
+        """One transaction for the batch. When a write in it raises (a duplicate key, a
+        refused hold: rare), the batch is rolled back and each write runs again alone, so its
+        failure is its own and the others' effects happen exactly once."""
+        try:
+            with self.writer.begin() as connection:
+                return [(True, pending.work(connection)) for pending in batch]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(False, exc)]
+        return [self._run([pending])[0] for pending in batch]
 
     async def read(self, work: Work[T]) -> T:
         def run() -> T:

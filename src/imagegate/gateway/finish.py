@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from imagegate.core.cost import actual_cost
@@ -15,6 +16,8 @@ from imagegate.gateway.headers import GENERATION_HEADER
 from imagegate.gateway.run import Run
 from imagegate.media.convert import convert_off_loop
 from imagegate.providers.base import ProviderResult
+
+log = logging.getLogger("imagegate")
 
 
 async def postprocess(image: GeneratedImage, call: PreparedCall) -> GeneratedImage:
@@ -37,6 +40,7 @@ async def finish(
     """Records success and charges the key in one transaction; an idempotent request's images
     are kept so a repeat can be answered without generating again."""
     images = [await postprocess(image, call) for image in result.images]
+    await run.recorded()
     cost = actual_cost(
         call.view.endpoint.pricing,
         call.accepted,
@@ -93,6 +97,11 @@ async def fail(
     """Records the failure (nothing is charged) and tags the error with the generation's id."""
     error.headers.setdefault(GENERATION_HEADER, run.id)
     error.metadata.setdefault("generation_id", run.id)
+    try:
+        await run.recorded()
+    except Exception:  # no pending record was written, so there is none to mark failed
+        log.exception("generation %s: its record could not be written", run.id)
+        return
     await records.fail(
         run.id,
         error_kind=kind or error.kind,

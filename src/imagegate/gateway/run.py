@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +30,13 @@ class Run:
     attempts: list[Attempt] = field(default_factory=list)
     model: Model | None = None
     calls: list[PreparedCall] = field(default_factory=list)
+    # the write of the pending record, when it was left to run beside the generation
+    recording: asyncio.Task[None] | None = None
+
+    async def recorded(self) -> None:
+        """Waits for the pending record to be written (its end is written after it)."""
+        if self.recording is not None:
+            await self.recording
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)

@@ -56,6 +56,7 @@ from imagegate.routing.variants import VARIANTS, split_variant
 
 OUTPUT_MODALITIES = ("image", "text")
 _T = TypeVar("_T")
+UPSTREAM_READ_BUFFER = 4 * 2**20
 
 
 class Gateway:
@@ -109,6 +110,8 @@ class Gateway:
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
+            # answers are megabytes of base64: read them in large pieces, not 64 KiB ones
+            read_bufsize=UPSTREAM_READ_BUFFER,
         )
         policy = FetchPolicy.from_strings(settings.fetch_allow_networks.split(","))
         fetcher = SafeFetcher(policy, settings.fetch_timeout_seconds)
@@ -284,17 +287,25 @@ class Gateway:
         idempotency = None
         if idempotency_key is not None:
             idempotency = (caller.key_id or "anonymous", idempotency_key, fingerprint(request))
+        begin = self.records.begin(
+            run.id,
+            surface=surface,
+            model=request.model,
+            parameters=jsonable(request.parameters),
+            streamed=request.stream,
+            created_at=utcnow(),
+            api_key_id=caller.key_id,
+            idempotency=idempotency,
+        )
+        limited = caller.key is not None and caller.key.limit_usd is not None
+        if idempotency is None and not limited:
+            # Nothing must be known before generating (no key to claim, no hold to take on the
+            # row), so the record is written while the provider works; it is awaited before
+            # the generation's end is written.
+            run.recording = asyncio.ensure_future(begin)
+            return run
         try:
-            await self.records.begin(
-                run.id,
-                surface=surface,
-                model=request.model,
-                parameters=jsonable(request.parameters),
-                streamed=request.stream,
-                created_at=utcnow(),
-                api_key_id=caller.key_id,
-                idempotency=idempotency,
-            )
+            await begin
         except DuplicateIdempotencyKey as duplicate:
             assert idempotency is not None
             if duplicate.earlier_id is None:

@@ -3,16 +3,24 @@
 Model-level filters (modalities, text) look at the model; endpoint-level filters (provider,
 supported parameters, price) need one endpoint that meets all of them at once, so a listed
 model can always be routed with exactly those constraints.
+
+A catalog snapshot never changes, so the filtered, sorted list for a query is remembered (per
+catalog version, for the last `REMEMBERED` distinct queries) and each page of it is a slice:
+paging through thousands of models filters and sorts them once.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from imagegate.catalog.snapshot import EndpointView, ModelView
+from imagegate.catalog.snapshot import Catalog, ModelView
+
+REMEMBERED = 256
+_matched: OrderedDict[tuple[str, ModelQuery], tuple[ModelView, ...]] = OrderedDict()
 
 
 class Sort(Enum):
@@ -48,43 +56,56 @@ class Page:
     next_offset: int | None
 
 
-def run(views: Sequence[ModelView], query: ModelQuery) -> Page:
-    matched = [view for view in views if _matches(view, query)]
-    matched.sort(key=_SORT_KEYS[query.sort])
+def run(catalog: Catalog, query: ModelQuery) -> Page:
+    key = (catalog.version, replace(query, offset=0, limit=None))
+    matched = _matched.get(key)
+    if matched is None:
+        matched = select(catalog.views(query.include_unavailable), query)
+        _matched[key] = matched
+        if len(_matched) > REMEMBERED:
+            _matched.popitem(last=False)
+    else:
+        _matched.move_to_end(key)
     end = len(matched) if query.limit is None else query.offset + query.limit
     items = tuple(matched[query.offset : end])
     next_offset = end if end < len(matched) else None
     return Page(items=items, total=len(matched), next_offset=next_offset)
 
 
-def _matches(view: ModelView, query: ModelQuery) -> bool:
-    model = view.model
-    if query.output_modalities is not None and not (
-        query.output_modalities & set(model.output_modalities)
+def select(views: Sequence[ModelView], query: ModelQuery) -> tuple[ModelView, ...]:
+    """The views the query's filters keep, in its order."""
+    text = query.text.lower() if query.text is not None else None
+    needle = query.provider_contains.lower() if query.provider_contains is not None else None
+    kept = [view for view in views if _matches(view, query, text, needle)]
+    kept.sort(key=_SORT_KEYS[query.sort])
+    return tuple(kept)
+
+
+def _matches(view: ModelView, query: ModelQuery, text: str | None, needle: str | None) -> bool:
+    if query.output_modalities is not None and query.output_modalities.isdisjoint(
+        view.output_modalities
     ):
         return False
-    if query.input_modalities is not None and not (
-        query.input_modalities <= set(model.input_modalities)
-    ):
+    if query.input_modalities is not None and not query.input_modalities <= view.input_modalities:
         return False
-    if query.text is not None and query.text.lower() not in view.search_text:
+    if text is not None and text not in view.search_text:
         return False
     if query.free is not None and (view.price_min == 0) != query.free:
         return False
-    if query.provider_contains is not None:
-        needle = query.provider_contains.lower()
+    if needle is not None:
+        model = view.model
         names = (model.author, *view.provider_slugs, *(e.provider.name for e in view.endpoints))
         if not any(needle in name.lower() for name in names):
             return False
-    return any(_endpoint_matches(endpoint, query) for endpoint in view.endpoints)
-
-
-def _endpoint_matches(view: EndpointView, query: ModelQuery) -> bool:
-    if query.providers is not None and view.provider.slug not in query.providers:
-        return False
-    if not query.supports <= view.parameters.keys():
-        return False
-    return query.max_price is None or view.price_min <= query.max_price
+    providers, supports, cap = query.providers, query.supports, query.max_price
+    for endpoint in view.endpoints:
+        if providers is not None and endpoint.provider.slug not in providers:
+            continue
+        if supports and not supports <= endpoint.parameter_names:
+            continue
+        if cap is None or endpoint.price_min <= cap:
+            return True
+    return False
 
 
 _SORT_KEYS: dict[Sort, Callable[[ModelView], tuple]] = {

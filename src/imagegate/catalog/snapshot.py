@@ -32,6 +32,7 @@ class EndpointView:
     available: bool
     price_min: Decimal
     price_max: Decimal
+    parameter_names: frozenset[str]  # for filtering without building sets per query
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class ModelView:
     price_min: Decimal
     price_max: Decimal
     search_text: str
+    output_modalities: frozenset[str]
+    input_modalities: frozenset[str]
 
     @property
     def provider_slugs(self) -> tuple[str, ...]:
@@ -97,13 +100,15 @@ class Catalog:
 
     def _endpoint_view(self, endpoint: Endpoint) -> EndpointView:
         low, high = price_range(endpoint)
+        parameters = published_parameters(endpoint)
         return EndpointView(
             endpoint=endpoint,
             provider=self.providers[endpoint.provider],
-            parameters=published_parameters(endpoint),
+            parameters=parameters,
             available=endpoint.provider in self.configured,
             price_min=low,
             price_max=high,
+            parameter_names=frozenset(parameters),
         )
 
 
@@ -123,6 +128,8 @@ def _model_view(model: Model, endpoints: tuple[EndpointView, ...]) -> ModelView:
         price_min=min(view.price_min for view in endpoints),
         price_max=max(view.price_max for view in endpoints),
         search_text=search,
+        output_modalities=frozenset(model.output_modalities),
+        input_modalities=frozenset(model.input_modalities),
     )
 
 

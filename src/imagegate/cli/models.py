@@ -91,7 +91,7 @@ def list_models(
         include_unavailable=all_models,
         sort=SORTS[sort],
     )
-    page = run(catalog.views(all_models), query)
+    page = run(catalog, query)
     if as_json:
         typer.echo(
             orjson.dumps([list_item(view) for view in page.items], option=orjson.OPT_INDENT_2)

@@ -63,7 +63,7 @@ async def list_models(request: Request) -> Response:
     def render() -> list[dict[str, Any]]:
         if output_type == "video":
             return []  # imagegate serves image models only
-        page = run(catalog.views(query.include_unavailable), query)
+        page = run(catalog, query)
         objects = (model_object(view) for view in page.items)
         selected = [
             _select(body, fields)

@@ -28,10 +28,7 @@ async def list_models(request: Request) -> Response:
         catalog.version,
         lambda: {
             "object": "list",
-            "data": [
-                model_object(view)
-                for view in run(catalog.views(query.include_unavailable), query).items
-            ],
+            "data": [model_object(view) for view in run(catalog, query).items],
         },
     )
 

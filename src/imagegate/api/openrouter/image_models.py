@@ -61,7 +61,7 @@ async def list_image_models(request: Request) -> Response:
     )
 
     def render() -> dict[str, Any]:
-        page = run(catalog.views(query.include_unavailable), query)
+        page = run(catalog, query)
         return {"data": [list_item(view) for view in page.items], "total_count": page.total}
 
     return conditional_json(request, catalog.version, render)

@@ -104,7 +104,7 @@ async def list_models(request: Request) -> Response:
     )
 
     def render() -> dict[str, Any]:
-        page = run(catalog.views(query.include_unavailable), query)
+        page = run(catalog, query)
         next_link = None
         if page.next_offset is not None:
             next_params = dict(request.query_params)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -54,18 +55,26 @@ async def run_load(
     min_bytes: int = 0,
     method: str = "POST",
     expect_status: int = 200,
+    cycle: int = 0,
 ) -> LoadResult:
+    """`url` may hold `{n}`: each request puts in its number (modulo `cycle`, when set), so
+    the requests can differ (other pages, other filters)."""
     latencies: list[float] = []
     errors: list[str] = []
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=60)
     if body:
         headers = {"Content-Type": "application/json", **headers}
+    counter = itertools.count()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def one() -> float:
+            number = next(counter)
+            target = url.replace("{n}", str(number % cycle if cycle else number))
             started = time.perf_counter()
-            async with session.request(method, url, data=body or None, headers=headers) as response:
+            async with session.request(
+                method, target, data=body or None, headers=headers
+            ) as response:
                 answer = await response.read()
                 if response.status != expect_status or len(answer) < min_bytes:
                     raise RuntimeError(
@@ -108,6 +117,7 @@ def main() -> None:
     parser.add_argument("--body", default="")
     parser.add_argument("--method", default="POST")
     parser.add_argument("--expect-status", type=int, default=200)
+    parser.add_argument("--cycle", type=int, default=0, help="{n} in the URL counts modulo this")
     parser.add_argument("--header", action="append", default=[], help="Name: value")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--duration", type=float, default=10.0)
@@ -126,6 +136,7 @@ def main() -> None:
             args.min_bytes,
             args.method,
             args.expect_status,
+            args.cycle,
         )
     )
     print(orjson.dumps(asdict(result)).decode())

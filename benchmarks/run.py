@@ -2,10 +2,11 @@
 
     python -m benchmarks.run [--duration 10] [--write docs/benchmarks.md] [--json out.json]
 
-Generation: each target in turn (the upstream directly, the bare proxy, imagegate, LiteLLM when
+Generation: every target (the upstream directly, the bare proxy, imagegate, LiteLLM when
 installed) under the three loads of the issue: one client with 1 MB images, sixteen with 1 MB,
-sixteen with 4 MB. Per load: requests/s, p50 and p99 latency, p50 added over the direct floor,
-CPU time per request of the target's processes, and their peak resident memory.
+sixteen with 4 MB; the targets take turns, `--rounds` times per load, and each figure is the
+median of its turns. Per load: requests/s, p50 and p99 latency, p50 added over the direct
+floor, CPU time per request of the target's processes, and their peak resident memory.
 
 Discovery: imagegate over a synthetic catalog of 5,000 models: a filtered, sorted page of
 `GET /api/v1/images/models`, and its 304 revalidation.
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import asdict, dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -54,6 +55,10 @@ DISCOVERY_QUERY = (
     "/api/v1/images/models?output_modalities=image&supports=seed,output_format"
     "&sort=price&limit=50&offset=100"
 )
+# paging through that listing: 20 pages, each request another one
+PAGING_QUERY = DISCOVERY_QUERY.replace("&offset=100", "&offset={n}50")
+# a price cap never asked before, each time: the filter and the sort run in full
+FIRST_TIME_QUERY = DISCOVERY_QUERY + "&max_price=0.1{n}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ def load(
     min_bytes: int = 0,
     method: str = "POST",
     expect_status: int = 200,
+    cycle: int = 0,
 ) -> LoadResult:
     """One run of the load generator, in a process of its own."""
     command = [
@@ -101,6 +107,8 @@ def load(
         str(min_bytes),
         "--expect-status",
         str(expect_status),
+        "--cycle",
+        str(cycle),
     ]
     if body:
         command += ["--body", body.decode()]
@@ -119,7 +127,8 @@ def measure(
         "concurrency": scenario.concurrency,
         "min_bytes": scenario.image_bytes,  # base64 of the image is larger still
     }
-    load(running.url, duration=warmup, **request)  # warm-up, not measured
+    if warmup:
+        load(running.url, duration=warmup, **request)  # not measured
     before = cpu_seconds(running.pid)
     with PeakRss(running.pid) as memory:
         result = load(running.url, duration=duration, **request)
@@ -138,22 +147,63 @@ def measure(
     )
 
 
+def median_of(rounds: list[Measurement]) -> Measurement:
+    """Each figure's median over the rounds (peak memory: the highest), errors summed."""
+    middle = len(rounds) // 2
+
+    def median(name: str) -> float:
+        return sorted(getattr(m, name) for m in rounds)[middle]
+
+    return Measurement(
+        target=rounds[0].target,
+        scenario=rounds[0].scenario,
+        requests=sum(m.requests for m in rounds),
+        errors=sum(m.errors for m in rounds),
+        per_second=median("per_second"),
+        p50_ms=median("p50_ms"),
+        p99_ms=median("p99_ms"),
+        cpu_ms_per_request=median("cpu_ms_per_request"),
+        peak_rss_mb=max(m.peak_rss_mb for m in rounds),
+        first_error=next((m.first_error for m in rounds if m.first_error), None),
+    )
+
+
 def generation(
-    work: Path, names: list[str], scenarios: list[Scenario], duration: float, warmup: float
+    work: Path,
+    names: list[str],
+    scenarios: list[Scenario],
+    duration: float,
+    warmup: float,
+    rounds: int,
 ) -> list[Measurement]:
-    results: list[Measurement] = []
-    with targets.direct(work) as upstream:
+    """Every target is started first and stays up; then, per load, the targets take turns,
+    round after round, so a slow spell of the machine falls on all of them alike."""
+    with ExitStack() as stack:
+        upstream = stack.enter_context(targets.direct(work))
         starters: dict[str, Callable[[], AbstractContextManager[targets.Running]]] = {
             "bare": lambda: targets.bare_proxy(work, upstream),
             "imagegate": lambda: targets.imagegate(work, upstream),
             "litellm": lambda: targets.litellm(work, upstream),
         }
-        for name in names:
-            if name == "direct":
-                results += [measure(upstream, s, duration, warmup) for s in scenarios]
-                continue
-            with starters[name]() as running:
-                results += [measure(running, s, duration, warmup) for s in scenarios]
+        running = [
+            upstream if name == "direct" else stack.enter_context(starters[name]())
+            for name in names
+        ]
+        results = []
+        for scenario in scenarios:
+            for target in running:  # warm each up once for this load
+                load(
+                    target.url,
+                    duration=warmup,
+                    body=target.body(scenario.size),
+                    headers=target.headers,
+                    concurrency=scenario.concurrency,
+                )
+            measured: dict[str, list[Measurement]] = {target.name: [] for target in running}
+            for _ in range(rounds):
+                for target in running:
+                    measured[target.name].append(measure(target, scenario, duration, 0))
+            results += [median_of(measured[target.name]) for target in running]
     return results
 
 
@@ -164,6 +214,9 @@ class Discovery:
     page_p50_ms: float
     page_p99_ms: float
     page_bytes: int
+    paging_p50_ms: float
+    first_time_p50_ms: float
+    first_time_p99_ms: float
     revalidate_p50_ms: float
     revalidate_p99_ms: float
     errors: int
@@ -175,20 +228,28 @@ def discovery(work: Path, models: int, duration: float) -> Discovery:
     started = dt.datetime.now()
     with targets.imagegate(work, None, catalog) as running:
         start_seconds = (dt.datetime.now() - started).total_seconds()
-        url = running.url.removesuffix("/v1/images/generations") + DISCOVERY_QUERY
-        first = httpx.get(url, headers=running.headers)
+        base = running.url.removesuffix("/v1/images/generations")
+        first = httpx.get(base + DISCOVERY_QUERY, headers=running.headers)
         first.raise_for_status()
         assert first.json()["total_count"] > 0
-        page = load(
-            url, method="GET", headers=running.headers, concurrency=1, duration=duration, warmup=1
-        )
-        revalidate = load(
-            url,
-            method="GET",
-            headers={**running.headers, "If-None-Match": first.headers["etag"]},
-            concurrency=1,
-            duration=duration,
-            warmup=1,
+
+        def measured(query: str, headers: dict[str, str], **options: int) -> LoadResult:
+            return load(
+                base + query,
+                method="GET",
+                headers=headers,
+                concurrency=1,
+                duration=duration,
+                warmup=1,
+                **options,
+            )
+
+        page = measured(DISCOVERY_QUERY, running.headers)
+        paging = measured(PAGING_QUERY, running.headers, cycle=20)
+        first_time = measured(FIRST_TIME_QUERY, running.headers)
+        revalidate = measured(
+            DISCOVERY_QUERY,
+            {**running.headers, "If-None-Match": first.headers["etag"]},
             expect_status=304,
         )
     return Discovery(
@@ -197,9 +258,12 @@ def discovery(work: Path, models: int, duration: float) -> Discovery:
         page_p50_ms=page.p50_ms,
         page_p99_ms=page.p99_ms,
         page_bytes=len(first.content),
+        paging_p50_ms=paging.p50_ms,
+        first_time_p50_ms=first_time.p50_ms,
+        first_time_p99_ms=first_time.p99_ms,
         revalidate_p50_ms=revalidate.p50_ms,
         revalidate_p99_ms=revalidate.p99_ms,
-        errors=page.errors + revalidate.errors,
+        errors=page.errors + paging.errors + first_time.errors + revalidate.errors,
     )
 
 
@@ -249,7 +313,11 @@ def checks(results: list[Measurement], found: Discovery | None) -> list[tuple[st
 
 
 def report(
-    results: list[Measurement], found: Discovery | None, command: str, duration: float
+    results: list[Measurement],
+    found: Discovery | None,
+    command: str,
+    duration: float,
+    rounds: int,
 ) -> str:
     floors = {m.scenario: m.p50_ms for m in results if m.target == "direct"}
     lines = [
@@ -260,7 +328,8 @@ def report(
             if targets.litellm_installed()
             else "LiteLLM not installed"
         )
-        + f"; {duration:g} s measured per load after a warm-up.",
+        + f"; per target and load, the median of {rounds} turns of {duration:g} s each, "
+        "the targets taking turns.",
         "",
         "```",
         command,
@@ -288,6 +357,9 @@ def report(
             "| request | p50 ms | p99 ms |",
             "|---|---:|---:|",
             f"| the page | {found.page_p50_ms:.2f} | {found.page_p99_ms:.2f} |",
+            f"| paging through it, 20 pages in turn | {found.paging_p50_ms:.2f} | |",
+            f"| a query never asked before (a new `max_price` each time) "
+            f"| {found.first_time_p50_ms:.2f} | {found.first_time_p99_ms:.2f} |",
             f"| its 304 (`If-None-Match`) | {found.revalidate_p50_ms:.2f} "
             f"| {found.revalidate_p99_ms:.2f} |",
             "",
@@ -328,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per load")
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3, help="turns per target and load")
     parser.add_argument(
         "--targets",
         default="direct,bare,imagegate,litellm",
@@ -345,10 +418,10 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = [s for s in SCENARIOS if s.name in args.loads.split(",")]
     with tempfile.TemporaryDirectory(prefix="imagegate-bench-") as directory:
         work = Path(directory)
-        results = generation(work, names, scenarios, args.duration, args.warmup)
+        results = generation(work, names, scenarios, args.duration, args.warmup, args.rounds)
         found = discovery(work, args.models, args.duration) if args.models else None
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(results, found, command.strip(), args.duration)
+    text = report(results, found, command.strip(), args.duration, args.rounds)
     print(text)
     if args.write:
         write_into(args.write, text)

@@ -24,6 +24,7 @@ from benchmarks.processes import free_port, start, stop
 
 PROMPT = "a lighthouse at dusk, oil painting"
 MASTER_KEY = "bench-master-key"
+LITELLM_KEY = "sk-bench-" + "5" * 48
 
 
 @dataclass
@@ -140,7 +141,8 @@ def litellm_version() -> str | None:
 
 @contextmanager
 def litellm(work: Path, upstream: Running) -> Iterator[Running]:
-    """The LiteLLM proxy, one worker, no database, its model pointed at the upstream."""
+    """The LiteLLM proxy, one worker, no database, its model pointed at the upstream; auth on
+    (its master key), as imagegate's is."""
     port = free_port()
     config = work / "litellm.yaml"
     config.write_bytes(  # JSON is YAML
@@ -165,7 +167,13 @@ def litellm(work: Path, upstream: Running) -> Iterator[Running]:
         [command, "--config", str(config), "--port", str(port), "--num_workers", "1"],
         f"http://127.0.0.1:{port}/health/liveliness",
         work / "litellm.log",
-        {"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False", "NO_DOCS": "True"},
+        {
+            "LITELLM_LOG": "ERROR",
+            "LITELLM_TELEMETRY": "False",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch of its price list at start
+            "LITELLM_MASTER_KEY": LITELLM_KEY,  # it refuses to start without one
+            "NO_DOCS": "True",
+        },
     )
     try:
         yield Running(
@@ -173,6 +181,7 @@ def litellm(work: Path, upstream: Running) -> Iterator[Running]:
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
             openai_body("gpt-image-1"),
+            {"Authorization": f"Bearer {LITELLM_KEY}"},
         )
     finally:
         stop(process)

@@ -3,10 +3,11 @@ request.
 
 A generation moves megabytes at a time (the upstream's answer, the decoded image, the socket's
 write buffer). glibc serves such sizes with `mmap`, or trims them off the heap as soon as they
-are freed, so each request faults its pages in again: measured on 1 MB images, ~800 page faults
-and a third of the gateway's CPU per request. Raising the mmap and trim thresholds keeps freed
-buffers for the next request; the cost is that up to `TRIM_THRESHOLD` of freed memory stays
-resident. Only on glibc (elsewhere, and with `IMAGEGATE_ALLOCATOR_TUNING=false`, nothing
+are freed, so each request faults its pages in again: measured on 1 MB images one request at a
+time, ~800 page faults and nearly half of the gateway's CPU per request (4.6 ms -> 2.5 ms with
+the thresholds raised; docs/benchmarks.md). Raising the mmap and trim thresholds keeps freed
+buffers for the next request; the cost is that memory freed after a peak of load stays
+resident (up to `TRIM_THRESHOLD`) instead of going back to the system. Only on glibc (elsewhere, and with `IMAGEGATE_ALLOCATOR_TUNING=false`, nothing
 changes).
 """
 

@@ -7,8 +7,8 @@ are freed, so each request faults its pages in again: measured on 1 MB images on
 time, ~800 page faults and nearly half of the gateway's CPU per request (4.6 ms -> 2.5 ms with
 the thresholds raised; docs/benchmarks.md). Raising the mmap and trim thresholds keeps freed
 buffers for the next request; the cost is that memory freed after a peak of load stays
-resident (up to `TRIM_THRESHOLD`) instead of going back to the system. Only on glibc (elsewhere, and with `IMAGEGATE_ALLOCATOR_TUNING=false`, nothing
-changes).
+resident (up to `TRIM_THRESHOLD`) instead of going back to the system. Only on glibc
+(elsewhere, and with `IMAGEGATE_ALLOCATOR_TUNING=false`, nothing changes).
 """
 
 from __future__ import annotations

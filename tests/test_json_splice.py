@@ -72,3 +72,25 @@ def test_data_uris_are_written_around_the_base64() -> None:
 def test_malformed_json_is_still_an_error() -> None:
     with pytest.raises(orjson.JSONDecodeError):
         json_splice.loads(b'{"image": "' + IMAGE.encode())
+
+
+def test_long_base64_keys_come_back_as_keys() -> None:
+    document = {IMAGE: 1, "nested": [{IMAGE[:4096]: IMAGE}]}
+    assert _plain(json_splice.loads(orjson.dumps(document))) == document
+
+
+def test_documents_as_deep_as_orjson_allows() -> None:
+    body = b"[" * 1000 + orjson.dumps(IMAGE) + b"]" * 1000  # orjson reads up to 1024 levels
+    parsed = json_splice.loads(body)
+    for _ in range(1000):
+        parsed = parsed[0]
+    assert str(parsed) == IMAGE
+
+
+def test_base64_with_line_breaks_is_written_out_plain() -> None:
+    from imagegate.core.result import GeneratedImage
+
+    raw = os.urandom(6000)
+    image = GeneratedImage("png", b64=base64.encodebytes(raw).decode())  # MIME, 76 a line
+    written = b"".join(bytes(p) for p in json_splice.dumps({"b64_json": image.base64}))
+    assert base64.b64decode(orjson.loads(written)["b64_json"], validate=True) == raw

@@ -73,6 +73,7 @@ class KeyStore:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._found: dict[str, tuple[float, ApiKey | None]] = {}  # secret hash -> (when, key)
+        self._changes = 0  # bumped by every change made here, so a lookup racing one is not kept
 
     async def create(
         self,
@@ -94,6 +95,7 @@ class KeyStore:
             "requests_per_minute": requests_per_minute,
             "images_per_minute": images_per_minute,
         }
+        self._changes += 1
         await self._db.write(lambda connection: connection.execute(insert(api_keys), values))
         self._found.pop(values["secret_hash"], None)
         key = await self.get(values["id"])
@@ -119,11 +121,13 @@ class KeyStore:
         query = select(api_keys).where(
             api_keys.c.secret_hash == digest, api_keys.c.revoked_at.is_(None)
         )
+        changes = self._changes
         row = await self._db.read(lambda connection: connection.execute(query).first())
         key = _key(row._mapping) if row else None
-        if len(self._found) > 10_000:  # unknown secrets must not grow it without bound
-            self._found.clear()
-        self._found[digest] = (time.monotonic(), key)
+        if changes == self._changes:  # no change here while it was read: safe to remember
+            if len(self._found) > 10_000:  # unknown secrets must not grow it without bound
+                self._found.clear()
+            self._found[digest] = (time.monotonic(), key)
         return key
 
     async def any_active(self) -> bool:
@@ -136,9 +140,12 @@ class KeyStore:
         def work(connection: Connection) -> int:
             return connection.execute(statement).rowcount
 
-        if not await self._db.write(work):
-            raise NotFound(f"no API key {key_id}", param="id")
+        self._changes += 1
+        changed = await self._db.write(work)
+        self._changes += 1
         self._found.clear()
+        if not changed:
+            raise NotFound(f"no API key {key_id}", param="id")
         key = await self.get(key_id)
         assert key is not None
         return key

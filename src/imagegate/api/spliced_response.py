@@ -29,7 +29,8 @@ class SplicedJSONResponse(Response):
     ) -> None:
         self.pieces = json_splice.dumps(content)
         length = str(sum(len(piece) for piece in self.pieces))
-        super().__init__(None, status_code, {**(headers or {}), "Content-Length": length})
+        given = {k: v for k, v in (headers or {}).items() if k.lower() != "content-length"}
+        super().__init__(None, status_code, {**given, "Content-Length": length})
         self.background = background
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,8 +23,8 @@ class Database(Protocol):
     dialect: str
 
     async def write(self, work: Work[T]) -> T:
-        """Runs `work` in a transaction of its own (or a savepoint of a shared one): it commits
-        when `work` returns and leaves no trace when it raises."""
+        """Runs `work` in a transaction (perhaps shared with other writes): it commits when
+        `work` returns, and leaves no trace when it raises."""
         ...
 
     async def read(self, work: Work[T]) -> T: ...

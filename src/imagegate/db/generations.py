@@ -23,7 +23,6 @@ _INSERT = insert(generations)
 _FINISH = update(generations).where(
     generations.c.id == bindparam("generation"), generations.c.status == "pending"
 )
-_UPDATE = update(generations).where(generations.c.id == bindparam("generation"))
 
 
 class DuplicateIdempotencyKey(Exception):
@@ -137,7 +136,9 @@ class GenerationStore:
         attempts: list[dict[str, Any]],
         dropped: list[str],
     ) -> None:
-        await self._update(
+        """Marks the generation failed, unless it already finished (a late failure, say a
+        client gone while its result was being recorded, never overwrites a success)."""
+        await self._finish(
             id,
             status="failed",
             completed_at=utcnow(),
@@ -178,6 +179,6 @@ class GenerationStore:
 
         return await self._db.read(work)
 
-    async def _update(self, id: str, **values: Any) -> None:
+    async def _finish(self, id: str, **values: Any) -> None:
         values["generation"] = id
-        await self._db.write(lambda connection: connection.execute(_UPDATE, values))
+        await self._db.write(lambda connection: connection.execute(_FINISH, values))

@@ -16,6 +16,7 @@ crashing; a power cut may lose the last few (never corrupting the file, never ch
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from sqlalchemy.engine import make_url
 
 from imagegate.db.database import T, Work
 from imagegate.db.migrate import run_migrations
+
+log = logging.getLogger("imagegate")
 
 
 def _engine(url: str, begin: str) -> Engine:
@@ -75,6 +78,7 @@ class SQLiteDatabase:
     )
     _pending: list[_Pending] = field(default_factory=list)
     _committing: asyncio.Task[None] | None = None
+    _closed: bool = False
 
     @classmethod
     async def open(cls, url: str) -> SQLiteDatabase:
@@ -90,6 +94,8 @@ class SQLiteDatabase:
             run_migrations(connection)
 
     async def write(self, work: Work[T]) -> T:
+        if self._closed:
+            raise RuntimeError("the database is closed")
         loop = asyncio.get_running_loop()
         pending = _Pending(work, loop.create_future())
         self._pending.append(pending)
@@ -100,12 +106,13 @@ class SQLiteDatabase:
     async def _commit_pending(self) -> None:
         """Commits what is pending, then whatever arrived meanwhile, until nothing is left."""
         loop = asyncio.get_running_loop()
+        batch: list[_Pending] = []
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
                 try:
                     outcomes = await loop.run_in_executor(self._writes, self._run, batch)
-                except BaseException as exc:  # the commit itself failed: every write with it
+                except Exception as exc:  # the transaction could not be had at all
                     outcomes = [(False, exc)] * len(batch)
                 for pending, (ok, value) in zip(batch, outcomes, strict=True):
                     if pending.future.done():
@@ -114,20 +121,46 @@ class SQLiteDatabase:
                         pending.future.set_result(value)
                     else:
                         pending.future.set_exception(value)
+        except asyncio.CancelledError:  # shutting down: nobody will hear of these writes
+            for pending in (*batch, *self._pending):
+                pending.future.cancel()
+            raise
         finally:
             self._committing = None
 
     def _run(self, batch: list[_Pending]) -> list[tuple[bool, Any]]:
-        """One transaction for the batch. When a write in it raises (a duplicate key, a
-        refused hold: rare), the batch is rolled back and each write runs again alone, so its
-        failure is its own and the others' effects happen exactly once."""
-        try:
-            with self.writer.begin() as connection:
-                return [(True, pending.work(connection)) for pending in batch]
-        except Exception as exc:
-            if len(batch) == 1:
-                return [(False, exc)]
-        return [self._run([pending])[0] for pending in batch]
+        """The batch in one transaction. When a write raises (a duplicate key, a refused hold),
+        the transaction is rolled back; the writes before it are committed together again, the
+        failing one is reported (as it fails alone), and the batch goes on after it. So each
+        write takes effect exactly once and a failure is its own."""
+        outcomes: list[tuple[bool, Any]] = []
+        while batch:
+            results: list[Any] = []
+            failed_at: int | None = None
+            committed = False
+            try:
+                with self.writer.connect() as connection:
+                    with connection.begin():
+                        for index, pending in enumerate(batch):
+                            failed_at = index
+                            results.append(pending.work(connection))
+                        failed_at = None
+                    committed = True
+            except Exception as exc:
+                if committed:  # only letting go of the connection failed: they happened
+                    log.warning("the SQLite connection failed after a commit", exc_info=True)
+                    return outcomes + [(True, result) for result in results]
+                if failed_at is None:  # the commit failed: none of them happened
+                    return outcomes + [(False, exc)] * len(batch)
+                if failed_at == 0:
+                    outcomes.append((False, exc))
+                else:
+                    outcomes += self._run(batch[:failed_at])
+                    outcomes += self._run(batch[failed_at : failed_at + 1])
+                batch = batch[failed_at + 1 :]
+                continue
+            return outcomes + [(True, result) for result in results]
+        return outcomes
 
     async def read(self, work: Work[T]) -> T:
         def run() -> T:
@@ -137,10 +170,12 @@ class SQLiteDatabase:
         return await asyncio.get_running_loop().run_in_executor(self._reads, run)
 
     async def close(self) -> None:
+        """Refuses new writes, lets those already asked for commit, then lets go of the file."""
+        self._closed = True
         while self._committing is not None:
             await asyncio.shield(self._committing)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._writes, self.writer.dispose)
         await loop.run_in_executor(self._reads, self.reader.dispose)
-        self._writes.shutdown()
-        self._reads.shutdown()
+        self._writes.shutdown(wait=False)  # both are idle: their last work was just awaited
+        self._reads.shutdown(wait=False)

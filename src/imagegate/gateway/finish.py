@@ -11,7 +11,7 @@ from imagegate.core.result import GeneratedImage, ImageResult, Usage
 from imagegate.db.clock import utcnow
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
-from imagegate.errors import GatewayError
+from imagegate.errors import GatewayError, InternalError
 from imagegate.gateway.headers import GENERATION_HEADER
 from imagegate.gateway.run import Run
 from imagegate.media.convert import convert_off_loop
@@ -40,7 +40,12 @@ async def finish(
     """Records success and charges the key in one transaction; an idempotent request's images
     are kept so a repeat can be answered without generating again."""
     images = [await postprocess(image, call) for image in result.images]
-    await run.recorded()
+    try:
+        await run.recorded()
+    except Exception as exc:
+        raise InternalError(
+            "the generation's record could not be written, so it cannot be charged or kept"
+        ) from exc
     cost = actual_cost(
         call.view.endpoint.pricing,
         call.accepted,

@@ -34,9 +34,10 @@ class Run:
     recording: asyncio.Task[None] | None = None
 
     async def recorded(self) -> None:
-        """Waits for the pending record to be written (its end is written after it)."""
+        """Waits for the pending record to be written (its end is written after it). Shielded:
+        whoever waits may be cancelled, the write is not."""
         if self.recording is not None:
-            await self.recording
+            await asyncio.shield(self.recording)
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)

@@ -11,6 +11,7 @@ charged in one transaction; failure charges nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -55,6 +56,7 @@ from imagegate.routing.retry import RetryPolicy, counts_against_endpoint, retry_
 from imagegate.routing.variants import VARIANTS, split_variant
 
 OUTPUT_MODALITIES = ("image", "text")
+log = logging.getLogger("imagegate")
 _T = TypeVar("_T")
 UPSTREAM_READ_BUFFER = 4 * 2**20
 
@@ -303,6 +305,7 @@ class Gateway:
             # row), so the record is written while the provider works; it is awaited before
             # the generation's end is written.
             run.recording = asyncio.ensure_future(begin)
+            run.recording.add_done_callback(_log_failed_record)
             return run
         try:
             await begin
@@ -428,3 +431,10 @@ class Gateway:
         return await finish(
             run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
         )
+
+
+def _log_failed_record(task: asyncio.Future[None]) -> None:
+    """A pending record that could not be written is logged even if no one awaits it (the run
+    ended another way); whoever does await it sees the error too."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a generation's pending record could not be written", exc_info=task.exception())

@@ -18,8 +18,11 @@ StreamEvent = PartialImage | TextDelta | ImageResult
 
 
 class GenerationStream:
-    """If iteration stops early (the client went away) the generation is recorded as failed
-    and cancelled, and nothing is charged."""
+    """If iteration stops early (the client went away) before the provider's result is in, the
+    generation is recorded as failed and cancelled, and nothing is charged. Once the result is
+    in, its finish (record and charge) runs to the end whatever the client does: the provider
+    has been paid for an image, and it is charged once, as when the client goes away while the
+    last event is being sent."""
 
     def __init__(
         self,
@@ -61,11 +64,13 @@ class GenerationStream:
 
     async def events(self) -> AsyncIterator[StreamEvent]:
         finished = False
+        finishing: asyncio.Future[ImageResult] | None = None
         try:
             event = self._first
             while True:
                 if isinstance(event, ProviderResult):
-                    result = await self._finish(self.run, self.call, event)
+                    finishing = asyncio.ensure_future(self._finish(self.run, self.call, event))
+                    result = await asyncio.shield(finishing)
                     finished = True
                     yield result
                     return
@@ -80,7 +85,19 @@ class GenerationStream:
             raise
         finally:
             if not finished:
-                await asyncio.shield(self._cancelled())
+                await asyncio.shield(self._abandoned(finishing))
+
+    async def _abandoned(self, finishing: asyncio.Future[ImageResult] | None) -> None:
+        if finishing is not None:
+            try:
+                await finishing
+                return  # recorded and charged; the client is just not there to see it
+            except GatewayError as exc:
+                await fail(self.run, exc, self._records)
+                return
+            except Exception:  # recorded as cancelled below
+                pass
+        await self._cancelled()
 
     async def _cancelled(self) -> None:
         error = UpstreamError("the client disconnected before the generation finished")

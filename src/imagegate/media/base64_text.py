@@ -12,6 +12,15 @@ import binascii
 import pybase64
 
 _CHECK_PIECE = 2**20  # characters: a multiple of 4, so pieces decode on their own
+_PAD = ord("=")
+
+
+def as_text(value: object) -> str | None:
+    """A text field of a parsed answer as a str. A long enough text made only of base64
+    characters comes out of `json_splice` as `Base64Text`; it is still the text."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, Base64Text) else None
 
 
 class Base64Text:
@@ -23,7 +32,13 @@ class Base64Text:
 
     @classmethod
     def of_str(cls, text: str) -> Base64Text:
-        return cls(text.encode("ascii"))
+        """Clean base64 as it is; anything else (line breaks, say) decoded leniently and
+        encoded again, so what is written out is always plain base64."""
+        try:
+            checked = cls.checked(text.encode("ascii"))
+        except UnicodeEncodeError:
+            checked = None
+        return checked or cls.of_bytes(pybase64.b64decode(text))
 
     @classmethod
     def of_bytes(cls, data: bytes) -> Base64Text:
@@ -34,9 +49,13 @@ class Base64Text:
         """The characters if they are valid base64, else None. Checked by decoding a piece at a
         time (as fast as a check can be) and keeping none of it: an image held in flight is its
         base64 alone."""
+        last = len(ascii) - _CHECK_PIECE
         try:
             for start in range(0, len(ascii), _CHECK_PIECE):
-                pybase64.b64decode(ascii[start : start + _CHECK_PIECE], validate=True)
+                piece = ascii[start : start + _CHECK_PIECE]
+                if start < last and piece[-1] == _PAD:  # padding only at the very end
+                    return None
+                pybase64.b64decode(piece, validate=True)
         except (binascii.Error, ValueError):
             return None
         return cls(ascii)

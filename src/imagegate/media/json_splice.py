@@ -54,6 +54,8 @@ def loads(body: bytes) -> Any:
         pieces += [view[last:start], _ESCAPED + str(len(blobs)).encode()]
         blobs.append(blob)
         last = end
+    if not blobs:
+        return orjson.loads(body)
     pieces.append(view[last:])
     return _restore(orjson.loads(b"".join(pieces)), blobs)
 
@@ -81,16 +83,30 @@ def _escaped(body: bytes, quote: int) -> bool:
     return backslashes % 2 == 1
 
 
-def _restore(value: Any, blobs: list[Base64Text]) -> Any:
-    if isinstance(value, str):
-        if value.startswith(_MARKER):
-            return blobs[int(value[len(_MARKER) :])]
-        return value
-    if isinstance(value, dict):
-        return {key: _restore(item, blobs) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_restore(item, blobs) for item in value]
-    return value
+def _restore(document: Any, blobs: list[Base64Text]) -> Any:
+    """Puts each blob back where its marker is: as the `Base64Text` in a value, as a str in
+    a key (keys are strs). Iterative, so a document as deep as orjson allows is fine."""
+
+    def blob(text: str) -> Base64Text | None:
+        return blobs[int(text[len(_MARKER) :])] if text.startswith(_MARKER) else None
+
+    root = [document]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        container, place = stack.pop()
+        item = container[place]
+        if isinstance(item, str):
+            found = blob(item)
+            if found is not None:
+                container[place] = found
+        elif isinstance(item, list):
+            stack.extend((item, index) for index in range(len(item)))
+        elif isinstance(item, dict):
+            if any(key.startswith(_MARKER) for key in item):
+                item = {str(blob(key) or key): value for key, value in item.items()}
+                container[place] = item
+            stack.extend((item, key) for key in item)
+    return root[0]
 
 
 def dumps(value: Any) -> list[bytes | memoryview]:

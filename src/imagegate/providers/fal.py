@@ -43,6 +43,7 @@ from imagegate.catalog.schema import Endpoint
 from imagegate.core.dimensions import parse_size
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
+from imagegate.media.base64_text import as_text
 from imagegate.media.data_uri import decode_data_uri, is_data_uri
 from imagegate.media.formats import sniff
 from imagegate.media.images import InputImage
@@ -227,10 +228,10 @@ class FalProvider:
         output = response.json()
         if not isinstance(output, dict):
             raise UpstreamError(f"{name} answered with a result that is not an object")
-        description = output.get("description")
+        description = as_text(output.get("description"))
         return ProviderResult(
             images=await self._images(output),
-            text=description if isinstance(description, str) and description else None,
+            text=description or None,
             upstream_id=str(request_id) if request_id else None,
         )
 

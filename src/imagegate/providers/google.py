@@ -46,6 +46,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, RateLimited, UpstreamError
+from imagegate.media.base64_text import as_text
 from imagegate.media.formats import sniff_b64
 from imagegate.providers.base import (
     ProviderCall,
@@ -157,8 +158,9 @@ def result_of(body: Any, provider: str, *, want_text: bool) -> ProviderResult:
     for part in _parts(candidate):
         if part.get("thought") is True:
             continue
-        if isinstance(part.get("text"), str):
-            texts.append(part["text"])
+        text = as_text(part.get("text"))
+        if text is not None:
+            texts.append(text)
         elif "inlineData" in part:
             images.append(image_of(part["inlineData"], provider))
     text = "".join(texts).strip()

@@ -49,6 +49,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
+from imagegate.media.base64_text import as_text
 from imagegate.media.data_uri import encode_data_uri, is_data_uri
 from imagegate.providers.base import (
     PartialImage,
@@ -428,13 +429,12 @@ def _moderation(error: Any) -> str | None:
 
 def _text(content: Any) -> str:
     """Message content as text: a string, or the text of a list of parts."""
-    if isinstance(content, str):
-        return content
+    text = as_text(content)
+    if text is not None:
+        return text
     if isinstance(content, list):
         return "".join(
-            part["text"]
-            for part in content
-            if isinstance(part, dict) and isinstance(part.get("text"), str)
+            as_text(part.get("text")) or "" for part in content if isinstance(part, dict)
         )
     return ""
 

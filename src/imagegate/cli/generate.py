@@ -136,9 +136,7 @@ def _remote(
         body["input_references"] = [
             {
                 "type": "image_url",
-                "image_url": {
-                    "url": encode_data_uri(pybase64.b64encode(data).decode(), "image/png")
-                },
+                "image_url": {"url": encode_data_uri(data, "image/png")},
             }
             for data in references
         ]

@@ -41,5 +41,6 @@ def decode_base64(value: str, what: str) -> bytes:
         raise InvalidRequest(f"{what} is not valid base64: {exc}", param=what) from exc
 
 
-def encode_data_uri(data_b64: str, media_type: str) -> str:
-    return f"data:{media_type};base64,{data_b64}"
+def encode_data_uri(data: bytes, media_type: str) -> str:
+    """How an image goes to a provider that takes images inline as URLs."""
+    return f"data:{media_type};base64,{pybase64.b64encode(data).decode('ascii')}"

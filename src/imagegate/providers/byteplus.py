@@ -44,12 +44,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-import pybase64
 
 from imagegate.catalog.descriptors import EnumCapability
 from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
+from imagegate.media.data_uri import encode_data_uri
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -158,7 +158,7 @@ def _native(call: ProviderCall, name: str, default: str) -> str:
 
 
 def _data_uri(media_type: str, data: bytes) -> str:
-    return f"data:{media_type};base64,{pybase64.b64encode(data).decode('ascii')}"
+    return encode_data_uri(data, media_type)
 
 
 # -- response -------------------------------------------------------------------------------

@@ -37,14 +37,13 @@ import time
 from typing import Any
 
 import orjson
-import pybase64
 
 from imagegate.catalog.schema import Endpoint
 from imagegate.core.dimensions import parse_size
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
 from imagegate.media.base64_text import as_text
-from imagegate.media.data_uri import decode_data_uri, is_data_uri
+from imagegate.media.data_uri import decode_data_uri, encode_data_uri, is_data_uri
 from imagegate.media.formats import sniff
 from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
@@ -136,7 +135,7 @@ def _image_size(endpoint: Endpoint, parameters: dict[str, Any]) -> str | dict[st
 
 
 def _data_uri(image: InputImage) -> str:
-    return f"data:{image.media_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
+    return encode_data_uri(image.data, image.media_type)
 
 
 def queue_urls(base_url: str, model: str, ticket: dict[str, Any]) -> tuple[str, str]:

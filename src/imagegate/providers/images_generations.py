@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import pybase64
 
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import UpstreamError
+from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderContext
 from imagegate.providers.base64_images import base64_image
@@ -30,7 +30,7 @@ def bearer(context: ProviderContext) -> dict[str, str]:
 
 
 def data_uri(image: InputImage) -> str:
-    return f"data:{image.media_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
+    return encode_data_uri(image.data, image.media_type)
 
 
 async def post_json(context: ProviderContext, path: str, body: dict[str, Any]) -> UpstreamResponse:

@@ -44,7 +44,6 @@ from typing import Any
 
 import aiohttp
 import orjson
-import pybase64
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from imagegate.core.result import GeneratedImage, Usage
@@ -100,11 +99,7 @@ def reference_parts(call: ProviderCall) -> list[dict[str, Any]]:
     return [
         {
             "type": "image_url",
-            "image_url": {
-                "url": encode_data_uri(
-                    pybase64.b64encode(image.data).decode("ascii"), image.media_type
-                )
-            },
+            "image_url": {"url": encode_data_uri(image.data, image.media_type)},
         }
         for image in call.references
     ]

@@ -45,6 +45,7 @@ import pybase64
 from imagegate.catalog.descriptors import RangeCapability
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
+from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
@@ -99,10 +100,7 @@ def request_input(call: ProviderCall) -> dict[str, Any]:
         native = endpoint.native_names.get(name, name)
         fields[native] = VALUE_NAMES.get(name, {}).get(value, value)
     if call.references:
-        uris = [
-            f"data:{image.media_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
-            for image in call.references
-        ]
+        uris = [encode_data_uri(image.data, image.media_type) for image in call.references]
         field = endpoint.native_names.get("input_references", DEFAULT_REFERENCE_FIELD)
         accepted = endpoint.parameters.get("input_references")
         single = isinstance(accepted, RangeCapability) and accepted.max <= 1

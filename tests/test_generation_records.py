@@ -5,6 +5,7 @@ exactly once, and a key revoked through a gateway stops working there at once.""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -133,5 +134,27 @@ def test_a_key_revoked_here_stops_working_here_at_once(database_url: str) -> Non
         assert (await keys.find(secret)).id == key.id  # now remembered for a second
         await keys.revoke(key.id)
         assert await keys.find(secret) is None
+
+    _run(database_url, scenario)
+
+
+def test_a_generation_outliving_its_hold_is_still_charged_once(database_url: str) -> None:
+    """The sweep takes a record pending longer than `hold_seconds` for a stopped gateway's; if
+    the generation was only slow and then succeeds, it is recorded and charged, once."""
+
+    async def scenario(database: Database) -> None:
+        records, keys = GenerationStore(database), KeyStore(database)
+        key, _ = await keys.create("slow")
+        generation = f"gen-slow-{key.id}"
+        await _begin(records, generation, key.id)
+        assert await records.expire_abandoned(dt.timedelta(seconds=0)) >= 1
+        swept = await records.get(generation)
+        assert (swept["status"], swept["error_kind"]) == ("failed", "interrupted")
+        assert await _succeed(records, generation, key.id)
+        record = await records.get(generation)
+        assert (record["status"], record["error_kind"]) == ("succeeded", None)
+        assert await _charges(database, key.id) == (1, Decimal("0.04"))
+        assert not await _succeed(records, generation, key.id)
+        assert await _charges(database, key.id) == (1, Decimal("0.04"))
 
     _run(database_url, scenario)

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
     hold_seconds: float = Field(
         default=900,
         gt=0,
-        description="how long a pending generation's cost estimate is held against its key",
+        description="how long a pending generation's cost estimate is held against its key; "
+        "after it, a pending record is taken for a stopped gateway's (keep it above "
+        "request_deadline_seconds)",
     )
     idempotency_ttl_seconds: int = Field(
         default=86400, ge=60, description="how long a result stays replayable by Idempotency-Key"

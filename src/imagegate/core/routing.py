@@ -6,8 +6,9 @@ in its order; the rest follow cheapest first for this request (an endpoint that 
 parameter comes before one that would drop some). An endpoint the request is invalid for is
 skipped; when none is left, the first endpoint's reason is the error. `provider.max_price` is
 a hard cap: endpoints whose estimate for this request passes it are removed, and when none is
-left the answer is a 503 saying what the cheapest would cost. With `allow_fallbacks` false
-only the first candidate is tried.
+left the answer is a 503 saying what the cheapest would cost. With `allow_fallbacks` false,
+as on OpenRouter, a model keeps only the providers named in `order` (or, with no `order`, its
+first endpoint); fallback models (`models`) still follow.
 """
 
 from __future__ import annotations
@@ -44,19 +45,28 @@ def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[P
                 group.append(prepare(request, endpoint, model))
             except InvalidRequest as exc:
                 first_error = first_error or exc
-        prepared += sorted(group, key=lambda call: _rank(call, routing.order))
+        ranked = sorted(group, key=lambda call: _rank(call, routing.order))
+        prepared += ranked if routing.allow_fallbacks else _without_backups(ranked, routing.order)
     if not prepared:
         if first_error is not None:
             raise first_error
         if not served_by:
             raise NoEndpoint(f"no provider of {models[0].id} is configured", param="model")
+        narrowed = "only/ignore" if routing.allow_fallbacks else "only/ignore/order"
         raise NoEndpoint(
-            f"no endpoint of {models[0].id} is left after provider.only/ignore; it is served by "
+            f"no endpoint of {models[0].id} is left after provider.{narrowed}"
+            f"{'' if routing.allow_fallbacks else ' with allow_fallbacks false'}; it is served by "
             + ", ".join(dict.fromkeys(served_by)),
             param="provider",
         )
-    prepared = within_price(prepared, routing.max_price)
-    return prepared if routing.allow_fallbacks else prepared[:1]
+    return within_price(prepared, routing.max_price)
+
+
+def _without_backups(ranked: list[PreparedCall], order: tuple[str, ...]) -> list[PreparedCall]:
+    """`allow_fallbacks: false`: the providers the client named, or the primary one."""
+    if order:
+        return [call for call in ranked if call.provider in order]
+    return ranked[:1]
 
 
 def estimate(call: PreparedCall) -> Decimal:

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from imagegate.accounting.credits import charge
@@ -22,6 +22,15 @@ from imagegate.db.tables import generations
 _INSERT = insert(generations)
 _FINISH = update(generations).where(
     generations.c.id == bindparam("generation"), generations.c.status == "pending"
+)
+# A success may also end a record the sweep took for a stopped gateway's (a generation that ran
+# longer than `hold_seconds`): it did finish, and is charged once.
+_SUCCEED = update(generations).where(
+    generations.c.id == bindparam("generation"),
+    or_(
+        generations.c.status == "pending",
+        and_(generations.c.status == "failed", generations.c.error_kind == "interrupted"),
+    ),
 )
 
 
@@ -115,10 +124,12 @@ class GenerationStore:
             "attempts": attempts,
             "reserved_usd": None,
             "text": text,
+            "error_kind": None,
+            "error_message": None,
         }
 
         def work(connection: Connection) -> bool:
-            if not connection.execute(_FINISH, values).rowcount:
+            if not connection.execute(_SUCCEED, values).rowcount:
                 return False
             charge(connection, id, api_key_id, cost_usd)
             return True

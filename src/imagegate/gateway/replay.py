@@ -15,13 +15,28 @@ from typing import Any
 import orjson
 
 from imagegate.catalog.snapshot import Catalog
-from imagegate.core.request import ImageRequest
+from imagegate.core.request import ImageRequest, RoutingOptions
 from imagegate.core.result import GeneratedImage, ImageResult, Usage
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
 from imagegate.errors import Conflict, InvalidRequest, NotFound
 from imagegate.media.formats import media_type_format
 from imagegate.media.sources import ImageSource
+
+
+def _routing_material(routing: RoutingOptions) -> dict[str, Any]:
+    """Routing changes who serves a request and what it costs, so it is part of its identity."""
+    cap = routing.max_price
+    return {
+        "order": list(routing.order),
+        "only": sorted(routing.only) if routing.only is not None else None,
+        "ignore": sorted(routing.ignore),
+        "allow_fallbacks": routing.allow_fallbacks,
+        "require_parameters": routing.require_parameters,
+        "sort": routing.sort,
+        "max_price": [str(cap.image), str(cap.request)] if cap else None,
+        "options": routing.options,
+    }
 
 
 def fingerprint(request: ImageRequest) -> str:
@@ -33,6 +48,7 @@ def fingerprint(request: ImageRequest) -> str:
         "modalities": sorted(request.modalities) if request.modalities else None,
         "max_text_tokens": request.max_text_tokens,
         "fallback_models": list(request.fallback_models),
+        "routing": _routing_material(request.routing),
     }
     digest.update(orjson.dumps(material, option=orjson.OPT_SORT_KEYS, default=str))
     for image in request.references:

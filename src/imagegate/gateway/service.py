@@ -38,7 +38,15 @@ from imagegate.db.clock import utcnow
 from imagegate.db.database import Database, open_database
 from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
-from imagegate.errors import GatewayError, InvalidRequest, NoEndpoint, NotFound, RateLimited
+from imagegate.errors import (
+    GatewayError,
+    InternalError,
+    InvalidRequest,
+    NoEndpoint,
+    NotFound,
+    RateLimited,
+    UpstreamTimeout,
+)
 from imagegate.gateway import attempts, housekeeping
 from imagegate.gateway.finish import fail, finish, jsonable
 from imagegate.gateway.replay import fingerprint, replay
@@ -198,6 +206,9 @@ class Gateway:
         except GatewayError as exc:
             await fail(run, exc, self.records)
             raise
+        except Exception as exc:
+            await fail(run, _internal(exc), self.records)
+            raise
 
     async def stream(
         self,
@@ -214,26 +225,42 @@ class Gateway:
         try:
             await self._prepare(run)
 
+            begun = time.monotonic()
+
             async def first_event(
                 call: PreparedCall, within: float
             ) -> tuple[ProviderEvent, AsyncIterator[ProviderEvent]]:
+                nonlocal begun
+                begun = time.monotonic()
                 adapter = self.providers.get(call.provider)
                 events = attempts.events(run, call, adapter, within)
                 return await anext(events), events
 
-            call, (first, events) = await self._route(run, first_event)
-            return GenerationStream(run, call, first, events, self._finish, self.records)
+            call, (first, events) = await self._route(run, first_event, judge_success=False)
+            endpoint = endpoint_key(call.provider, call.model.id)
+
+            async def ended(ok: bool) -> None:
+                await self.health.record(endpoint, ok, (time.monotonic() - begun) * 1000)
+
+            return GenerationStream(run, call, first, events, self._finish, self.records, ended)
         except GatewayError as exc:
             await fail(run, exc, self.records)
             raise
+        except Exception as exc:
+            await fail(run, _internal(exc), self.records)
+            raise
 
     async def _route(
-        self, run: Run, once: Callable[[PreparedCall, float], Awaitable[_T]]
+        self,
+        run: Run,
+        once: Callable[[PreparedCall, float], Awaitable[_T]],
+        judge_success: bool = True,
     ) -> tuple[PreparedCall, _T]:
         """Rounds over the candidates: each endpoint whose circuit allows it is tried in turn,
         falling back at once on an error that allows it; between rounds the wait grows (or is
         the upstream's Retry-After, capped). Each attempt gets the provider timeout or what is
-        left of the request's deadline, whichever is shorter."""
+        left of the request's deadline, whichever is shorter. A stream is judged for health
+        when it ends (`judge_success` false), not at its first event."""
         policy = self.retry
         deadline = run.started + policy.deadline
         last: GatewayError | None = None
@@ -261,8 +288,15 @@ class Gateway:
                     last = exc
                     hint = max(hint or 0.0, retry_after(exc) or 0.0) or hint
                     continue
-                await self.health.record(endpoint, True, (time.monotonic() - started) * 1000)
+                if judge_success:
+                    latency = (time.monotonic() - started) * 1000
+                    await self.health.record(endpoint, True, latency)
                 return call, value
+            if last is None and not closed:  # the deadline passed before any attempt
+                raise UpstreamTimeout(
+                    f"the request's deadline of {policy.deadline:g}s passed before any "
+                    "endpoint was tried"
+                )
             if last is None:  # every candidate's circuit is open
                 soonest = min(closed)
                 raise NoEndpoint(
@@ -387,19 +421,22 @@ class Gateway:
         return "image" in model.output_modalities and takes_images
 
     async def _order_by_speed(self, run: Run) -> None:
-        """`provider.sort` latency or throughput (and `:nitro`): the fastest endpoints over the
+        """`provider.sort` latency or throughput (and `:nitro`): within each model, after the
+        providers in `order` and those taking every parameter, the fastest endpoints over the
         last 30 minutes first; ones with no traffic yet keep their price order after them."""
         if run.request.routing.sort not in ("latency", "throughput"):
             return
         keys = [endpoint_key(call.provider, call.model.id) for call in run.calls]
         health = await self.health.health(keys)
         order = run.request.routing.order
+        models = list(dict.fromkeys(call.model.id for call in run.calls))
 
         def speed(item: tuple[int, PreparedCall]) -> tuple:
             position, call = item
             stats = health[endpoint_key(call.provider, call.model.id)].latency_ms
             pinned = order.index(call.provider) if call.provider in order else len(order)
-            return (pinned, stats is None, stats["p50"] if stats else 0.0, position)
+            fastest = (stats is None, stats["p50"] if stats else 0.0)
+            return (models.index(call.model.id), pinned, bool(call.dropped), *fastest, position)
 
         run.calls = [call for _, call in sorted(enumerate(run.calls), key=speed)]
 
@@ -431,6 +468,13 @@ class Gateway:
         return await finish(
             run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
         )
+
+
+def _internal(exc: Exception) -> InternalError:
+    """A bug, not an upstream's answer: recorded as failed (its hold released) before it
+    reaches the surface's 500 handler."""
+    log.exception("generation failed with an unexpected error")
+    return InternalError(f"the gateway failed: {type(exc).__name__}")
 
 
 def _log_failed_record(task: asyncio.Future[None]) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from imagegate.core.prepare import PreparedCall
 from imagegate.core.result import ImageResult
 from imagegate.db.generations import GenerationStore
-from imagegate.errors import GatewayError, UpstreamError
+from imagegate.errors import GatewayError, InternalError, UpstreamError
 from imagegate.gateway.finish import fail, postprocess
 from imagegate.gateway.run import Run
 from imagegate.providers.base import PartialImage, ProviderEvent, ProviderResult, TextDelta
+from imagegate.routing.retry import counts_against_endpoint
 
 Finisher = Callable[[Run, PreparedCall, ProviderResult], Awaitable[ImageResult]]
+HealthJudge = Callable[[bool], Awaitable[None]]
 StreamEvent = PartialImage | TextDelta | ImageResult
+log = logging.getLogger("imagegate")
 
 
 class GenerationStream:
@@ -22,7 +26,8 @@ class GenerationStream:
     generation is recorded as failed and cancelled, and nothing is charged. Once the result is
     in, its finish (record and charge) runs to the end whatever the client does: the provider
     has been paid for an image, and it is charged once, as when the client goes away while the
-    last event is being sent."""
+    last event is being sent. The endpoint's health hears how the stream ended: a failure after
+    the first event counts against it, and its latency is the whole generation's."""
 
     def __init__(
         self,
@@ -32,6 +37,7 @@ class GenerationStream:
         rest: AsyncIterator[ProviderEvent],
         finish: Finisher,
         records: GenerationStore,
+        judge: HealthJudge,
     ) -> None:
         self.run = run
         self.call = call
@@ -39,6 +45,7 @@ class GenerationStream:
         self._rest = rest
         self._finish = finish
         self._records = records
+        self._judge = judge
 
     @property
     def id(self) -> str:
@@ -70,6 +77,7 @@ class GenerationStream:
             while True:
                 if isinstance(event, ProviderResult):
                     finishing = asyncio.ensure_future(self._finish(self.run, self.call, event))
+                    await asyncio.shield(self._judge(True))
                     result = await asyncio.shield(finishing)
                     finished = True
                     yield result
@@ -81,7 +89,16 @@ class GenerationStream:
                 event = await anext(self._rest)
         except GatewayError as exc:
             finished = True
+            if counts_against_endpoint(exc):
+                await self._judge(False)
             await fail(self.run, exc, self._records)
+            raise
+        except Exception as exc:
+            finished = True
+            log.exception("generation %s: its stream failed", self.run.id)
+            await fail(
+                self.run, InternalError(f"the gateway failed: {type(exc).__name__}"), self._records
+            )
             raise
         finally:
             if not finished:

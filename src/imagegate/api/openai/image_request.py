@@ -138,12 +138,16 @@ async def _from_form(
     return fields, references, mask
 
 
+# Routing fields on a multipart form are JSON-encoded, as in a JSON body.
+_JSON_FIELDS = {"provider": "a JSON object", "models": "a JSON array of model ids"}
+
+
 def _typed(name: str, value: str) -> Any:
-    if name == "provider":
+    if name in _JSON_FIELDS:
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError as exc:
-            raise InvalidRequest("provider must be a JSON object", param="provider") from exc
+            raise InvalidRequest(f"{name} must be {_JSON_FIELDS[name]}", param=name) from exc
     if name == "stream":
         return value.lower() == "true" if value.lower() in ("true", "false") else value
     spec = PARAMETERS.get(name)

@@ -312,6 +312,27 @@ def checks(results: list[Measurement], found: Discovery | None) -> list[tuple[st
     return out
 
 
+def _source() -> str:
+    """The commit the measured imagegate was built from, so a result can be traced to code."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not from a git checkout"
+    return f"commit {commit}" + (" with uncommitted changes" if changed else "")
+
+
 def report(
     results: list[Measurement],
     found: Discovery | None,
@@ -322,7 +343,7 @@ def report(
     floors = {m.scenario: m.p50_ms for m in results if m.target == "direct"}
     lines = [
         f"Run on {dt.date.today().isoformat()}: {_machine()}; Python {platform.python_version()}, "
-        f"imagegate {version('imagegate')}, "
+        f"imagegate {version('imagegate')} ({_source()}), "
         + (
             f"LiteLLM {targets.litellm_version()}"
             if targets.litellm_installed()

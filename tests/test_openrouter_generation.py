@@ -451,3 +451,6 @@ def test_client_leaving_mid_stream_is_recorded_as_cancelled(client: httpx.Client
     assert record["status"] == "failed"
     assert record["cancelled"] is True
     assert record["total_cost"] == 0
+    # the attempt the client walked away from is in the record, not lost
+    [attempt] = record["provider_responses"]
+    assert attempt["status"] == 499 and attempt["provider_name"] == "imagegate sandbox"

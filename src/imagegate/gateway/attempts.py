@@ -88,6 +88,9 @@ async def events(
     except GatewayError as exc:
         run.record(call, started, exc)
         raise
+    except (asyncio.CancelledError, GeneratorExit):
+        run.record_cancelled(call, started)
+        raise
 
 
 async def guarded(call: PreparedCall, awaitable: Awaitable[Any]) -> Any:

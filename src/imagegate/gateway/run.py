@@ -42,6 +42,20 @@ class Run:
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
 
+    def record_cancelled(self, call: PreparedCall, started: float) -> None:
+        """The attempt that was running when the client went away (status 499, as nginx
+        logs a client that closed its request)."""
+        self.attempts.append(
+            Attempt(
+                provider=call.provider,
+                model_id=call.model.id,
+                status=499,
+                error_kind="cancelled",
+                latency_ms=int((time.monotonic() - started) * 1000),
+                message="the client went away during this attempt",
+            )
+        )
+
     def record(self, call: PreparedCall, started: float, error: GatewayError | None) -> None:
         self.attempts.append(
             Attempt(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -114,6 +115,10 @@ class GenerationStream:
                 return
             except Exception:  # recorded as cancelled below
                 pass
+        else:
+            # closing the provider's events records the attempt that was running as cancelled
+            with contextlib.suppress(Exception):
+                await self._rest.aclose()  # type: ignore[attr-defined]
         await self._cancelled()
 
     async def _cancelled(self) -> None:

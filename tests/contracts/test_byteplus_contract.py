@@ -323,3 +323,29 @@ def test_references_and_images_together_may_not_exceed_fifteen(
     assert response.status_code == 400, response.text
     assert "15" in response.json()["error"]["message"]
     assert len(fakes["byteplus"].requests[-1].json["image"]) == 14
+
+
+def test_an_expired_result_url_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["byteplus"].fault = "expired"
+    response = _post(upstream, model=SEEDREAM_4)
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in error["message"]
+    downloads = [r for r in fakes["byteplus"].requests if r.method == "GET"]
+    assert downloads and all(r.path.startswith("/files/") for r in downloads)
+
+
+def test_an_expired_url_in_a_stream_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """The first image fails to download before anything was sent: the stream is refused
+    outright with the gateway's error."""
+    fakes["byteplus"].fault = "expired"
+    status, body = _stream(upstream, model=SEEDREAM_4)
+    assert status == 502
+    assert body[0]["error"]["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in body[0]["error"]["message"]
+    assert any(r.method == "GET" for r in fakes["byteplus"].requests)

@@ -226,3 +226,244 @@ def test_streams_real_sized_images(upstream: httpx.Client, fakes: dict[str, Fake
     ]
     assert len(events[-1]["b64_json"]) > 4_000_000
     assert _image(events[-1]["b64_json"]).size == (1536, 1024)
+
+
+def test_compression_and_moderation_reach_openai(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    response = upstream.post(
+        "/api/v1/images",
+        json={
+            "model": "openai/gpt-image-1.5",
+            "prompt": "a fox",
+            "output_format": "jpeg",
+            "output_compression": 35,
+            "moderation": "low",
+            "background": "opaque",
+            "input_fidelity": "high",  # an edit field: not sent without reference images
+            **ONLY,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert fakes["openai"].requests[-1].json == {
+        "model": "gpt-image-1.5",
+        "prompt": "a fox",
+        "output_format": "jpeg",
+        "output_compression": 35,
+        "moderation": "low",
+        "background": "opaque",
+    }
+    data = response.json()["data"]
+    assert data[0]["media_type"] == "image/jpeg"
+    assert _image(data[0]["b64_json"]).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "size"),
+    [
+        ({"aspect_ratio": "3:2"}, "1536x1024"),  # a fixed GPT image shape keeps its size
+        ({"aspect_ratio": "16:9"}, "1344x768"),
+        ({"aspect_ratio": "9:16", "resolution": "2K"}, "1536x2688"),
+        ({"aspect_ratio": "21:9", "resolution": "2K"}, "3072x1344"),
+        ({"aspect_ratio": "4:5", "resolution": "4K"}, "2528x3264"),  # within 3840x2160 pixels
+        ({"resolution": "4K"}, "2880x2880"),
+        ({"size": "2048x1152"}, "2048x1152"),
+        ({"size": "1024x1536"}, "1024x1536"),
+    ],
+)
+def test_gpt_image_2_takes_free_sizes(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], request_fields: dict, size: str
+) -> None:
+    response = upstream.post(
+        "/api/v1/images",
+        json={
+            "model": "openai/gpt-image-2",
+            "prompt": "a fox",
+            "quality": "medium",
+            "moderation": "auto",
+            "output_compression": 80,
+            "output_format": "webp",
+            **request_fields,
+            **ONLY,
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert fakes["openai"].requests[-1].json == {
+        "model": "gpt-image-2",
+        "prompt": "a fox",
+        "size": size,
+        "quality": "medium",
+        "moderation": "auto",
+        "output_compression": 80,
+        "output_format": "webp",
+    }
+    width, height = (int(side) for side in size.split("x"))
+    assert _image(response.json()["data"][0]["b64_json"]).size == (width, height)
+
+
+def test_a_gpt_image_2_size_outside_openais_rules_is_openais_400(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    # multiples of 16 within the published ranges, but wider than 3:1
+    response = upstream.post(
+        "/api/v1/images",
+        json={"model": "openai/gpt-image-2", "prompt": "a fox", "size": "3840x1024", **ONLY},
+    )
+    assert response.status_code == 400, response.text
+    assert fakes["openai"].requests[-1].json["size"] == "3840x1024"
+    assert "3840x1024" in response.json()["error"]["message"]
+
+
+def test_dalle_2_generation_and_edit_with_mask(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    response = upstream.post(
+        "/v1/images/generations",
+        json={"model": "openai/dall-e-2", "prompt": "a fox", "size": "512x512", "n": 2},
+    )
+    assert response.status_code == 200, response.text
+    assert fakes["openai"].requests[-1].json == {
+        "response_format": "b64_json",
+        "model": "dall-e-2",
+        "prompt": "a fox",
+        "size": "512x512",
+        "n": 2,
+    }
+    data = response.json()["data"]
+    assert len(data) == 2 and _image(data[1]["b64_json"]).size == (512, 512)
+
+    image, mask = encoded((20, 20, 20), (256, 256)), encoded((0, 0, 0, 0), (256, 256), mode="RGBA")
+    response = upstream.post(
+        "/v1/images/edits",
+        data={"model": "openai/dall-e-2", "prompt": "add a hat", "size": "256x256"},
+        files=[("image", ("a.png", image, "image/png")), ("mask", ("m.png", mask, "image/png"))],
+    )
+    assert response.status_code == 200, response.text
+    sent = fakes["openai"].requests[-1]
+    assert sent.path == "/v1/images/edits"
+    assert sent.fields == {
+        "response_format": "b64_json",
+        "model": "dall-e-2",
+        "prompt": "add a hat",
+        "size": "256x256",
+    }
+    assert sent.files == {"image": [image], "mask": [mask]}
+    assert _image(response.json()["data"][0]["b64_json"]).size == (256, 256)
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (encoded((0, 0, 0, 0), (32, 32), mode="RGBA"), "same dimensions"),
+        (encoded((0, 0, 0), (64, 64), format="JPEG"), "must be a PNG"),
+    ],
+)
+def test_a_mask_openai_would_refuse_is_its_400(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], mask: bytes, message: str
+) -> None:
+    media_type = "image/png" if mask.startswith(b"\x89PNG") else "image/jpeg"
+    response = upstream.post(
+        "/v1/images/edits",
+        data={"model": "openai/gpt-image-1", "prompt": "x"},
+        files=[
+            ("image", ("a.png", encoded((1, 2, 3), (64, 64)), "image/png")),
+            ("mask", ("m", mask, media_type)),
+        ],
+    )
+    assert response.status_code == 400, response.text
+    assert fakes["openai"].requests[-1].files["mask"] == [mask]
+    assert message in response.json()["error"]["message"]
+
+
+def test_a_prompt_longer_than_the_model_takes_is_openais_400(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    response = upstream.post(
+        "/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "x" * 4001}
+    )
+    assert response.status_code == 400, response.text
+    assert "maximum length 4000" in response.json()["error"]["message"]
+    # the same prompt is within a GPT image model's 32000 characters
+    response = upstream.post(
+        "/v1/images/generations", json={"model": "openai/gpt-image-1", "prompt": "x" * 4001}
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "param", "message"),
+    [
+        (
+            "generations",
+            {"model": "gpt-image-1", "prompt": "x", "moderation": "high"},
+            "moderation",
+            "Invalid value: 'high'. Supported values are: 'low' and 'auto'.",
+        ),
+        (
+            "generations",
+            {"model": "gpt-image-2", "prompt": "x", "background": "none"},
+            "background",
+            "Invalid value: 'none'. Supported values are: 'transparent' and 'opaque' and 'auto'.",
+        ),
+        (
+            "generations",
+            {"model": "dall-e-3", "prompt": "x", "style": "bold"},
+            "style",
+            "Invalid value: 'bold'. Supported values are: 'vivid' and 'natural'.",
+        ),
+        (
+            "generations",
+            {"model": "dall-e-2", "prompt": "x" * 1001},
+            "prompt",
+            "Invalid 'prompt': string too long. Expected a string with maximum length 1000, but "
+            "got a string with length 1001 instead.",
+        ),
+        (
+            "generations",
+            {"model": "gpt-image-1", "prompt": "x", "input_fidelity": "high"},
+            "input_fidelity",
+            "Unknown parameter: 'input_fidelity'.",
+        ),
+        (
+            "edits",
+            {"model": "gpt-image-1", "prompt": "x", "input_fidelity": "medium"},
+            "input_fidelity",
+            "Invalid value: 'medium'. Supported values are: 'high' and 'low'.",
+        ),
+        (
+            "edits",
+            {"model": "gpt-image-1-mini", "prompt": "x", "input_fidelity": "high"},
+            "input_fidelity",
+            "Unknown parameter: 'input_fidelity'.",
+        ),
+    ],
+)
+def test_the_fake_refuses_what_openai_refuses_in_openais_error_body(
+    fakes: dict[str, FakeServer], path: str, body: dict, param: str, message: str
+) -> None:
+    url = f"{fakes['openai'].base_url}/images/{path}"
+    headers = {"Authorization": "Bearer key"}
+    if path == "edits":
+        files = [("image", ("a.png", encoded(), "image/png"))]
+        response = httpx.post(url, data=body, files=files, headers=headers)
+    else:
+        response = httpx.post(url, json=body, headers=headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["message"] == message
+    assert error["param"] == param
+    assert error["type"] == "invalid_request_error"
+    assert set(error) == {"message", "type", "param", "code"}
+
+
+def test_an_expired_result_url_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["openai"].fault = "expired"
+    response = upstream.post(
+        "/api/v1/images", json={"model": "openai/gpt-image-1", "prompt": "x", **ONLY}
+    )
+    assert response.status_code == 502, response.text
+    assert response.json()["error"]["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in response.json()["error"]["message"]
+    assert any(r.method == "GET" and r.path.startswith("/files/") for r in fakes["openai"].requests)

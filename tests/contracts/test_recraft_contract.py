@@ -177,3 +177,25 @@ def _ratios():
 @pytest.mark.parametrize(("endpoint", "ratio"), list(_ratios()))
 def test_each_published_ratio_is_the_size_recrafts_appendix_gives(endpoint, ratio: str) -> None:
     assert size_for_ratio(endpoint, ratio) == MODELS[endpoint.native_id]["ratios"][ratio]
+
+
+def test_a_url_answer_is_downloaded(upstream: httpx.Client, fakes: dict[str, FakeServer]) -> None:
+    fakes["recraft"].url_answers = True
+    response = _post(upstream, model=V4, aspect_ratio="16:9", n=2)
+    assert response.status_code == 200, response.text
+    downloads = [r for r in fakes["recraft"].requests if r.method == "GET"]
+    assert len(downloads) == 2 and all(r.path.startswith("/files/") for r in downloads)
+    data = response.json()["data"]
+    assert [_image(item["b64_json"]).size for item in data] == [(1344, 768)] * 2
+
+
+def test_an_expired_result_url_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["recraft"].fault = "expired"
+    response = _post(upstream, model=V3)
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in error["message"]
+    assert any(r.method == "GET" for r in fakes["recraft"].requests)

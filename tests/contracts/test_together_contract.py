@@ -200,3 +200,15 @@ async def test_url_answers_are_downloaded_and_expired_ones_fail(
                 await TogetherProvider(context).generate(call)
     finally:
         await fetcher.close()
+
+
+def test_an_expired_result_url_through_the_gateway_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["together"].fault = "expired"
+    response = _post(upstream, model="black-forest-labs/flux.1-schnell")
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in error["message"]
+    assert any(r.method == "GET" for r in fakes["together"].requests)

@@ -196,3 +196,25 @@ async def test_url_answers_are_downloaded_and_expired_ones_fail(
                 await XAIProvider(context).generate(call)
     finally:
         await fetcher.close()
+
+
+def test_an_expired_result_url_through_the_gateway_is_an_upstream_error(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["xai"].fault = "expired"
+    response = _post(upstream)
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "upstream_error"
+    assert "could not download" in error["message"]
+    assert any(r.method == "GET" for r in fakes["xai"].requests)
+
+
+def test_seed_is_dropped_not_sent(upstream: httpx.Client, fakes: dict[str, FakeServer]) -> None:
+    """provider-contracts.md lists `seed` for grok-imagine, but xAI's API reference and its
+    SDK's GenerateImageRequest have no such field (and the fake refuses unknown fields): the
+    catalog does not publish it, so it is reported as dropped and never sent."""
+    response = _post(upstream, seed=7)
+    assert response.status_code == 200, response.text
+    assert "seed" in response.headers["x-imagegate-dropped-parameters"]
+    assert "seed" not in fakes["xai"].requests[-1].json

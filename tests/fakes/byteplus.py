@@ -20,10 +20,11 @@ API reference describe it.
 - `stream: true` (4.x) sends `image_generation.partial_succeeded` / `partial_failed` per image,
   `image_generation.completed` with usage, then `data: [DONE]`; a request that fails
   validation is still answered with a 400 JSON error.
-- Faults: the generic ones, plus `empty` (200 with no images) and `moderated` (400
-  `InputTextSensitiveContentDetected`). `expired` (result URLs answer 403) is honoured but not
-  listed for the shared scenarios: those generate without streaming, where imagegate asks for
-  `b64_json`; only its streamed requests ask for URLs (the contract tests cover that).
+- Faults: the generic ones, plus `empty` (200 with no images), `moderated` (400
+  `InputTextSensitiveContentDetected`) and `expired`: the answer (or each streamed image)
+  carries result URLs (whatever `response_format` asked for, standing for ModelArk's default
+  URL answer) that answer 403, as a link past its 24 hours does. imagegate asks for
+  `b64_json`, streamed or not, so this is how its download path is reached.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class Rejected(Exception):
 
 class SeedreamFake(FakeServer):
     provider = "byteplus"
-    faults = (*GENERIC_FAULTS, "empty", "moderated")
+    faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
 
     def __init__(self) -> None:
         super().__init__()
@@ -160,9 +161,10 @@ class SeedreamFake(FakeServer):
                 "The request failed because the output image may contain sensitive information.",
                 code=MODERATED,
             )
+        urls = fault == "expired"
         if body.get("stream"):
-            return await self._stream(request, body, size, count)
-        data = [self._entry(body, index, size) for index in range(count)]
+            return await self._stream(request, body, size, count, urls)
+        data = [self._entry(body, index, size, urls) for index in range(count)]
         return web.json_response(
             {
                 "model": body["model"],
@@ -298,7 +300,9 @@ class SeedreamFake(FakeServer):
 
     # -- answers ----------------------------------------------------------------------------
 
-    def _entry(self, body: dict[str, Any], index: int, size: str) -> dict[str, Any]:
+    def _entry(
+        self, body: dict[str, Any], index: int, size: str, urls: bool = False
+    ) -> dict[str, Any]:
         if index in self.fail_images:
             return {
                 "error": {
@@ -309,20 +313,20 @@ class SeedreamFake(FakeServer):
             }
         width, height = (int(side) for side in size.split("x"))
         image = picture(width, height, "jpeg", color=(30 * index % 255, 120, 200))
-        if body.get("response_format", "url") == "b64_json":
+        if body.get("response_format", "url") == "b64_json" and not urls:
             return {"b64_json": base64.b64encode(image).decode(), "size": size}
         name = f"{uuid.uuid4().hex}.jpeg"
         self.files[name] = image
         return {"url": f"{self.url}/files/{name}", "size": size}
 
     async def _stream(
-        self, request: web.Request, body: dict[str, Any], size: str, count: int
+        self, request: web.Request, body: dict[str, Any], size: str, count: int, urls: bool
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         data = []
         for index in range(count):
-            entry = self._entry(body, index, size)
+            entry = self._entry(body, index, size, urls)
             data.append(entry)
             kind = "partial_failed" if "error" in entry else "partial_succeeded"
             event = {

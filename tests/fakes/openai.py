@@ -2,18 +2,29 @@
 
 - `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart: `image` for one
   file, repeated `image[]`, `mask`), Bearer auth.
-- Per model: the sizes, qualities, n and fields each accepts; GPT image models reject
-  `response_format`; unknown fields are `unknown_parameter` errors.
+- Per model: the sizes (GPT Image 2 also any `WxH` with sides in multiples of 16, a shape
+  within 1:3..3:1, at most 3840x2160 pixels and 3840 a side), qualities, n, prompt length
+  (32000 characters on GPT image models, 4000 on dall-e-3, 1000 on dall-e-2) and fields each
+  accepts; GPT image models reject `response_format`; `input_fidelity` is an edit field of
+  gpt-image-1 and 1.5 only; unknown fields are `unknown_parameter` errors. Enumerated values
+  are checked: `moderation` (`low`, `auto`), `background` (`transparent`, `opaque`, `auto`),
+  `style` (`vivid`, `natural`), `input_fidelity` (`high`, `low`), `output_format`, `quality`.
+- Edits: 1-16 images; a `mask` must be a PNG of the same size as the first image.
 - Answers `{created, data: [{b64_json} | {url}], output_format, size, quality, background,
   usage}` with real images of the asked size; `stream` sends `image_generation.*` (or
   `image_edit.*`) events with `partial_images` partials.
+- Errors: OpenAI's `{error: {message, type, param, code}}`; the wording is this fake's where
+  OpenAI's is not known.
 - Faults: the generic ones, plus `empty` (no images), `moderated` (`moderation_blocked`) and
-  `expired` (URLs handed out answer 404; only reachable with `response_format: url`).
+  `expired`: the answer carries result URLs (whatever `response_format` asked for, standing for
+  an upstream URL answer) that answer 404, so the adapter's download path fails the way an
+  expired link does. imagegate never asks OpenAI for URLs, so this is the only way to reach it.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import re
 import time
 import uuid
@@ -21,10 +32,15 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from PIL import Image
 
 from fakes.base import GENERIC_FAULTS, FakeServer, Recorded, noise, picture
 
 GPT_SIZES = {"auto", "1024x1024", "1536x1024", "1024x1536"}
+GPT_QUALITIES = {"low", "medium", "high", "auto"}
+FREE_MAX_SIDE = 3840
+FREE_MAX_PIXELS = 3840 * 2160
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GPT_COMMON = {
     "prompt",
     "model",
@@ -39,30 +55,37 @@ GPT_COMMON = {
     "stream",
     "partial_images",
 }
+GPT_PROMPT = 32000
 MODELS: dict[str, dict[str, Any]] = {
     "gpt-image-1": {
-        "fields": GPT_COMMON | {"input_fidelity"},
+        "fields": GPT_COMMON,
+        "edit_fields": {"input_fidelity"},
         "sizes": GPT_SIZES,
-        "qualities": {"low", "medium", "high", "auto"},
+        "qualities": GPT_QUALITIES,
         "n": 10,
+        "prompt": GPT_PROMPT,
     },
     "gpt-image-1-mini": {
         "fields": GPT_COMMON,
         "sizes": GPT_SIZES,
-        "qualities": {"low", "medium", "high", "auto"},
+        "qualities": GPT_QUALITIES,
         "n": 10,
+        "prompt": GPT_PROMPT,
     },
     "gpt-image-1.5": {
-        "fields": GPT_COMMON | {"input_fidelity"},
+        "fields": GPT_COMMON,
+        "edit_fields": {"input_fidelity"},
         "sizes": GPT_SIZES,
-        "qualities": {"low", "medium", "high", "auto"},
+        "qualities": GPT_QUALITIES,
         "n": 10,
+        "prompt": GPT_PROMPT,
     },
     "gpt-image-2": {
         "fields": GPT_COMMON,
         "sizes": GPT_SIZES,
-        "qualities": {"low", "medium", "high", "auto"},
+        "qualities": GPT_QUALITIES,
         "n": 10,
+        "prompt": GPT_PROMPT,
         "free_sizes": True,
     },
     "dall-e-3": {
@@ -70,15 +93,26 @@ MODELS: dict[str, dict[str, Any]] = {
         "sizes": {"1024x1024", "1792x1024", "1024x1792"},
         "qualities": {"standard", "hd"},
         "n": 1,
+        "prompt": 4000,
     },
     "dall-e-2": {
         "fields": {"prompt", "model", "n", "size", "response_format", "user"},
         "sizes": {"256x256", "512x512", "1024x1024"},
         "qualities": set(),
         "n": 10,
+        "prompt": 1000,
     },
 }
-EDIT_ONLY = {"image", "image[]", "mask", "input_fidelity"}
+EDIT_ONLY = {"image", "image[]", "mask"}
+# the values OpenAI lists for each enumerated field (`quality` and `size` are per model)
+CHOICES = {
+    "moderation": ("low", "auto"),
+    "background": ("transparent", "opaque", "auto"),
+    "style": ("vivid", "natural"),
+    "input_fidelity": ("high", "low"),
+    "output_format": ("png", "jpeg", "webp"),
+    "response_format": ("url", "b64_json"),
+}
 
 
 class Rejected(Exception):
@@ -90,9 +124,7 @@ class Rejected(Exception):
 
 class OpenAIFake(FakeServer):
     provider = "openai"
-    # No `expired`: imagegate asks OpenAI for base64 (GPT image models only send base64, and
-    # DALL-E is sent response_format b64_json), so no result URL is ever downloaded.
-    faults = (*GENERIC_FAULTS, "empty", "moderated")
+    faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +186,8 @@ class OpenAIFake(FakeServer):
                 raise Rejected("Send image or image[], not both.", "image")
             body = {key: _form_value(key, value) for key, value in fields.items()}
             self._validate(body, edit=True)
+            if "mask" in recorded.files:
+                _check_mask(recorded.files["mask"], images[0])
         except Rejected as exc:
             return self.error(400, str(exc), param=exc.param, code=exc.code)
         return await self._answer(request, body, prefix="image_edit", references=len(images))
@@ -175,7 +209,7 @@ class OpenAIFake(FakeServer):
         spec = MODELS.get(model)
         if spec is None:
             raise Rejected(f"The model '{model}' does not exist.", "model", "model_not_found")
-        allowed = spec["fields"] | (EDIT_ONLY if edit else set())
+        allowed = spec["fields"] | (EDIT_ONLY | spec.get("edit_fields", set()) if edit else set())
         for name in body:
             if name not in allowed:
                 if name == "response_format":
@@ -189,6 +223,19 @@ class OpenAIFake(FakeServer):
             raise Rejected(
                 "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
             )
+        if len(body["prompt"]) > spec["prompt"]:
+            raise Rejected(
+                "Invalid 'prompt': string too long. Expected a string with maximum length "
+                f"{spec['prompt']}, but got a string with length {len(body['prompt'])} instead.",
+                "prompt",
+                "string_above_max_length",
+            )
+        for name, choices in CHOICES.items():
+            if name in body and body[name] not in choices:
+                listed = " and ".join(f"'{choice}'" for choice in choices)
+                raise Rejected(
+                    f"Invalid value: '{body[name]}'. Supported values are: {listed}.", name
+                )
         size = body.get("size")
         if (
             size is not None
@@ -205,8 +252,6 @@ class OpenAIFake(FakeServer):
         if not isinstance(n, int) or not 1 <= n <= spec["n"]:
             raise Rejected(f"Invalid 'n': must be between 1 and {spec['n']}.", "n")
         fmt = body.get("output_format", "png")
-        if fmt not in ("png", "jpeg", "webp"):
-            raise Rejected(f"Invalid value: '{fmt}'.", "output_format")
         if body.get("background") == "transparent" and fmt == "jpeg":
             raise Rejected(
                 "Transparent background requires output_format png or webp.", "background"
@@ -217,8 +262,6 @@ class OpenAIFake(FakeServer):
             raise Rejected(
                 "output_compression must be an integer from 0 to 100.", "output_compression"
             )
-        if body.get("response_format", "url") not in ("url", "b64_json"):
-            raise Rejected("Invalid response_format.", "response_format")
         if "partial_images" in body and not (
             isinstance(body["partial_images"], int) and 0 <= body["partial_images"] <= 3
         ):
@@ -253,7 +296,7 @@ class OpenAIFake(FakeServer):
             return await self._stream(
                 request, body, images, usage, prefix, f"{width}x{height}", fmt
             )
-        if body.get("response_format") == "url":
+        if body.get("response_format") == "url" or fault == "expired":
             data = []
             for image in images:
                 name = f"{uuid.uuid4().hex}.png"
@@ -324,8 +367,36 @@ def _free_size_ok(size: str) -> bool:
         width % 16 == 0
         and height % 16 == 0
         and 1 / 3 <= width / height <= 3
-        and width * height <= 3840 * 2160
+        and max(width, height) <= FREE_MAX_SIDE
+        and width * height <= FREE_MAX_PIXELS
     )
+
+
+def _check_mask(masks: list[bytes], first: bytes) -> None:
+    """The mask applies to the first image: a PNG of exactly its size."""
+    if len(masks) != 1:
+        raise Rejected("Send at most one mask.", "mask")
+    if not masks[0].startswith(PNG_MAGIC):
+        raise Rejected(
+            "Invalid 'mask': the mask must be a PNG image.", "mask", "invalid_image_format"
+        )
+    mask_size, image_size = _pixels(masks[0]), _pixels(first)
+    if mask_size is None or image_size is None:
+        raise Rejected("Invalid image file or mode for 'mask'.", "mask", "invalid_image")
+    if mask_size != image_size:
+        raise Rejected(
+            "Invalid 'mask': the mask and the first image must have the same dimensions "
+            f"(mask {mask_size[0]}x{mask_size[1]}, image {image_size[0]}x{image_size[1]}).",
+            "mask",
+        )
+
+
+def _pixels(data: bytes) -> tuple[int, int] | None:
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except OSError:
+        return None
 
 
 def _form_value(name: str, value: Any) -> Any:

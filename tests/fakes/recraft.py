@@ -14,9 +14,11 @@ appendix describe it.
   (an SVG for vector styles), `credits` = `credits_per_image` API units (40, Recraft's raster
   price; 80 for vector) times the images made. Tests may set `credits_per_image` to tell a
   reported charge from the catalog's price.
-- Faults: the generic ones, plus `empty` (no images) and `moderated` (400 `content_moderation`).
-  No `expired`: imagegate asks for `b64_json`, so no result URL is ever downloaded (the fake
-  still serves `response_format: url`).
+- Faults: the generic ones, plus `empty` (no images), `moderated` (400 `content_moderation`)
+  and `expired`: the answer carries result URLs (whatever `response_format` asked for,
+  standing for Recraft's default URL answer) that answer 404, as a lapsed link does. imagegate
+  asks for `b64_json`, so this is how its download path is reached. `url_answers = True`
+  answers with working URLs the same way.
 """
 
 from __future__ import annotations
@@ -99,16 +101,18 @@ class Invalid(Exception):
 
 class RecraftFake(FakeServer):
     provider = "recraft"
-    faults = (*GENERIC_FAULTS, "empty", "moderated")
+    faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
 
     def __init__(self) -> None:
         super().__init__()
         self.files: dict[str, bytes] = {}
         self.credits_per_image = 40
+        self.url_answers = False
 
     def reset(self) -> None:
         super().reset()
         self.credits_per_image = 40
+        self.url_answers = False
 
     @property
     def base_url(self) -> str:
@@ -141,11 +145,12 @@ class RecraftFake(FakeServer):
         vector = body.get("style") in VECTOR_STYLES
         count = 0 if fault == "empty" else body.get("n", 1)
         width, height = (int(side) for side in size.split("x"))
+        urls = self.url_answers or fault == "expired"
         data = []
         for index in range(count):
             image = SVG if vector else picture(width, height, "png", color=(40 * index, 90, 160))
             entry: dict[str, Any] = {"image_id": str(uuid.uuid4())}
-            if body.get("response_format", "url") == "b64_json":
+            if body.get("response_format", "url") == "b64_json" and not urls:
                 entry["b64_json"] = base64.b64encode(image).decode()
             else:
                 name = f"{entry['image_id']}.{'svg' if vector else 'png'}"
@@ -160,7 +165,7 @@ class RecraftFake(FakeServer):
     async def file(self, request: web.Request) -> web.Response:
         self.record_get(request)
         data = self.files.get(request.match_info["name"])
-        if data is None:
+        if data is None or self.active_fault(request) == "expired":
             return web.Response(status=404, text="Not Found")
         return web.Response(body=data, content_type="image/png")
 

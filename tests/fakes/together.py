@@ -11,8 +11,10 @@
   of width×height (1024×1024 by default) in the asked format. Result URLs point back here and,
   like Together's CDN, refuse a request without a User-Agent (403).
 - Faults: the generic ones, plus `empty` (no images), `moderated` (422, the safety checker's
-  answer; the message wording is this fake's) and `expired` (result URLs answer 403; only
-  reachable with `response_format: url`).
+  answer; the message wording is this fake's) and `expired`: the answer carries result URLs
+  (whatever `response_format` asked for, standing for Together's URL answer) that answer 403,
+  as an expired CDN link does. imagegate asks for base64, so this is how the shared scenarios
+  reach its download path.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ class Rejected(Exception):
 
 class TogetherFake(FakeServer):
     provider = "together"
-    faults = (*GENERIC_FAULTS, "empty", "moderated")
+    faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
 
     def __init__(self) -> None:
         super().__init__()
@@ -112,7 +114,7 @@ class TogetherFake(FakeServer):
         data = []
         for index in range(count):
             image = picture(width, height, fmt, color=(30 * index % 255, 160, 90))
-            if body.get("response_format", "url") == "base64":
+            if body.get("response_format", "url") == "base64" and fault != "expired":
                 encoded = base64.b64encode(image).decode()
                 data.append({"index": index, "b64_json": encoded, "type": "b64_json"})
             else:

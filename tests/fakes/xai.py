@@ -18,8 +18,10 @@
   `{error: {message, type, param, code}}` its chat API uses when `error_shape = "openai"`:
   which one the image routes use is UNCONFIRMED, so the fake can produce both.
 - Faults: the generic ones, plus `empty` (no images), `moderated` (200 with `block_reason` and
-  no images: the schema's field for a request stopped by input moderation) and `expired`
-  (result URLs answer 404; only reachable with `response_format: url`).
+  no images: the schema's field for a request stopped by input moderation) and `expired`:
+  the answer carries result URLs (whatever `response_format` asked for, standing for xAI's
+  default URL answer) that answer 404, as xAI's temporary URLs do once they lapse. imagegate
+  asks for `b64_json`, so this is how the shared scenarios reach its download path.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class Rejected(Exception):
 
 class XAIFake(FakeServer):
     provider = "xai"
-    faults = (*GENERIC_FAULTS, "empty", "moderated")
+    faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
     default_ticks_per_image: ClassVar[int] = 200_000_000  # $0.02
     default_ticks_per_input: ClassVar[int] = 20_000_000  # $0.002
 
@@ -159,7 +161,7 @@ class XAIFake(FakeServer):
         for index in range(count):
             image = picture(width, height, "jpeg", color=(200, 40 * index % 255, 60))
             item: dict[str, Any] = {"mime_type": "image/jpeg", "revised_prompt": ""}
-            if body.get("response_format", "url") == "b64_json":
+            if body.get("response_format", "url") == "b64_json" and fault != "expired":
                 item["b64_json"] = base64.b64encode(image).decode()
             else:
                 name = f"{uuid.uuid4().hex}.jpeg"

@@ -1,9 +1,14 @@
 """OpenAI's Images API: `/images/generations` (JSON) and `/images/edits` (multipart).
 
 Mapping: `aspect_ratio` becomes the GPT image size of that shape (1:1 → 1024x1024, 3:2 →
-1536x1024, 2:3 → 1024x1536) unless `size` is given; `quality`, `background`, `output_format`,
-`output_compression`, `moderation`, `style`, `input_fidelity` and `n` pass through by name.
-Reference images go to `/images/edits` as `image` (one) or repeated `image[]`, with `mask`.
+1536x1024, 2:3 → 1024x1536) unless `size` is given. Endpoints that publish free `width` and
+`height` (GPT Image 2, which takes any `WxH` with sides in multiples of 16, a shape within 1:3..3:1
+and at most 3840x2160 pixels) are sent that size as `WxH`, and any other `aspect_ratio`, or a
+`resolution`, becomes the gateway's size for it (16:9 at 1K → 1344x768) brought within those
+rules (`free_size`). `quality`, `background`, `output_format`, `output_compression`,
+`moderation`, `style` and `n` pass through by name; `input_fidelity` too, on edits only (OpenAI
+takes it nowhere else). Reference images go to `/images/edits` as `image` (one) or repeated
+`image[]`, with `mask`.
 `response_format` is sent only where the catalog's `fixed` fields say so (DALL-E): GPT image
 models reject it. Streaming uses `stream` and `partial_images`, and reads
 `image_generation.*` / `image_edit.*` events (a trailing `[DONE]` is tolerated). Usage is in
@@ -19,6 +24,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import (
@@ -30,10 +36,15 @@ from imagegate.providers.base import (
 )
 from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
+from imagegate.providers.sizing import free_ranges
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
 
 ASPECT_SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
+# GPT Image 2's free sizes: sides in multiples of 16, at most 3840x2160 pixels, 1:3..3:1
+FREE_SIZE_STEP = 16
+FREE_SIZE_MAX_SIDE = 3840
+FREE_SIZE_MAX_PIXELS = 3840 * 2160
 _PASSED_BY_NAME = (
     "n",
     "quality",
@@ -42,8 +53,8 @@ _PASSED_BY_NAME = (
     "output_compression",
     "moderation",
     "style",
-    "input_fidelity",
 )
+_EDIT_ONLY = ("input_fidelity",)
 _REFUSALS = {"moderation_blocked", "content_policy_violation"}
 
 
@@ -55,13 +66,43 @@ def request_fields(call: ProviderCall) -> dict[str, Any]:
         "prompt": call.prompt,
     }
     parameters = call.parameters
-    size = parameters.get("size") or ASPECT_SIZES.get(parameters.get("aspect_ratio", ""))
+    size = (
+        parameters.get("size")
+        or free_size(call)
+        or ASPECT_SIZES.get(parameters.get("aspect_ratio", ""))
+    )
     if size:
         fields["size"] = size
-    for name in _PASSED_BY_NAME:
+    for name in (*_PASSED_BY_NAME, *(_EDIT_ONLY if call.references else ())):
         if name in parameters:
             fields[name] = parameters[name]
     return fields
+
+
+def free_size(call: ProviderCall) -> str | None:
+    """`WxH` for an endpoint with free sizes: the width and height asked for, or the size of
+    the aspect ratio (1:1 by default) and resolution (1K) brought within OpenAI's rules; the
+    three GPT image shapes keep their fixed sizes at 1K. None when the request says nothing
+    of its size, or the endpoint has no free sizes."""
+    parameters = call.parameters
+    if free_ranges(call.endpoint) is None:
+        return None
+    if "width" in parameters and "height" in parameters:
+        return f"{int(parameters['width'])}x{int(parameters['height'])}"
+    ratio, resolution = parameters.get("aspect_ratio"), parameters.get("resolution")
+    if ratio is None and resolution is None:
+        return None
+    ratio = ratio or "1:1"
+    if resolution in (None, "1K") and ratio in ASPECT_SIZES:
+        return ASPECT_SIZES[ratio]
+    width, height = fit(
+        *dimensions(ratio, resolution or "1K"),
+        multiple=FREE_SIZE_STEP,
+        min_side=FREE_SIZE_STEP,
+        max_side=FREE_SIZE_MAX_SIDE,
+        max_pixels=FREE_SIZE_MAX_PIXELS,
+    )
+    return f"{width}x{height}"
 
 
 def usage_of(body: dict[str, Any]) -> Usage | None:
@@ -81,7 +122,18 @@ def usage_of(body: dict[str, Any]) -> Usage | None:
 
 class OpenAIProvider:
     handles = frozenset(
-        {*_PASSED_BY_NAME, "size", "aspect_ratio", "input_references", "mask", "partial_images"}
+        {
+            *_PASSED_BY_NAME,
+            *_EDIT_ONLY,
+            "size",
+            "aspect_ratio",
+            "resolution",
+            "width",
+            "height",
+            "input_references",
+            "mask",
+            "partial_images",
+        }
     )
 
     def __init__(self, context: ProviderContext) -> None:

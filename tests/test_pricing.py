@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
+from imagegate.catalog.build import build_catalog
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.pricing import PriceQuery, PricingLine, estimate
 from imagegate.catalog.schema import Endpoint
+from imagegate.core.cost import actual_cost
+from imagegate.core.normalize import normalize
+from imagegate.core.prepare import PreparedCall, prepare
+from imagegate.core.request import ImageRequest
+from imagegate.core.routing import estimate as estimate_of
 
 
 def _line(billable: str, unit: str, cost: str, variant: str | None = None) -> PricingLine:
@@ -78,3 +87,53 @@ def test_range_of_megapixel_pricing_follows_resolution_and_free_sizes() -> None:
         per_mp,
     )
     assert price_range(free)[1] == Decimal("0.01") * Decimal("2")
+
+
+def _catalog_call(model_id: str, parameters: dict) -> PreparedCall:
+    catalog = build_catalog(None, {})
+    model = catalog.resolve(model_id)
+    assert model is not None
+    view = catalog.view(model_id, include_unavailable=True)
+    request = ImageRequest(model=model_id, prompt="x", parameters=normalize(parameters))
+    return prepare(request, view.endpoints[0], model)
+
+
+def test_a_parameter_left_out_is_priced_at_the_providers_default() -> None:
+    """DALL-E 3 without quality or size is standard 1024x1024 at OpenAI: $0.04 estimated and
+    billed (it reports no usage), not nothing."""
+    call = _catalog_call("openai/dall-e-3", {})
+    assert estimate_of(call) == Decimal("0.04")
+    billed = actual_cost(call.view.endpoint.pricing, call.priced, 1, 0, None, None)
+    assert billed == Decimal("0.04")
+    assert estimate_of(_catalog_call("openai/dall-e-3", {"quality": "hd"})) == Decimal("0.08")
+    gemini = _catalog_call("google/gemini-3-pro-image-preview", {})
+    assert estimate_of(gemini) == Decimal("0.134")  # 1K, its default
+
+
+def test_a_choice_left_to_the_provider_is_estimated_at_the_closest_dearest_line() -> None:
+    # GPT Image's quality is the provider's choice unless asked: hold the high price
+    assert estimate_of(_catalog_call("openai/gpt-image-1", {})) == Decimal("0.167")
+    # a shape no line names directly takes the line of that shape
+    landscape = _catalog_call("openai/gpt-image-1", {"quality": "low", "aspect_ratio": "3:2"})
+    assert estimate_of(landscape) == Decimal("0.016")
+    # a free size larger than any priced one is scaled up by its pixels
+    lines = (
+        _line("output_image", "image", "0.10", "high 1024x1024"),
+        _line("output_image", "image", "0.15", "high 1536x1024"),
+    )
+    big = PriceQuery(megapixels=1024 * 1024 * 4 / 1e6, conditions=frozenset({"high"}))
+    assert estimate(lines, big) == Decimal("0.40")
+    medium = PriceQuery(conditions=frozenset({"medium"}))  # shares no value: the dearest
+    assert estimate(lines, medium) == Decimal("0.10")  # at the 1024x1024 it asks for
+
+
+def test_a_default_must_be_a_value_the_endpoint_offers() -> None:
+    with pytest.raises(ValidationError, match="default quality='ultra'"):
+        Endpoint(
+            provider="openai",
+            native_id="dall-e-3",
+            parameters={"quality": EnumCapability(values=("standard", "hd"))},
+            defaults={"quality": "ultra"},
+            pricing=(_line("output_image", "image", "0.04"),),
+            source="test",
+        )

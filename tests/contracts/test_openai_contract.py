@@ -71,6 +71,18 @@ def test_cost_comes_from_token_usage(upstream: httpx.Client) -> None:
     assert body["usage"]["completion_tokens_details"]["image_tokens"] == 544
 
 
+def test_dalle_without_quality_or_size_is_billed_at_openais_defaults(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """DALL-E reports no usage: the bill comes from the pricing lines, at standard 1024x1024
+    (what OpenAI makes when asked for neither), never $0."""
+    body = upstream.post(
+        "/api/v1/images", json={"model": "openai/dall-e-3", "prompt": "x", **ONLY}
+    ).json()
+    assert "quality" not in fakes["openai"].requests[-1].json
+    assert Decimal(str(body["usage"]["cost"])) == Decimal("0.04")
+
+
 def test_dalle_gets_its_own_fields_and_no_gpt_ones(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:

@@ -11,6 +11,8 @@ caps and limits, and bill when a provider reports no usage.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -37,6 +39,7 @@ class PricingLine(BaseModel):
 
 
 _NO_TOKENS: frozenset[str] = frozenset()
+_SIZE = re.compile(r"(\d+)x(\d+)")
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +53,7 @@ class PriceQuery:
 
     n: int = 1
     megapixels: float = 1.048576  # 1024x1024
+    aspect: float = 1.0  # width / height
     conditions: frozenset[str] = field(default_factory=frozenset)
     input_images: int = 0
     input_megapixels: float = 1.048576
@@ -75,11 +79,69 @@ def applicable_lines(
 
 
 def estimate(lines: tuple[PricingLine, ...], query: PriceQuery) -> Decimal:
-    """Estimated USD cost of a request, from the per-image, per-megapixel and request lines."""
+    """Estimated USD cost of a request, from the per-image, per-megapixel and request lines.
+
+    When no output line matches the request (it left a priced choice to the provider, such as
+    GPT Image's `quality: auto`, or asked for a size no line names), the estimate takes the
+    closest line rather than nothing: see `_closest_output_line`."""
     total = Decimal(0)
-    for line in applicable_lines(lines, query.conditions):
+    chosen = applicable_lines(lines, query.conditions)
+    for line in chosen:
         total += line.cost_usd * _quantity(line, query)
+    if not any(
+        line.billable == "output_image" and line.unit in _OUTPUT_ESTIMATE_UNITS for line in chosen
+    ):
+        closest = _closest_output_line(lines, query)
+        if closest is not None:
+            line, scale = closest
+            total += line.cost_usd * scale * _quantity(line, query)
     return total
+
+
+def _closest_output_line(
+    lines: tuple[PricingLine, ...], query: PriceQuery
+) -> tuple[PricingLine, Decimal] | None:
+    """Among per-image output lines whose variants the request does not match: those sharing
+    the most of its values; of those naming sizes, the shape nearest the request's, then the
+    smallest size that holds its pixels (or the largest, its cost scaled up by pixels); then
+    the dearest, since a choice left to the provider may be its dearest. Returns the line and
+    its scale."""
+    candidates = [
+        line
+        for line in lines
+        if line.billable == "output_image" and line.unit == "image" and line.variant
+    ]
+    if not candidates:
+        return None
+    best = max(len(_values(line) & query.conditions) for line in candidates)
+    candidates = [line for line in candidates if len(_values(line) & query.conditions) == best]
+    sized = [(line, size) for line in candidates if (size := _size(line)) is not None]
+    scale = Decimal(1)
+    if sized:
+        nearest = min(abs(math.log(width / height / query.aspect)) for _, (width, height) in sized)
+        shaped = [
+            (line, width * height / 1_000_000)
+            for line, (width, height) in sized
+            if abs(math.log(width / height / query.aspect)) <= nearest + 1e-9
+        ]
+        holding = [pixels for _, pixels in shaped if pixels >= query.megapixels]
+        target = min(holding) if holding else max(pixels for _, pixels in shaped)
+        candidates = [line for line, pixels in shaped if pixels == target]
+        if not holding:
+            scale = Decimal(str(round(query.megapixels / target, 4)))
+    return max(candidates, key=lambda line: line.cost_usd), scale
+
+
+def _values(line: PricingLine) -> frozenset[str]:
+    return frozenset(token for token in line.tokens() if _SIZE.fullmatch(token) is None)
+
+
+def _size(line: PricingLine) -> tuple[int, int] | None:
+    for token in line.tokens():
+        match = _SIZE.fullmatch(token)
+        if match is not None:
+            return int(match[1]), int(match[2])
+    return None
 
 
 def has_output_estimate(lines: tuple[PricingLine, ...]) -> bool:

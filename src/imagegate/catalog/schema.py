@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from imagegate.catalog.descriptors import CapabilityDescriptor
+from imagegate.catalog.descriptors import CapabilityDescriptor, EnumCapability
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.pricing import PricingLine
 
@@ -54,6 +54,9 @@ class Endpoint(_Record):
     fixed: dict[str, Any] = Field(default_factory=dict)  # fields always sent to this endpoint
     tag: str | None = None
     parameters: dict[str, CapabilityDescriptor] = Field(default_factory=dict)
+    # what the provider uses for a parameter a request leaves out, where it sets the price
+    # (DALL-E 3: standard quality at 1024x1024); priced as if the request had asked for it
+    defaults: dict[str, str] = Field(default_factory=dict)
     passthrough: tuple[str, ...] = ()
     pricing: tuple[PricingLine, ...] = Field(min_length=1)
     supports_streaming: bool = False
@@ -74,6 +77,17 @@ class Endpoint(_Record):
                     f"not {descriptor.type}"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _defaults_are_offered(self) -> Endpoint:
+        for name, value in self.defaults.items():
+            descriptor = self.parameters.get(name)
+            if not isinstance(descriptor, EnumCapability) or value not in descriptor.values:
+                raise ValueError(
+                    f"{self.provider} {self.native_id}: default {name}={value!r} is not one of "
+                    "the values its parameters offer"
+                )
+        return self
 
 
 class Model(_Record):

@@ -34,6 +34,7 @@ def price_query(parameters: dict[str, Any], references: int = 0) -> PriceQuery:
     return PriceQuery(
         n=int(parameters.get("n", 1)),
         megapixels=megapixels(width, height),
+        aspect=width / height,
         conditions=conditions,
         input_images=references,
     )

@@ -45,6 +45,13 @@ class PreparedCall:
     def provider(self) -> str:
         return self.view.provider.slug
 
+    @property
+    def priced(self) -> dict[str, Any]:
+        """The accepted parameters with the provider's defaults for those left out: what the
+        estimate and the bill are taken from."""
+        defaults = self.view.endpoint.defaults
+        return {**defaults, **self.accepted} if defaults else self.accepted
+
 
 def prepare(request: ImageRequest, view: EndpointView, model: Model) -> PreparedCall:
     published = view.parameters

@@ -70,7 +70,7 @@ def _without_backups(ranked: list[PreparedCall], order: tuple[str, ...]) -> list
 
 
 def estimate(call: PreparedCall) -> Decimal:
-    return estimate_cost(call.view.endpoint.pricing, call.accepted, len(call.references))
+    return estimate_cost(call.view.endpoint.pricing, call.priced, len(call.references))
 
 
 def within_price(calls: list[PreparedCall], cap: MaxPrice | None) -> list[PreparedCall]:

@@ -48,7 +48,7 @@ async def finish(
         ) from exc
     cost = actual_cost(
         call.view.endpoint.pricing,
-        call.accepted,
+        call.priced,
         len(images),
         len(call.references),
         result.usage,

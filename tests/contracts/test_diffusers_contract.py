@@ -13,6 +13,7 @@ import io
 import itertools
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -290,6 +291,44 @@ def test_one_pipeline_runs_one_batch_at_a_time(local: Gateway) -> None:
     assert events[2].at >= events[1].at  # the second batch began after the first ended
     # and not because it came late: both requests were in while the first batch ran
     assert max(sent.values()) < events[1].at
+
+
+def test_the_gateway_answers_other_requests_while_a_batch_runs(local: Gateway) -> None:
+    """Inference is off the event loop: while a batch of a few seconds runs, `GET /health`
+    keeps answering. Were the pipeline called on the loop, nothing sent after the batch started
+    could be answered before it finished. Judged against the batch's own duration, not a clock
+    threshold, so a slow machine only makes the batch longer."""
+    answered: list[tuple[float, float]] = []  # (sent, answered), wall clock like the log
+    running = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=local.url, timeout=60) as http:
+            while running.is_set():
+                sent = time.time()
+                assert http.get("/health").status_code == 200
+                answered.append((sent, time.time()))
+                time.sleep(0.02)
+
+    with httpx.Client(base_url=local.url, timeout=120) as http:
+        assert _generate(http, width=64, height=64, steps=1).is_success  # loaded and warm
+        since = local.log.stat().st_size
+        running.set()
+        with ThreadPoolExecutor(1) as pool:
+            prober = pool.submit(probe)
+            try:
+                response = _generate(http, width=640, height=640, steps=30, seed=21)
+            finally:
+                running.clear()
+            prober.result()
+    assert response.status_code == 200, response.text
+    started, finished = _batches(local, since)
+    batch = finished.at - started.at
+    during = [(sent, back) for sent, back in answered if started.at <= sent <= finished.at]
+    assert during, f"no probe was sent during the {batch:.2f}s batch"
+    within = [back - sent for sent, back in during if back <= finished.at]
+    assert len(within) >= 3, f"{len(within)} of {len(during)} probes answered in the batch"
+    slowest = max(back - sent for sent, back in during)
+    assert slowest < batch / 2, f"a probe took {slowest:.2f}s during a {batch:.2f}s batch"
 
 
 def test_a_batch_abandoned_by_a_timeout_still_holds_the_pipeline(impatient: Gateway) -> None:

@@ -5,6 +5,9 @@ no network, that every shape and parameter each fal endpoint publishes maps to i
 from __future__ import annotations
 
 import base64
+import select
+import socket
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -218,6 +221,40 @@ def test_all_images_flagged_is_a_content_policy_refusal(
     assert error["metadata"]["kind"] == "content_policy"
     assert "safety checker flagged all 2 images" in error["message"]
     assert not [r for r in fakes["fal"].requests if r.path.startswith("/files/")]
+
+
+@pytest.fixture
+def ipv6_loopback() -> Iterator[socket.socket]:
+    """A listener on ::1: loopback, but outside the harness's allowed 127.0.0.0/8, so the safe
+    fetcher must refuse it; any connection attempt would be waiting in its backlog."""
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as listener:
+        listener.bind(("::1", 0))
+        listener.listen()
+        yield listener
+
+
+@pytest.mark.parametrize("where", ["ipv6-loopback", "169.254.169.254", "10.0.0.1:8080"])
+def test_an_output_url_on_a_non_public_address_is_refused_without_connecting(
+    upstream: httpx.Client,
+    fakes: dict[str, FakeServer],
+    ipv6_loopback: socket.socket,
+    where: str,
+) -> None:
+    """fal's `images[].url` goes through the safe fetcher's address policy like any URL: a
+    link-local (cloud metadata), private or disallowed loopback address is an upstream error."""
+    fake = fakes["fal"]
+    port = ipv6_loopback.getsockname()[1]
+    host = f"[::1]:{port}" if where == "ipv6-loopback" else where
+    fake.files_base = f"http://{host}"
+    response = _post(upstream, model="black-forest-labs/flux.1-schnell")
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "upstream_error"
+    assert "could not download fal's result" in error["message"]
+    assert "which is not a public address" in error["message"]
+    assert not [r for r in fake.requests if r.path.startswith("/files/")]
+    readable, _, _ = select.select([ipv6_loopback], [], [], 0.2)
+    assert not readable, "the fetcher connected to a refused address"
 
 
 def test_a_failed_request_reports_fals_error(

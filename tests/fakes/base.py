@@ -13,8 +13,17 @@ provider's own error shape through `error()`:
     rejected       400 in the provider's error shape, as for a field it refuses
 
 `fault_times` limits a generic fault to the next n requests (then the fake recovers), for
-retries and circuit breakers. Provider fakes add `empty`, `moderated` and, where results are
-downloaded, `expired`.
+retries and circuit breakers. `fault_paths` limits a fault to some requests: a string is a path
+prefix, a compiled pattern must match the whole path (fal's result URL but not its status URL),
+so a fault can hit the polling of an asynchronous provider and not its submit. `retry_after` is
+the rate_limit fault's `Retry-After`. `redirect` answers 302 to the same path on
+`redirect_base` (a keyed request must not follow it). Provider fakes add `empty`, `moderated`
+and, where results are downloaded, `expired`.
+
+Fakes that hand out URLs (BFL, fal, Replicate) point them back here unless told otherwise:
+`polling_base` for the polling and result URLs (another host, to check the adapter refuses to
+follow them with its key), `files_base` for output files (a non-public address, to check the
+safe fetcher refuses it).
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -56,7 +66,13 @@ class FakeServer:
         self.requests: list[Recorded] = []
         self.fault: str | None = None
         self.fault_times: int | None = None  # None: until reset
-        self.fault_paths: tuple[str, ...] = ()  # fault only requests whose path starts so
+        # fault only requests whose path starts so (a string) or matches in full (a pattern)
+        self.fault_paths: tuple[str | re.Pattern[str], ...] = ()
+        self.retry_after = "2"
+        self.polling_base: str | None = None  # where polling URLs point; None: here
+        self.files_base: str | None = None  # where output file URLs point; None: here
+        # the `redirect` fault answers 302 to the same path on this base (another host)
+        self.redirect_base: str | None = None
         self.host = "127.0.0.1"
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -97,6 +113,20 @@ class FakeServer:
         self.fault = None
         self.fault_times = None
         self.fault_paths = ()
+        self.retry_after = "2"
+        self.redirect_base = None
+        self.polling_base = None
+        self.files_base = None
+
+    @property
+    def polling_root(self) -> str:
+        """The scheme, host and port of the polling and result URLs handed out."""
+        return self.polling_base or self.url
+
+    @property
+    def files_root(self) -> str:
+        """The scheme, host and port of the output file URLs handed out."""
+        return self.files_base or self.url
 
     def _serve(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -124,7 +154,7 @@ class FakeServer:
         if fault == "rate_limit":
             await self._record_plain(request)
             response = self.error(429, "rate limit reached (fault injected)")
-            response.headers["Retry-After"] = "2"
+            response.headers["Retry-After"] = self.retry_after
             return response
         if fault == "timeout":
             await asyncio.sleep(self.hang_seconds)
@@ -134,6 +164,9 @@ class FakeServer:
         if fault == "rejected":
             await self._record_plain(request)
             return self.error(400, "invalid value for field 'style' (fault injected)")
+        if fault == "redirect" and self.redirect_base is not None:
+            await self._record_plain(request)
+            raise web.HTTPFound(self.redirect_base + request.path_qs)
         if fault == "malformed":
             await self._record_plain(request)
             return web.Response(text='{"data": [ {"b64_json": ', content_type="application/json")
@@ -142,7 +175,10 @@ class FakeServer:
     def active_fault(self, request: web.Request) -> str | None:
         if self.fault is None:
             return None
-        if self.fault_paths and not request.path.startswith(self.fault_paths):
+        if self.fault_paths and not any(
+            request.path.startswith(p) if isinstance(p, str) else p.fullmatch(request.path)
+            for p in self.fault_paths
+        ):
             return None
         return self.fault
 

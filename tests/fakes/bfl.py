@@ -8,7 +8,8 @@
   not treat as final), then `Ready` with `result.sample`, a URL serving the image.
 - Faults: the generic ones, plus `moderated` (`Content Moderated`), `request_moderated`
   (`Request Moderated`), `failed` (`Error`), `empty` (Ready without a sample) and `expired`
-  (the sample URL answers 403).
+  (the sample URL answers 403). `polling_base` / `files_base` move the polling URL / the
+  sample elsewhere.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ class BlackForestLabsFake(FakeServer):
         return web.json_response(
             {
                 "id": task_id,
-                "polling_url": f"{self.url}/v1/get_result?id={task_id}",
+                "polling_url": f"{self.polling_root}/v1/get_result?id={task_id}",
                 "cost": credits,
                 "input_mp": 0,
                 "output_mp": round(megapixels, 3),
@@ -243,7 +244,7 @@ class BlackForestLabsFake(FakeServer):
                 "id": task_id,
                 "status": "Ready",
                 "result": {
-                    "sample": f"{self.url}/samples/{name}?se=signed",
+                    "sample": f"{self.files_root}/samples/{name}?se=signed",
                     "seed": 42,
                     "prompt": "…",
                 },

@@ -16,7 +16,8 @@
   (image URLs answer 404), `failed` (`COMPLETED` with `error` and `error_type`) and `stuck`
   (never leaves `IN_PROGRESS`; `PUT cancel_url` is recorded).
 - Knobs for tests: `flag_images` (indices reported in `has_nsfw_concepts`), `omit_urls` (a
-  submit answer with only `request_id`, so the client must build the URLs).
+  submit answer with only `request_id`, so the client must build the URLs), `polling_base` /
+  `files_base` (the queue URLs / the image URLs on another host).
 """
 
 from __future__ import annotations
@@ -400,11 +401,7 @@ class FalFake(FakeServer):
             "prompt": body["prompt"],
             "seed": body.get("seed", 1234),
         }
-        urls = {
-            "response_url": f"{self.url}/{root}/requests/{request_id}",
-            "status_url": f"{self.url}/{root}/requests/{request_id}/status",
-            "cancel_url": f"{self.url}/{root}/requests/{request_id}/cancel",
-        }
+        urls = self._queue_urls(root, request_id)
         answer: dict[str, Any] = {"status": "IN_QUEUE", "request_id": request_id}
         if not self.omit_urls:
             answer |= {**urls, "logs": None, "metrics": {}, "queue_position": 0}
@@ -419,12 +416,7 @@ class FalFake(FakeServer):
             return self.error(404, "Request not found")
         task["polls"] += 1
         request_id = request.match_info["request_id"]
-        common = {
-            "request_id": request_id,
-            "response_url": f"{self.url}/{task['root']}/requests/{request_id}",
-            "status_url": f"{self.url}/{task['root']}/requests/{request_id}/status",
-            "cancel_url": f"{self.url}/{task['root']}/requests/{request_id}/cancel",
-        }
+        common = {"request_id": request_id, **self._queue_urls(task["root"], request_id)}
         if task["polls"] == 1:
             return web.json_response(
                 {**common, "status": "IN_QUEUE", "queue_position": 1}, status=202
@@ -512,12 +504,20 @@ class FalFake(FakeServer):
             body=picture(*task["sizes"][int(index)], fmt, color), content_type=MEDIA_TYPES[fmt]
         )
 
+    def _queue_urls(self, root: str, request_id: str) -> dict[str, str]:
+        requests = f"{self.polling_root}/{root}/requests/{request_id}"
+        return {
+            "response_url": requests,
+            "status_url": f"{requests}/status",
+            "cancel_url": f"{requests}/cancel",
+        }
+
     def _images(self, request_id: str, task: dict[str, Any]) -> list[dict[str, Any]]:
         fmt = task["format"]
         images = []
         for index, (width, height) in enumerate(task["sizes"]):
             image: dict[str, Any] = {
-                "url": f"{self.url}/files/{request_id}-{index}.{fmt}",
+                "url": f"{self.files_root}/files/{request_id}-{index}.{fmt}",
                 "content_type": MEDIA_TYPES[fmt],
             }
             if MODELS[task["model"]]["output"] == "flux":

@@ -14,6 +14,10 @@
   another error), `canceled`, `expired` (output URLs answer 404), `processing` (the held request
   runs out its wait and answers `starting`; polls answer `processing` twice, then finish) and
   `stuck` (like `processing`, but it never finishes until cancelled).
+- Knobs for tests: `hold_back` (a held request comes back `starting` at once, as if its wait had
+  run out, and polls answer `processing` twice before the outcome: polling without spending the
+  wait, so a generic fault on `/v1/predictions/` can hit the polls), `polling_base` /
+  `files_base` (`urls.get` / `urls.cancel` / the output URLs on another host).
 """
 
 from __future__ import annotations
@@ -376,10 +380,12 @@ class ReplicateFake(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.predictions: dict[str, Prediction] = {}
+        self.hold_back = False
 
     def reset(self) -> None:
         super().reset()
         self.predictions.clear()
+        self.hold_back = False
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/models/{owner}/{name}/predictions", self.create_for_model)
@@ -444,6 +450,7 @@ class ReplicateFake(FakeServer):
             )
         fault = self.active_fault(request)
         slow = fault in ("processing", "stuck")
+        held_back = self.hold_back and not slow
         prediction = Prediction(
             id=uuid.uuid4().hex[:26],
             model=model,
@@ -451,12 +458,12 @@ class ReplicateFake(FakeServer):
             input=given,
             spec=spec,
             fault=fault,
-            polls_left=PROCESSING_POLLS if slow else (0 if wait else 1),
+            polls_left=PROCESSING_POLLS if slow or held_back else (0 if wait else 1),
         )
         self.predictions[prediction.id] = prediction
         if wait and slow:
             await asyncio.sleep(wait)  # runs out the wait, still unfinished
-        elif wait:
+        elif wait and not held_back:
             self._finish(prediction)
         return web.json_response(self._view(prediction), status=201)
 
@@ -513,7 +520,7 @@ class ReplicateFake(FakeServer):
         prediction.status = outcomes.get(prediction.fault or "", "succeeded")
 
     def _view(self, prediction: Prediction) -> dict[str, Any]:
-        base = f"{self.url}/v1/predictions/{prediction.id}"
+        base = f"{self.polling_root}/v1/predictions/{prediction.id}"
         status = prediction.status
         view: dict[str, Any] = {
             "id": prediction.id,
@@ -548,7 +555,8 @@ class ReplicateFake(FakeServer):
         extension = spec.format(prediction.input)
         count = 1 if spec.single or spec.count is None else prediction.input.get(spec.count, 1)
         urls = [
-            f"{self.url}/delivery/{prediction.id}/out-{index}.{extension}" for index in range(count)
+            f"{self.files_root}/delivery/{prediction.id}/out-{index}.{extension}"
+            for index in range(count)
         ]
         return urls[0] if spec.single else urls
 

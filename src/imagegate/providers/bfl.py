@@ -8,12 +8,15 @@ FLUX.2, of 32 within 256-1440 on FLUX1.1 [pro] and [dev]); where it publishes on
 `input_image`, `input_image_2`, ... `input_image_8`. `seed`, `safety_tolerance`,
 `output_format`, `prompt_upsampling`, `raw`, `steps`, `guidance` pass by name. Status `Ready`
 is done; `Request Moderated` / `Content Moderated` are content-policy refusals; `Error` and
-`Task not found` are failures; any other status is not final and polling goes on. The submit
-answer's `cost` (credits, $0.01 each) is the charge.
+`Task not found` are failures; any other status is not final and polling goes on. The
+`polling_url` is followed only on the base URL's host or its domain (`*.bfl.ai`, BFL's regional
+hosts), and a poll that fails with 429, 5xx or a malformed body is tried again within the
+attempt's time (`polling_urls`). The submit answer's `cost` (credits, $0.01 each) is the charge.
 """
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +26,7 @@ from imagegate.errors import UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import poll
+from imagegate.providers.polling_urls import checked, get_json
 from imagegate.providers.sizing import free_ranges, requested_size
 from imagegate.providers.upstream import failure, refused, send
 
@@ -67,6 +71,7 @@ class BlackForestLabsProvider:
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         name = self.context.info.name
+        deadline = time.monotonic() + self.context.timeout_seconds
         headers = {"x-key": self.context.api_key or "", "accept": "application/json"}
         submitted = await send(
             self.context,
@@ -81,12 +86,10 @@ class BlackForestLabsProvider:
         polling_url = task.get("polling_url") if isinstance(task, dict) else None
         if not isinstance(polling_url, str):
             raise UpstreamError(f"{name} accepted the request but gave no polling_url")
+        polling_url = checked(self.context, polling_url, "polling_url")
 
         async def fetch() -> dict[str, Any]:
-            response = await send(self.context, "GET", polling_url, headers=headers)
-            if not response.ok:
-                raise failure(response)
-            state = response.json()
+            state = await get_json(self.context, polling_url, headers=headers, deadline=deadline)
             if not isinstance(state, dict):
                 raise UpstreamError(f"{name} answered the poll with an unexpected body")
             status = state.get("status")
@@ -101,7 +104,7 @@ class BlackForestLabsProvider:
         state = await poll(
             fetch,
             lambda s: s.get("status") == "Ready",
-            within=self.context.timeout_seconds,
+            within=max(deadline - time.monotonic(), 0.0),
             what=f"{name} task {task.get('id')}",
         )
         sample = (state.get("result") or {}).get("sample")

@@ -15,11 +15,15 @@ fal's preset of that shape (`square_hd`, `landscape_4_3`, `portrait_4_3`, `lands
 `portrait_16_9`). Endpoints that take `aspect_ratio` itself (Imagen 4, nano-banana, FLUX1.1
 [pro] Ultra) map it to `aspect_ratio` in `native_names` and get the ratio as is.
 
-Flow: the submit answer's `status_url` and `response_url` are followed as given; only when
-they are missing are they built as `{base}/{owner}/{app}/requests/{id}[/status]` (the model's
-subpath dropped, as fal does). `IN_QUEUE`, `IN_PROGRESS` and any unknown status poll on;
-`COMPLETED` with `error` is a failure (a timeout for `request_timeout` / `startup_timeout`); a
-poll that runs out of time cancels the request (`PUT cancel_url`) before giving up.
+Flow: the submit answer's `status_url` and `response_url` are followed as given, provided they
+stay on the base URL's host or its domain (`*.fal.run`; `polling_urls`), else the request is an
+upstream error and nothing is sent there; only when they are missing are they built as
+`{base}/{owner}/{app}/requests/{id}[/status]` (the model's subpath dropped, as fal does).
+`IN_QUEUE`, `IN_PROGRESS` and any unknown status poll on; `COMPLETED` with `error` is a failure
+(a timeout for `request_timeout` / `startup_timeout`). A status or result read that fails with
+429, 5xx or a malformed body is tried again within the attempt's time; polling that gives up
+(out of time, or out of retries) cancels the request (`PUT cancel_url`, if it is on fal's host)
+before raising.
 
 Result: each `images[].url` is downloaded (a data URI, from `sync_mode`, is decoded). Images
 flagged in `has_nsfw_concepts` are dropped (fal blacks them out); when every image is flagged
@@ -49,6 +53,7 @@ from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import poll
+from imagegate.providers.polling_urls import checked, get_json, stays_with_provider
 from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 
@@ -182,7 +187,7 @@ class FalProvider:
         return {"Authorization": f"Key {self.context.api_key or ''}", "Accept": "application/json"}
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
-        started = time.monotonic()
+        deadline = time.monotonic() + self.context.timeout_seconds
         name = self.context.info.name
         model = model_path(call)
         submitted = await send(
@@ -198,33 +203,29 @@ class FalProvider:
         if not isinstance(ticket, dict):
             raise UpstreamError(f"{name} answered the submit with an unexpected body")
         status_url, response_url = queue_urls(self.context.base_url, model, ticket)
+        status_url = checked(self.context, status_url, "status_url")
+        response_url = checked(self.context, response_url, "response_url")
         request_id = ticket.get("request_id")
 
         async def fetch() -> dict[str, Any]:
-            response = await send(self.context, "GET", status_url, headers=self._headers)
-            if not response.ok:
-                raise self._failure(response)
-            state = response.json()
+            state = await self._get(status_url, deadline)
             if not isinstance(state, dict):
                 raise UpstreamError(f"{name} answered the status poll with an unexpected body")
-            if state.get("status") == "COMPLETED" and state.get("error"):
-                raise self._completed_failure(state)
             return state
 
         try:
-            await poll(
+            state = await poll(
                 fetch,
                 lambda state: state.get("status") == "COMPLETED",
-                within=max(self.context.timeout_seconds - (time.monotonic() - started), 0.0),
+                within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} request {request_id}",
             )
-        except UpstreamTimeout:
+        except GatewayError:
             await self._cancel(ticket, status_url)
             raise
-        response = await send(self.context, "GET", response_url, headers=self._headers)
-        if not response.ok:
-            raise self._failure(response)
-        output = response.json()
+        if state.get("error"):
+            raise self._completed_failure(state)
+        output = await self._get(response_url, deadline)
         if not isinstance(output, dict):
             raise UpstreamError(f"{name} answered with a result that is not an object")
         description = as_text(output.get("description"))
@@ -232,6 +233,11 @@ class FalProvider:
             images=await self._images(output),
             text=description or None,
             upstream_id=str(request_id) if request_id else None,
+        )
+
+    async def _get(self, url: str, deadline: float) -> Any:
+        return await get_json(
+            self.context, url, headers=self._headers, deadline=deadline, error=self._failure
         )
 
     async def _images(self, output: dict[str, Any]) -> list[GeneratedImage]:
@@ -264,10 +270,13 @@ class FalProvider:
         return GeneratedImage(found, data=data)
 
     async def _cancel(self, ticket: dict[str, Any], status_url: str) -> None:
-        """Best effort: a request given up on should not run (and be billed) anyway."""
+        """Best effort: a request given up on should not run (and be billed) anyway. A
+        `cancel_url` off fal's host is not followed (it would carry the key)."""
         cancel_url = ticket.get("cancel_url")
         if not isinstance(cancel_url, str):
             cancel_url = status_url.removesuffix("/status") + "/cancel"
+        if not stays_with_provider(cancel_url, self.context.base_url):
+            return
         with contextlib.suppress(GatewayError):
             await send(self.context, "PUT", cancel_url, headers=self._headers, timeout_seconds=1.0)
 

@@ -19,9 +19,12 @@ where it takes several.
 Flow: a prediction that is not `succeeded`, `failed`, `canceled` or `aborted` is polled at the
 absolute `urls.get` it carries, with Bearer auth, until it is (Replicate's clients note that a
 held request may come back `processing` with its output already set: it is polled too, so a
-partial output is never taken for the result). If polling runs out of time the prediction is
-cancelled at `urls.cancel`, best effort. `output` is a URL or a list of URLs depending on the
-model (a data URI or a mapping of URLs is tolerated); every one is downloaded.
+partial output is never taken for the result). `urls.get` and `urls.cancel` are followed only
+on the base URL's host or its domain (`*.replicate.com`; `polling_urls`): another host is an
+upstream error and is sent nothing. A poll that fails with 429, 5xx or a malformed body is tried
+again within the attempt's time. If polling gives up (out of time, or out of retries) the
+prediction is cancelled at `urls.cancel`, best effort. `output` is a URL or a list of URLs
+depending on the model (a data URI or a mapping of URLs is tolerated); every one is downloaded.
 
 Errors: non-2xx answers are RFC 7807 problems (`{type, title, status, detail}`) mapped by
 `failure()` (422 invalid input, 429 rate limit with Retry-After). A `failed` prediction whose
@@ -44,12 +47,13 @@ import pybase64
 
 from imagegate.catalog.descriptors import RangeCapability
 from imagegate.core.result import GeneratedImage
-from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
+from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import poll
+from imagegate.providers.polling_urls import checked, get_json, stays_with_provider
 from imagegate.providers.upstream import failure, refused, send
 
 MIN_WAIT, MAX_WAIT = 1, 60
@@ -183,6 +187,7 @@ class ReplicateProvider:
         prediction = self._prediction(created.json())
         if not self._settled(prediction):
             prediction = await self._follow(prediction, deadline)
+            self._settled(prediction)
         urls = output_urls(prediction.get("output"))
         if not urls:
             raise UpstreamError(
@@ -195,32 +200,33 @@ class ReplicateProvider:
         )
 
     async def _follow(self, prediction: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """The prediction once it has ended, however it ended (`_settled` judges it)."""
         name = self.context.info.name
         urls = prediction.get("urls") or {}
         get_url = urls.get("get") if isinstance(urls, dict) else None
         if not isinstance(get_url, str):
             raise UpstreamError(f"{name} answered an unfinished prediction without urls.get")
+        get_url = checked(self.context, get_url, "urls.get")
 
         async def fetch() -> dict[str, Any]:
-            response = await send(self.context, "GET", get_url, headers=self._headers)
-            if not response.ok:
-                raise failure(response)
-            return self._prediction(response.json())
+            body = await get_json(self.context, get_url, headers=self._headers, deadline=deadline)
+            return self._prediction(body)
 
         try:
             return await poll(
                 fetch,
-                self._settled,
+                lambda polled: polled["status"] == _SUCCEEDED or polled["status"] in _FAILED,
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} prediction {prediction.get('id')}",
             )
-        except UpstreamTimeout:
+        except GatewayError:
             await self._cancel(urls.get("cancel"))
             raise
 
     async def _cancel(self, url: Any) -> None:
-        """Stops a prediction nobody will wait for any more; failures here change nothing."""
-        if not isinstance(url, str):
+        """Stops a prediction nobody will wait for any more; failures here change nothing. A
+        `urls.cancel` off Replicate's host is not followed (it would carry the key)."""
+        if not isinstance(url, str) or not stays_with_provider(url, self.context.base_url):
             return
         with contextlib.suppress(GatewayError):
             await send(

@@ -74,6 +74,9 @@ async def send(
             data=body,
             headers=all_headers,
             timeout=aiohttp.ClientTimeout(total=timeout_seconds or context.timeout_seconds),
+            # these requests carry the provider's key (some in headers of their own, such as
+            # BFL's x-key, that no client strips): a redirect is an answer, never followed
+            allow_redirects=False,
         ) as response:
             return UpstreamResponse(name, response.status, response.headers, await response.read())
     except TimeoutError as exc:

@@ -140,23 +140,91 @@ def test_usd_limit_holds_across_replicas_under_concurrency(stores, replicas) -> 
     ((usage,),) = _query(database_url, "SELECT usage_usd FROM api_keys WHERE id = :key", key=key_id)
     assert charges == 5
     assert Decimal(ledger_sum) == Decimal(records_sum) == Decimal(usage) == Decimal("0.05")
-    assert Decimal(ledger_sum) <= Decimal("0.05") + Decimal("0.01")  # never past one estimate
+    # each charge is its own generation's cost; the refused and the failed have none, and no
+    # hold is left behind on any record
+    records = _query(
+        database_url,
+        "SELECT g.status, g.error_kind, g.cost_usd, g.reserved_usd, l.amount_usd"
+        " FROM generations g LEFT JOIN ledger l ON l.generation_id = g.id"
+        " WHERE g.api_key_id = :key",
+        key=key_id,
+    )
+    assert len(records) == 20
+    for status, error_kind, cost, reserved, charged in records:
+        assert reserved is None
+        if status == "succeeded":
+            assert Decimal(charged) == Decimal(cost) == Decimal("0.01")
+        else:
+            assert (status, error_kind, charged) == ("failed", "insufficient_credits", None)
 
 
-def test_rate_limit_is_shared_by_replicas(stores, replicas) -> None:
-    _, secret = _key(replicas[0], requests_per_minute=4)
-    if time.time() % 60 > 45:  # keep the burst inside one one-minute window
+def _in_one_window() -> None:
+    """Rate limits count in fixed one-minute windows: keep a burst inside one."""
+    if time.time() % 60 > 45:
         time.sleep(61 - time.time() % 60)
-    statuses = [
-        httpx.post(
-            f"{replicas[i % 2].url}/api/v1/images",
-            json={"model": "sandbox/image", "prompt": "x"},
+
+
+def _burst(replicas: list[Gateway], secret: str, path: str, bodies: list[dict]) -> list:
+    """All at once, alternating between the replicas."""
+    start = threading.Barrier(len(bodies))
+
+    def send(number: int) -> httpx.Response:
+        start.wait()
+        return httpx.post(
+            f"{replicas[number % 2].url}{path}",
+            json=bodies[number],
             headers={"Authorization": f"Bearer {secret}"},
             timeout=60,
-        ).status_code
-        for i in range(8)
-    ]
-    assert statuses.count(200) == 4 and statuses.count(429) == 4, statuses
+        )
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, range(len(bodies))))
+
+
+def test_requests_per_minute_are_shared_by_replicas_under_concurrency(stores, replicas) -> None:
+    _, secret = _key(replicas[0], requests_per_minute=4)
+    _in_one_window()
+    body = {"model": "sandbox/image", "prompt": "x"}
+    responses = _burst(replicas, secret, "/api/v1/images", [body] * 12)
+    statuses = [response.status_code for response in responses]
+    assert statuses.count(200) == 4 and statuses.count(429) == 8, statuses
+    for refused in (r for r in responses if r.status_code == 429):
+        assert refused.json()["error"]["metadata"]["kind"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+    # the minute's four are spent on both replicas
+    for gateway in replicas:
+        late = httpx.post(
+            f"{gateway.url}/api/v1/images",
+            json=body,
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=60,
+        )
+        assert late.status_code == 429, late.text
+
+
+def test_images_per_minute_are_shared_by_replicas_under_concurrency(stores, replicas) -> None:
+    _, secret = _key(replicas[0], images_per_minute=5)
+    _in_one_window()
+    pair = {"model": "sandbox/image", "prompt": "x", "n": 2}
+    responses = _burst(replicas, secret, "/v1/images/generations", [pair] * 10)
+    statuses = [response.status_code for response in responses]
+    # two pairs fit in five images; a third would make six
+    assert statuses.count(200) == 2 and statuses.count(429) == 8, statuses
+    assert all(len(r.json()["data"]) == 2 for r in responses if r.status_code == 200)
+    assert all(
+        r.json()["error"]["type"] == "rate_limit_error" for r in responses if r.status_code == 429
+    )
+
+    one = {"model": "sandbox/image", "prompt": "x", "n": 1}
+    auth = {"Authorization": f"Bearer {secret}"}
+    fifth = httpx.post(
+        f"{replicas[1].url}/v1/images/generations", json=one, headers=auth, timeout=60
+    )
+    assert fifth.status_code == 200, fifth.text  # the fifth image still fits
+    sixth = httpx.post(
+        f"{replicas[0].url}/v1/images/generations", json=one, headers=auth, timeout=60
+    )
+    assert sixth.status_code == 429, sixth.text
 
 
 def test_endpoint_health_and_circuits_are_shared_by_replicas(stores, replicas) -> None:
@@ -184,6 +252,70 @@ def test_endpoint_health_and_circuits_are_shared_by_replicas(stores, replicas) -
     assert response.status_code == 503 and "resting" in response.json()["error"]["message"]
 
 
+@pytest.fixture
+def resting_replicas(stores: tuple[str, str], tmp_path: Path) -> Iterator[list[Gateway]]:
+    """Two more replicas whose circuits rest 2 s, on a Redis database of their own (so the
+    circuit the test above left open for 60 s is not theirs)."""
+    database_url, redis_url = stores
+    env = {
+        "IMAGEGATE_DATABASE_URL": database_url,
+        "IMAGEGATE_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/1",
+        "IMAGEGATE_MASTER_KEY": MASTER,
+        "IMAGEGATE_TEST_SANDBOX_EU_KEY": "configured",
+        "IMAGEGATE_CIRCUIT_THRESHOLD": "2",
+        "IMAGEGATE_CIRCUIT_COOLDOWN_SECONDS": "2",
+    }
+    started = [start_gateway(tmp_path / f"replica{i}", **env) for i in range(2)]
+    yield started
+    for gateway in started:
+        gateway.stop()
+
+
+def test_a_shared_circuit_half_opens_for_one_probe_and_closes_for_every_replica(
+    resting_replicas: list[Gateway],
+) -> None:
+    first, second = resting_replicas
+    _, secret = _key(first)
+    auth = {"Authorization": f"Bearer {secret}"}
+    only_eu = {"model": "sandbox/image", "prompt": "x", "provider": {"only": ["sandbox-eu"]}}
+    failing = {
+        **only_eu,
+        "provider": {"only": ["sandbox-eu"], "options": {"sandbox-eu": {"fail": "upstream_error"}}},
+    }
+    probe = {
+        **only_eu,
+        "provider": {"only": ["sandbox-eu"], "options": {"sandbox-eu": {"delay_ms": 1500}}},
+    }
+    prefer_eu = {**only_eu, "provider": {"order": ["sandbox-eu"]}}
+
+    def post(gateway: Gateway, body: dict) -> httpx.Response:
+        return httpx.post(f"{gateway.url}/api/v1/images", json=body, headers=auth, timeout=60)
+
+    for _ in range(2):  # two failures through the first replica open it
+        assert post(first, failing).status_code == 502
+    for gateway in (second, first):  # open for both: not called, resting
+        resting = post(gateway, only_eu)
+        assert resting.status_code == 503, resting.text
+        assert "resting" in resting.json()["error"]["message"]
+        assert 1 <= int(resting.headers["retry-after"]) <= 2
+
+    time.sleep(2.2)  # half-open: the second replica's request is the one probe
+    probed: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: probed.append(post(second, probe)))
+    thread.start()
+    time.sleep(0.7)
+    meanwhile = post(first, only_eu)  # the probe is under way on the other replica
+    thread.join()
+    assert meanwhile.status_code == 503, meanwhile.text
+    assert probed[0].status_code == 200, probed[0].text
+
+    # the probe's success closed it for both: sandbox-eu serves again when asked first
+    for gateway in (first, second, first, second):
+        served = post(gateway, prefer_eu)
+        assert served.status_code == 200, served.text
+        assert served.json()["provider"] == "Sandbox EU"
+
+
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_a_gateway_killed_mid_generation_charges_nothing(
     store: str, stores, tmp_path: Path
@@ -194,57 +326,58 @@ def test_a_gateway_killed_mid_generation_charges_nothing(
         env.update(IMAGEGATE_DATABASE_URL=database_url, IMAGEGATE_REDIS_URL=redis_url)
     home = tmp_path / "home"
     gateway = start_gateway(home, **env)
+    database = gateway.database_url
     key_id, secret = _key(gateway, limit=0.01)  # room for exactly one image
+    auth = {"Authorization": f"Bearer {secret}"}
     body = {**SLOW_PRICED, "provider": {"options": {"sandbox": {"delay_ms": 5000}}}}
 
     def doomed() -> None:
         with contextlib.suppress(httpx.TransportError):  # the gateway dies under it
-            httpx.post(
-                f"{gateway.url}/api/v1/images",
-                json=body,
-                headers={"Authorization": f"Bearer {secret}"},
-                timeout=30,
-            )
+            httpx.post(f"{gateway.url}/api/v1/images", json=body, headers=auth, timeout=30)
 
     thread = threading.Thread(target=doomed, daemon=True)
     thread.start()
     time.sleep(1.5)  # the generation is under way, its estimate held
+    ((interrupted, status, reserved),) = _query(
+        database,
+        "SELECT id, status, reserved_usd FROM generations WHERE api_key_id = :key",
+        key=key_id,
+    )
+    assert status == "pending" and Decimal(str(reserved)) == Decimal("0.01")
+    # the hold is real: the key has nothing left for a second image meanwhile
+    refused = httpx.post(f"{gateway.url}/api/v1/images", json=SLOW_PRICED, headers=auth, timeout=30)
+    assert refused.status_code == 402, refused.text
     gateway.process.send_signal(signal.SIGKILL)
     gateway.process.wait()
     time.sleep(3.5)  # past the hold
     restarted = start_gateway(home, **env)
     try:
-        with httpx.Client(
-            base_url=restarted.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
-        ) as user:
-            key = user.get("/api/v1/key").json()["data"]
-            assert key["usage"] == 0 and key["limit_remaining"] == 0.01
+        with httpx.Client(base_url=restarted.url, headers=auth, timeout=30) as user:
+            record = user.get("/api/v1/generation", params={"id": interrupted}).json()["data"]
+            assert (record["status"], record["error"]["kind"]) == ("failed", "interrupted")
+            assert record["total_cost"] == 0
+            assert _query(
+                database, "SELECT COUNT(*) FROM ledger WHERE generation_id = :id", id=interrupted
+            ) == [(0,)]
             # the interrupted generation's hold is gone: the one image the key can pay for works
-            assert user.post("/api/v1/images", json=SLOW_PRICED).status_code == 200
+            paid = user.post("/api/v1/images", json=SLOW_PRICED)
+            assert paid.status_code == 200, paid.text
             assert user.get("/api/v1/key").json()["data"]["usage"] == pytest.approx(0.01)
     finally:
         restarted.stop()
-    if store == "postgresql":
-        rows = _query(
-            database_url,
-            "SELECT status, error_kind FROM generations"
-            " WHERE api_key_id = :key ORDER BY created_at",
-            key=key_id,
-        )
-        charges = _query(
-            database_url, "SELECT COUNT(*) FROM ledger WHERE api_key_id = :key", key=key_id
-        )
-    else:
-        import sqlite3
-
-        with sqlite3.connect(home / "imagegate.db") as connection:
-            rows = connection.execute(
-                "SELECT status, error_kind FROM generations"
-                " WHERE api_key_id = ? ORDER BY created_at",
-                (key_id,),
-            ).fetchall()
-            charges = connection.execute(
-                "SELECT COUNT(*) FROM ledger WHERE api_key_id = ?", (key_id,)
-            ).fetchall()
-    assert [tuple(row) for row in rows] == [("failed", "interrupted"), ("succeeded", None)]
-    assert charges[0][0] == 1
+    rows = _query(
+        database,
+        "SELECT g.id, g.status, g.error_kind, g.reserved_usd, l.amount_usd FROM generations g"
+        " LEFT JOIN ledger l ON l.generation_id = g.id"
+        " WHERE g.api_key_id = :key ORDER BY g.created_at",
+        key=key_id,
+    )
+    assert [(row[1], row[2]) for row in rows] == [
+        ("failed", "interrupted"),
+        ("failed", "insufficient_credits"),
+        ("succeeded", None),
+    ]
+    assert rows[0][0] == interrupted
+    assert all(row[3] is None for row in rows)  # no hold left on any of them
+    assert [row[4] is not None for row in rows] == [False, False, True]  # one charge: the paid one
+    assert Decimal(str(rows[2][4])) == Decimal("0.01")

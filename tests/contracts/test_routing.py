@@ -287,3 +287,124 @@ def test_the_request_deadline_bounds_every_attempt_together(
         assert 3.9 <= elapsed < 6
     finally:
         gateway.stop()
+
+
+def _record(client: httpx.Client, response: httpx.Response) -> dict:
+    generation_id = response.headers["x-imagegate-generation-id"]
+    return client.get("/api/v1/generation", params={"id": generation_id}).json()["data"]
+
+
+@pytest.mark.parametrize("fastest_first", ["sort latency", ":nitro"])
+def test_a_latency_sort_never_puts_a_fallback_model_before_the_model(
+    fastest_first: str, fakes: dict[str, FakeServer], tmp_path: Path
+) -> None:
+    """Traffic makes Together's flux.1-dev much faster than its flux.1-schnell; asked for
+    schnell with dev as a fallback, the fastest-first order is still schnell first."""
+    dev = "black-forest-labs/flux.1-dev"
+    gateway = _start(fakes, tmp_path)
+    try:
+        with httpx.Client(base_url=gateway.url, timeout=60) as client:
+            fakes["together"].fault = "slow"  # one answer a second late
+            assert _generate(client, provider={"only": ["together"]}).status_code == 200
+            assert _generate(client, dev, provider={"only": ["together"]}).status_code == 200
+            p50 = {
+                model: next(
+                    e["latency_last_30m"]["p50"]
+                    for e in client.get(f"/api/v1/models/{model}/endpoints").json()["data"][
+                        "endpoints"
+                    ]
+                    if e["tag"] == "together"
+                )
+                for model in (SCHNELL, dev)
+            }
+            assert p50[SCHNELL] > p50[dev] + 500, p50
+
+            provider: dict = {"only": ["together"]}
+            model = SCHNELL
+            if fastest_first == ":nitro":
+                model = f"{SCHNELL}:nitro"
+            else:
+                provider["sort"] = "latency"
+            response = _generate(client, model, models=[dev], provider=provider)
+            assert response.status_code == 200, response.text
+            assert response.json()["model"] == SCHNELL
+            assert [
+                (a["model_permaslug"], a["status"])
+                for a in _record(client, response)["provider_responses"]
+            ] == [(SCHNELL, 200)]
+    finally:
+        gateway.stop()
+
+
+def test_without_fallbacks_the_ordered_providers_are_tried_in_order_and_no_other(
+    routed: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["fal"].fault = "server_error"
+    provider = {"order": ["fal", "replicate"], "allow_fallbacks": False}
+    response = _generate(routed, provider=provider)
+    assert response.status_code == 200, response.text
+    assert response.json()["provider"] == "Replicate"
+    assert _attempts(routed, response) == [("fal", 502, "upstream_error"), ("Replicate", 200, None)]
+
+    fakes["replicate"].fault = "server_error"  # both named providers fail: no one else is asked
+    response = _generate(routed, provider=provider)
+    assert response.status_code == 502, response.text
+    assert [name for name, _, _ in _attempts(routed, response)] == ["fal", "Replicate"] * 3
+    assert not fakes["together"].requests  # the cheapest, but not named
+
+
+def test_without_fallbacks_or_order_only_the_cheapest_endpoint_is_tried(
+    routed: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["together"].fault = "server_error"
+    response = _generate(routed, provider={"allow_fallbacks": False})
+    assert response.status_code == 502, response.text
+    assert _attempts(routed, response) == [("Together AI", 502, "upstream_error")] * 3
+    assert not fakes["fal"].requests and not fakes["replicate"].requests
+
+
+def test_without_fallbacks_fallback_models_still_apply(
+    routed: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """Only the first endpoint of each model: schnell's cheapest (Together) fails, then
+    imagen-4's cheapest (fal, $0.0398 against Replicate's $0.04) serves."""
+    fakes["together"].fault = "server_error"
+    response = _generate(routed, models=["google/imagen-4"], provider={"allow_fallbacks": False})
+    assert response.status_code == 200, response.text
+    assert (response.json()["model"], response.json()["provider"]) == ("google/imagen-4", "fal")
+    assert _attempts(routed, response) == [
+        ("Together AI", 502, "upstream_error"),
+        ("fal", 200, None),
+    ]
+    assert not fakes["replicate"].requests
+
+
+def test_without_fallbacks_a_price_cap_over_the_ordered_providers_is_a_503(
+    routed: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """fal ($0.003) is over the cap; Together ($0.0028) is within it but was not named."""
+    response = _generate(
+        routed,
+        provider={"order": ["fal"], "allow_fallbacks": False, "max_price": {"image": 0.0029}},
+    )
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["metadata"]["kind"] == "no_endpoint"
+    assert "provider.max_price (image $0.0029)" in error["message"]
+    assert not fakes["together"].requests and not fakes["fal"].requests
+
+
+def test_every_attempt_keeps_its_latency_in_the_record(
+    routed: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    fakes["fal"].fault = "server_error"
+    fakes["replicate"].fault = "slow"  # answers a second late
+    response = _generate(routed, provider={"order": ["fal", "replicate"]})
+    assert response.status_code == 200, response.text
+    record = _record(routed, response)
+    failed, served = record["provider_responses"]
+    assert (failed["provider_name"], failed["error_kind"]) == ("fal", "upstream_error")
+    assert (served["provider_name"], served["status"]) == ("Replicate", 200)
+    assert isinstance(failed["latency"], int | float) and 0 <= failed["latency"] < 1000
+    assert isinstance(served["latency"], int | float) and served["latency"] >= 1000
+    assert record["latency"] >= served["latency"]

@@ -25,8 +25,8 @@ import pybase64
 from imagegate.errors import UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
-from imagegate.providers.polling import poll
-from imagegate.providers.polling_urls import checked, get_json
+from imagegate.providers.polling import get_json, poll
+from imagegate.providers.polling_urls import checked
 from imagegate.providers.sizing import free_ranges, requested_size
 from imagegate.providers.upstream import failure, refused, send
 

@@ -52,8 +52,8 @@ from imagegate.media.formats import sniff
 from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
-from imagegate.providers.polling import poll
-from imagegate.providers.polling_urls import checked, get_json, stays_with_provider
+from imagegate.providers.polling import get_json, poll
+from imagegate.providers.polling_urls import checked, stays_with_provider
 from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 

@@ -11,36 +11,17 @@ regional `api.eu.bfl.ai`, `api.us.bfl.ai`, `api.us1.bfl.ai`, all `*.bfl.ai`;
 itself. URLs are read with yarl, as the HTTP client reads them. Anything else is refused with an
 `UpstreamError` before a byte is sent. (Output files carry no key: they go through the safe
 fetcher, wherever they are.)
-
-Riding out a bad poll. The job was submitted and is being paid for: failing the attempt on one
-bad poll would throw it away, and the gateway's retry would submit (and pay for) it again. So a
-poll answered with 429, 408 or a 5xx, with a malformed body, or not at all is tried again, after
-the upstream's `Retry-After` when it sends one (else 0.5 s, doubling), up to
-`MAX_POLL_FAILURES` in a row and only while the attempt's deadline leaves room for the wait and
-`RETRY_MARGIN` more (a retry that could not finish would only turn a clear error into a
-timeout). Then the last failure is raised as `failure()` maps it (429 → rate limited with its
-`Retry-After`, 5xx or malformed → upstream error, 408 or no answer in time → timeout). Other
-answers (400, 401, 403, 404, 422) are final at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
 
 from yarl import URL
 
-from imagegate.errors import GatewayError, UpstreamError
+from imagegate.errors import UpstreamError
 from imagegate.providers.base import ProviderContext
-from imagegate.providers.upstream import UpstreamResponse, failure, send
-from imagegate.routing.retry import retry_after
 
-MAX_POLL_FAILURES = 4
-FIRST_BACKOFF = 0.5
-RETRY_MARGIN = 0.5  # seconds a retried request is left at least, after its wait
 # second-level labels that, under a country's two-letter domain, make a public suffix (co.uk)
 _SUFFIX_LABELS = frozenset({"ac", "co", "com", "edu", "go", "gov", "ne", "net", "or", "org"})
 
@@ -100,39 +81,3 @@ def checked(context: ProviderContext, url: str, what: str) -> str:
         "imagegate's key elsewhere",
         metadata={"refused_url_host": host} if host else {},
     )
-
-
-async def get_json(
-    context: ProviderContext,
-    url: str,
-    *,
-    headers: Mapping[str, str],
-    deadline: float,
-    error: Callable[[UpstreamResponse], GatewayError] = failure,
-) -> Any:
-    """`GET url` (already `checked`) and its parsed JSON, riding out transient failures until
-    `deadline` (`time.monotonic()`); `error` maps a non-2xx answer (default `failure`)."""
-    failures = 0
-    while True:
-        remaining = max(deadline - time.monotonic(), 0.1)
-        problem: GatewayError
-        try:
-            response = await send(context, "GET", url, headers=headers, timeout_seconds=remaining)
-        except GatewayError as exc:  # no answer, or none in time
-            problem = exc
-        else:
-            if response.ok:
-                try:
-                    return response.json()
-                except UpstreamError as exc:  # malformed
-                    problem = exc
-            else:
-                problem = error(response)
-                transient = response.status in (408, 429) or response.status >= 500
-                if not (transient and problem.may_fall_back):
-                    raise problem
-        failures += 1
-        wait = retry_after(problem) or FIRST_BACKOFF * 2 ** (failures - 1)
-        if failures >= MAX_POLL_FAILURES or time.monotonic() + wait + RETRY_MARGIN >= deadline:
-            raise problem
-        await asyncio.sleep(wait)

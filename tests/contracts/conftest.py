@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,6 +41,31 @@ def provider_env(fakes: dict[str, FakeServer]) -> dict[str, str]:
         if info.base_url_env:
             env[info.base_url_env] = fake.base_url
     return env
+
+
+# Routing tests: retries on and quick, the circuit breaker off unless a test turns it on.
+ROUTING = {
+    "IMAGEGATE_RETRIES": "2",
+    "IMAGEGATE_RETRY_BACKOFF_SECONDS": "0.05",
+    "IMAGEGATE_RETRY_AFTER_CAP_SECONDS": "1",
+    "IMAGEGATE_CIRCUIT_THRESHOLD": "0",
+}
+
+
+def start_routed(fakes: dict[str, FakeServer], home: Path, **settings: str) -> Gateway:
+    """A gateway of its own over every fake, with the bundled catalog and `ROUTING`."""
+    return start_gateway(home, catalog=None, **{**provider_env(fakes), **ROUTING, **settings})
+
+
+@pytest.fixture(scope="module")
+def routed(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """One routing gateway per test module, for the tests that do not depend on its traffic."""
+    gateway = start_routed(fakes, tmp_path_factory.mktemp("routed"))
+    with httpx.Client(base_url=gateway.url, timeout=60) as client:
+        yield client
+    gateway.stop()
 
 
 @pytest.fixture(scope="session")

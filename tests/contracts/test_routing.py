@@ -9,38 +9,16 @@ $0.0027 a megapixel ($0.0028 for 1024x1024), fal and Replicate at $0.003 an imag
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from openrouter import OpenRouter
 
-from conftest import Gateway, start_gateway
-from contracts.conftest import provider_env
+from contracts.conftest import start_routed
 from fakes.base import FakeServer, Recorded
 
 SCHNELL = "black-forest-labs/flux.1-schnell"
-ROUTING = {
-    "IMAGEGATE_RETRIES": "2",
-    "IMAGEGATE_RETRY_BACKOFF_SECONDS": "0.05",
-    "IMAGEGATE_RETRY_AFTER_CAP_SECONDS": "1",
-    "IMAGEGATE_CIRCUIT_THRESHOLD": "0",
-}
-
-
-def _start(fakes: dict[str, FakeServer], home: Path, **settings: str) -> Gateway:
-    return start_gateway(home, catalog=None, **{**provider_env(fakes), **ROUTING, **settings})
-
-
-@pytest.fixture(scope="module")
-def routed(
-    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
-    gateway = _start(fakes, tmp_path_factory.mktemp("routed"))
-    with httpx.Client(base_url=gateway.url, timeout=60) as client:
-        yield client
-    gateway.stop()
 
 
 def _generate(client: httpx.Client, model: str = SCHNELL, **body) -> httpx.Response:
@@ -175,7 +153,7 @@ def test_max_price_is_a_hard_cap(routed: httpx.Client, fakes: dict[str, FakeServ
 def test_nitro_takes_the_fastest_and_floor_the_cheapest(
     fakes: dict[str, FakeServer], tmp_path: Path
 ) -> None:
-    gateway = _start(fakes, tmp_path)
+    gateway = start_routed(fakes, tmp_path)
     try:
         with httpx.Client(base_url=gateway.url, timeout=60) as client:
             fakes["together"].fault = "slow"  # one answer a second late
@@ -230,7 +208,7 @@ def test_endpoint_health_is_listed_from_real_traffic(
 def test_the_circuit_opens_after_failures_and_a_probe_closes_it(
     fakes: dict[str, FakeServer], tmp_path: Path
 ) -> None:
-    gateway = _start(
+    gateway = start_routed(
         fakes,
         tmp_path,
         IMAGEGATE_RETRIES="0",
@@ -274,7 +252,7 @@ def test_the_circuit_opens_after_failures_and_a_probe_closes_it(
 def test_the_request_deadline_bounds_every_attempt_together(
     fakes: dict[str, FakeServer], tmp_path: Path
 ) -> None:
-    gateway = _start(fakes, tmp_path, IMAGEGATE_REQUEST_DEADLINE_SECONDS="4")
+    gateway = start_routed(fakes, tmp_path, IMAGEGATE_REQUEST_DEADLINE_SECONDS="4")
     try:
         with httpx.Client(base_url=gateway.url, timeout=60) as client:
             fakes["fal"].fault = "timeout"  # hangs past the 3 s provider timeout
@@ -301,7 +279,7 @@ def test_a_latency_sort_never_puts_a_fallback_model_before_the_model(
     """Traffic makes Together's flux.1-dev much faster than its flux.1-schnell; asked for
     schnell with dev as a fallback, the fastest-first order is still schnell first."""
     dev = "black-forest-labs/flux.1-dev"
-    gateway = _start(fakes, tmp_path)
+    gateway = start_routed(fakes, tmp_path)
     try:
         with httpx.Client(base_url=gateway.url, timeout=60) as client:
             fakes["together"].fault = "slow"  # one answer a second late

@@ -24,20 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Gateway, start_gateway
-from contracts.conftest import provider_env
+from contracts.conftest import start_routed
 from fakes.base import FakeServer, Recorded
 from imaging import encoded
 
 FLEX = "black-forest-labs/flux.2-flex"
 SEEDREAM = "bytedance-seed/seedream-4"
 BFL, OPENROUTER, BYTEPLUS = "Black Forest Labs", "OpenRouter", "BytePlus ModelArk"
-ROUTING = {
-    "IMAGEGATE_RETRIES": "2",
-    "IMAGEGATE_RETRY_BACKOFF_SECONDS": "0.05",
-    "IMAGEGATE_RETRY_AFTER_CAP_SECONDS": "1",
-    "IMAGEGATE_CIRCUIT_THRESHOLD": "0",
-}
 PICTURE = encoded((30, 120, 200))
 
 
@@ -120,25 +113,10 @@ def surface(request: pytest.FixtureRequest) -> Surface:
 # -- gateways and records --------------------------------------------------------------------
 
 
-def _start(fakes: dict[str, FakeServer], home: Path, **settings: str) -> Gateway:
-    return start_gateway(home, catalog=None, **{**provider_env(fakes), **ROUTING, **settings})
-
-
-@pytest.fixture(scope="module")
-def routed(
-    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
-    """One gateway for the tests that do not depend on traffic (price, faults, filters)."""
-    gateway = _start(fakes, tmp_path_factory.mktemp("surfaces"))
-    with httpx.Client(base_url=gateway.url, timeout=60) as client:
-        yield client
-    gateway.stop()
-
-
 @pytest.fixture
 def fresh(fakes: dict[str, FakeServer], tmp_path: Path) -> Iterator[httpx.Client]:
     """A gateway of its own, with no traffic yet: for ordering by latency."""
-    gateway = _start(fakes, tmp_path)
+    gateway = start_routed(fakes, tmp_path)
     with httpx.Client(base_url=gateway.url, timeout=60) as client:
         yield client
     gateway.stop()
@@ -342,7 +320,7 @@ def hurried(
     fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
     """A gateway whose whole-request deadline (1 s) is used up fetching a 2 s input image."""
-    gateway = _start(
+    gateway = start_routed(
         fakes, tmp_path_factory.mktemp("hurried"), IMAGEGATE_REQUEST_DEADLINE_SECONDS="1"
     )
     with httpx.Client(base_url=gateway.url, timeout=60) as client:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from imagegate.core.result import GeneratedImage
+from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import NotFound
 from imagegate.gateway import Gateway
 
@@ -21,6 +23,16 @@ async def image_url(
     )
     base = gateway.settings.public_url or str(request.base_url)
     return f"{base.rstrip('/')}/media/{token}"
+
+
+async def image_items(
+    request: Request, gateway: Gateway, result: ImageResult, response_format: str
+) -> list[dict[str, Any]]:
+    """A result's images as the Images APIs list them: `{"url"}` (kept for the URL's lifetime)
+    when the client asked for URLs, else `{"b64_json"}`."""
+    if response_format != "url":
+        return [{"b64_json": image.base64} for image in result.images]
+    return [{"url": await image_url(request, gateway, result.id, image)} for image in result.images]
 
 
 @router.get("/media/{token}")

@@ -97,9 +97,14 @@ async def finish(
 
 
 async def fail(
-    run: Run, error: GatewayError, records: GenerationStore, kind: str | None = None
+    run: Run, error: Exception, records: GenerationStore, kind: str | None = None
 ) -> None:
-    """Records the failure (nothing is charged) and tags the error with the generation's id."""
+    """Records the failure (nothing is charged) and tags the error with the generation's id.
+    An error that is not a `GatewayError` is a bug, not an upstream's answer: it is logged
+    and recorded as `internal` (the surface's 500 handler answers it)."""
+    if not isinstance(error, GatewayError):
+        log.error("generation %s failed with an unexpected error", run.id, exc_info=error)
+        error = InternalError(f"the gateway failed: {type(error).__name__}")
     error.headers.setdefault(GENERATION_HEADER, run.id)
     error.metadata.setdefault("generation_id", run.id)
     try:

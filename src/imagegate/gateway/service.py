@@ -40,7 +40,6 @@ from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
 from imagegate.errors import (
     GatewayError,
-    InternalError,
     InvalidRequest,
     NoEndpoint,
     NotFound,
@@ -203,11 +202,8 @@ class Gateway:
 
             call, result = await self._route(run, once)
             return await self._finish(run, call, result)
-        except GatewayError as exc:
-            await fail(run, exc, self.records)
-            raise
         except Exception as exc:
-            await fail(run, _internal(exc), self.records)
+            await fail(run, exc, self.records)
             raise
 
     async def stream(
@@ -243,11 +239,8 @@ class Gateway:
                 await self.health.record(endpoint, ok, (time.monotonic() - begun) * 1000)
 
             return GenerationStream(run, call, first, events, self._finish, self.records, ended)
-        except GatewayError as exc:
-            await fail(run, exc, self.records)
-            raise
         except Exception as exc:
-            await fail(run, _internal(exc), self.records)
+            await fail(run, exc, self.records)
             raise
 
     async def _route(
@@ -468,13 +461,6 @@ class Gateway:
         return await finish(
             run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
         )
-
-
-def _internal(exc: Exception) -> InternalError:
-    """A bug, not an upstream's answer: recorded as failed (its hold released) before it
-    reaches the surface's 500 handler."""
-    log.exception("generation failed with an unexpected error")
-    return InternalError(f"the gateway failed: {type(exc).__name__}")
 
 
 def _log_failed_record(task: asyncio.Future[None]) -> None:

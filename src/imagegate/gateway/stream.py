@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from imagegate.core.prepare import PreparedCall
 from imagegate.core.result import ImageResult
 from imagegate.db.generations import GenerationStore
-from imagegate.errors import GatewayError, InternalError, UpstreamError
+from imagegate.errors import GatewayError, UpstreamError
 from imagegate.gateway.finish import fail, postprocess
 from imagegate.gateway.run import Run
 from imagegate.providers.base import PartialImage, ProviderEvent, ProviderResult, TextDelta
@@ -19,7 +18,6 @@ from imagegate.routing.retry import counts_against_endpoint
 Finisher = Callable[[Run, PreparedCall, ProviderResult], Awaitable[ImageResult]]
 HealthJudge = Callable[[bool], Awaitable[None]]
 StreamEvent = PartialImage | TextDelta | ImageResult
-log = logging.getLogger("imagegate")
 
 
 class GenerationStream:
@@ -88,18 +86,11 @@ class GenerationStream:
                 else:
                     yield event
                 event = await anext(self._rest)
-        except GatewayError as exc:
-            finished = True
-            if counts_against_endpoint(exc):
-                await self._judge(False)
-            await fail(self.run, exc, self._records)
-            raise
         except Exception as exc:
             finished = True
-            log.exception("generation %s: its stream failed", self.run.id)
-            await fail(
-                self.run, InternalError(f"the gateway failed: {type(exc).__name__}"), self._records
-            )
+            if isinstance(exc, GatewayError) and counts_against_endpoint(exc):
+                await self._judge(False)
+            await fail(self.run, exc, self._records)
             raise
         finally:
             if not finished:

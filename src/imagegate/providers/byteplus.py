@@ -57,8 +57,7 @@ from imagegate.providers.base import (
     ProviderEvent,
     ProviderResult,
 )
-from imagegate.providers.base64_images import base64_image
-from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import image_of
 from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
@@ -233,7 +232,7 @@ class SeedreamProvider:
             if isinstance(item.get("error"), dict):
                 failures.append(item["error"])
             else:
-                images.append(await self._image(item))
+                images.append(await image_of(self.context, item))
         if not images:
             raise self._nothing(failures)
         return ProviderResult(
@@ -264,7 +263,7 @@ class SeedreamProvider:
                     continue
                 kind = payload.get("type") or event.name or ""
                 if kind.endswith(".partial_succeeded"):
-                    image = await self._image(payload)
+                    image = await image_of(self.context, payload)
                     yield PartialImage(len(images), image)
                     images.append(image)
                 elif kind.endswith(".partial_failed"):
@@ -277,15 +276,6 @@ class SeedreamProvider:
         if not images:
             raise self._nothing(failures)
         yield ProviderResult(images=images, usage=usage, native_finish_reason=_summary(failures))
-
-    async def _image(self, item: dict[str, Any]) -> GeneratedImage:
-        name = self.context.info.name
-        image = base64_image(item.get("b64_json"), name)
-        if image is not None:
-            return image
-        if isinstance(item.get("url"), str):
-            return await download_image(self.context, item["url"])
-        raise UpstreamError(f"{name} sent an image without b64_json or url")
 
     def _nothing(self, failures: list[dict[str, Any]]) -> GatewayError:
         for error in failures:

@@ -1,4 +1,5 @@
-"""What the OpenAI-style `/images/generations` family has in common, as Together and xAI speak it.
+"""What the OpenAI-style `/images/generations` family has in common, as Together and xAI speak it
+(and, for its image items, Recraft and Seedream).
 
 The same in both: a JSON POST with `Authorization: Bearer <key>`; an answer whose `data` lists
 one item per image, carrying it as `b64_json` (bare base64; some xAI answers put a
@@ -64,10 +65,11 @@ async def images_in(context: ProviderContext, body: dict[str, Any]) -> list[Gene
         return []
     if not isinstance(items, list):
         raise UpstreamError(f"{context.info.name} sent 'data' that is not a list")
-    return [await _image(context, item) for item in items]
+    return [await image_of(context, item) for item in items]
 
 
-async def _image(context: ProviderContext, item: Any) -> GeneratedImage:
+async def image_of(context: ProviderContext, item: Any) -> GeneratedImage:
+    """One `data` item's image: its `b64_json`, or its `url` downloaded through the safe fetcher."""
     name = context.info.name
     if not isinstance(item, dict):
         raise UpstreamError(f"{name} sent an image entry that is not an object")

@@ -24,7 +24,6 @@ from typing import Any
 import aiohttp
 import orjson
 
-from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import (
@@ -36,14 +35,12 @@ from imagegate.providers.base import (
 )
 from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
-from imagegate.providers.sizing import free_ranges
+from imagegate.providers.sizing import free_ranges, requested_size
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
 
 ASPECT_SIZES = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
-# GPT Image 2's free sizes: sides in multiples of 16, at most 3840x2160 pixels, 1:3..3:1
-FREE_SIZE_STEP = 16
-FREE_SIZE_MAX_SIDE = 3840
+# GPT Image 2's free sizes: sides and steps as its catalog ranges say, at most 3840x2160 pixels
 FREE_SIZE_MAX_PIXELS = 3840 * 2160
 _PASSED_BY_NAME = (
     "n",
@@ -81,28 +78,21 @@ def request_fields(call: ProviderCall) -> dict[str, Any]:
 
 def free_size(call: ProviderCall) -> str | None:
     """`WxH` for an endpoint with free sizes: the width and height asked for, or the size of
-    the aspect ratio (1:1 by default) and resolution (1K) brought within OpenAI's rules; the
-    three GPT image shapes keep their fixed sizes at 1K. None when the request says nothing
-    of its size, or the endpoint has no free sizes."""
+    the aspect ratio (1:1 by default) and resolution (1K) fitted to the endpoint's ranges and
+    OpenAI's pixel budget; the three GPT image shapes keep their fixed sizes at 1K. None when
+    the request says nothing of its size, or the endpoint has no free sizes."""
     parameters = call.parameters
-    if free_ranges(call.endpoint) is None:
-        return None
-    if "width" in parameters and "height" in parameters:
-        return f"{int(parameters['width'])}x{int(parameters['height'])}"
-    ratio, resolution = parameters.get("aspect_ratio"), parameters.get("resolution")
-    if ratio is None and resolution is None:
-        return None
-    ratio = ratio or "1:1"
-    if resolution in (None, "1K") and ratio in ASPECT_SIZES:
+    ratio = parameters.get("aspect_ratio", "1:1")
+    if (
+        free_ranges(call.endpoint) is not None
+        and not ("width" in parameters and "height" in parameters)
+        and ("aspect_ratio" in parameters or "resolution" in parameters)
+        and parameters.get("resolution", "1K") == "1K"
+        and ratio in ASPECT_SIZES
+    ):
         return ASPECT_SIZES[ratio]
-    width, height = fit(
-        *dimensions(ratio, resolution or "1K"),
-        multiple=FREE_SIZE_STEP,
-        min_side=FREE_SIZE_STEP,
-        max_side=FREE_SIZE_MAX_SIDE,
-        max_pixels=FREE_SIZE_MAX_PIXELS,
-    )
-    return f"{width}x{height}"
+    size = requested_size(call, max_pixels=FREE_SIZE_MAX_PIXELS)
+    return f"{size[0]}x{size[1]}" if size is not None else None
 
 
 def usage_of(body: dict[str, Any]) -> Usage | None:

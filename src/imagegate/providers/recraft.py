@@ -31,11 +31,9 @@ import orjson
 from imagegate.catalog.descriptors import EnumCapability
 from imagegate.catalog.schema import Endpoint
 from imagegate.core.dimensions import parse_size, ratio_value
-from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
-from imagegate.providers.base64_images import base64_image
-from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import image_of
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 
 UNIT_USD = Decimal("0.001")
@@ -109,7 +107,7 @@ class RecraftProvider:
         body = response.json()
         if not isinstance(body, dict) or not isinstance(body.get("data", []), list):
             raise UpstreamError(f"{name} answered with an unexpected body")
-        images = [await self._image(item) for item in body.get("data") or []]
+        images = [await image_of(self.context, item) for item in body.get("data") or []]
         if not images:
             raise UpstreamError(f"{name} returned no image")
         first_id = body["data"][0].get("image_id")
@@ -118,17 +116,6 @@ class RecraftProvider:
             cost_usd=cost_of(body),
             upstream_id=first_id if isinstance(first_id, str) else None,
         )
-
-    async def _image(self, item: Any) -> GeneratedImage:
-        name = self.context.info.name
-        if not isinstance(item, dict):
-            raise UpstreamError(f"{name} sent an image entry that is not an object")
-        image = base64_image(item.get("b64_json"), name)
-        if image is not None:
-            return image
-        if isinstance(item.get("url"), str):
-            return await download_image(self.context, item["url"])
-        raise UpstreamError(f"{name} sent an image without b64_json or url")
 
     def _failure(self, response: UpstreamResponse) -> GatewayError:
         try:

@@ -20,7 +20,11 @@ def free_ranges(endpoint: Endpoint) -> tuple[RangeCapability, RangeCapability] |
 
 
 def fitted(
-    endpoint: Endpoint, aspect_ratio: str, resolution: str = "1K", default_step: int = 16
+    endpoint: Endpoint,
+    aspect_ratio: str,
+    resolution: str = "1K",
+    default_step: int = 16,
+    max_pixels: int | None = None,
 ) -> tuple[int, int]:
     ranges = free_ranges(endpoint)
     assert ranges is not None, "only for endpoints with free sizes"
@@ -30,13 +34,16 @@ def fitted(
         multiple=int(width.step or default_step),
         min_side=int(max(width.min, height.min)),
         max_side=int(min(width.max, height.max)),
+        max_pixels=max_pixels,
     )
 
 
-def requested_size(call: ProviderCall, default_step: int = 16) -> tuple[int, int] | None:
+def requested_size(
+    call: ProviderCall, default_step: int = 16, max_pixels: int | None = None
+) -> tuple[int, int] | None:
     """The width and height to send: as given, or from the aspect ratio and resolution fitted
-    to the endpoint; None when the request leaves the size to the provider, or the endpoint
-    has no free sizes."""
+    to the endpoint (and to `max_pixels`, where the provider has a pixel budget); None when the
+    request leaves the size to the provider, or the endpoint has no free sizes."""
     parameters = call.parameters
     if free_ranges(call.endpoint) is None:
         return None
@@ -49,4 +56,5 @@ def requested_size(call: ProviderCall, default_step: int = 16) -> tuple[int, int
         parameters.get("aspect_ratio", "1:1"),
         parameters.get("resolution", "1K"),
         default_step,
+        max_pixels,
     )

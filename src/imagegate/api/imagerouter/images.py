@@ -13,11 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.api.generation_context import generation_context
-from imagegate.api.generation_headers import generation_headers
+from imagegate.api.generation_response import answered
 from imagegate.api.imagerouter.errors import IMAGEROUTER
-from imagegate.api.media import image_url
+from imagegate.api.media import image_items
 from imagegate.api.openai.image_request import read_image_request
-from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.errors import InvalidRequest
 from imagegate.gateway import Gateway
 
@@ -40,18 +39,10 @@ async def generate(request: Request) -> Response:
         raise InvalidRequest("ImageRouter's routes do not stream; drop stream", param="stream")
     surface = "imagerouter.images." + request.url.path.rsplit("/", 1)[-1]
     result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
-    data = []
-    for image in result.images:
-        if parsed.response_format == "url":
-            data.append({"url": await image_url(request, gateway, result.id, image)})
-        else:
-            data.append({"b64_json": image.base64})
     body = {
         "created": int(result.created.timestamp() * 1000),
-        "data": data,
+        "data": await image_items(request, gateway, result, parsed.response_format),
         "latency": result.latency_ms,
         "cost": float(result.cost_usd),
     }
-    return SplicedJSONResponse(
-        body, headers=generation_headers(result.id, result.dropped_parameters, result.replayed)
-    )
+    return answered(body, result)

@@ -14,15 +14,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from imagegate.api import sse
 from imagegate.api.generation_context import generation_context
-from imagegate.api.generation_headers import generation_headers
-from imagegate.api.media import image_url
+from imagegate.api.generation_response import answered, streamed
+from imagegate.api.media import image_items
 from imagegate.api.openai.errors import OPENAI, error_body
 from imagegate.api.openai.image_request import read_image_request
-from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import GatewayError
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
@@ -52,30 +51,15 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     )
     if parsed.request.stream:
         stream = await gateway.stream(parsed.request, surface, caller, idempotency_key)
-        return StreamingResponse(
-            _events(stream, event_prefix),
-            media_type="text/event-stream",
-            headers={
-                **sse.HEADERS,
-                **generation_headers(stream.id, stream.dropped, stream.replayed),
-            },
-        )
+        return streamed(_events(stream, event_prefix), stream)
     result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
-    data = []
-    for image in result.images:
-        if parsed.response_format == "url":
-            data.append({"url": await image_url(request, gateway, result.id, image)})
-        else:
-            data.append({"b64_json": image.base64})
     body = {
         "created": int(result.created.timestamp()),
-        "data": data,
+        "data": await image_items(request, gateway, result, parsed.response_format),
         **_details(result.parameters, result.images[0]),
     }
     body["usage"] = usage(result)
-    return SplicedJSONResponse(
-        body, headers=generation_headers(result.id, result.dropped_parameters, result.replayed)
-    )
+    return answered(body, result)
 
 
 def usage(result: ImageResult) -> dict[str, Any]:

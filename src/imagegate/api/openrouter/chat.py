@@ -20,15 +20,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, text_field
 from imagegate.api.generation_context import generation_context
-from imagegate.api.generation_headers import generation_headers
+from imagegate.api.generation_response import answered, streamed
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
-from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
@@ -82,19 +81,9 @@ async def chat_completions(request: Request) -> Response:
     )
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
-        return StreamingResponse(
-            _chunks(stream),
-            media_type="text/event-stream",
-            headers={
-                **sse.HEADERS,
-                **generation_headers(stream.id, stream.dropped, stream.replayed),
-            },
-        )
+        return streamed(_chunks(stream), stream)
     result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
-    return SplicedJSONResponse(
-        completion(result),
-        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
-    )
+    return answered(completion(result), result)
 
 
 def _parameters(body: dict[str, Any]) -> dict[str, Any]:

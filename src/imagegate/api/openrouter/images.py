@@ -14,15 +14,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
-from imagegate.api.generation_headers import generation_headers
+from imagegate.api.generation_response import answered, streamed
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
-from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.errors import GatewayError, InvalidRequest
@@ -62,19 +61,9 @@ async def create_image(request: Request) -> Response:
     )
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
-        return StreamingResponse(
-            _events(stream),
-            media_type="text/event-stream",
-            headers={
-                **sse.HEADERS,
-                **generation_headers(stream.id, stream.dropped, stream.replayed),
-            },
-        )
+        return streamed(_events(stream), stream)
     result = await gateway.generate(image_request, SURFACE, caller, idempotency_key)
-    return SplicedJSONResponse(
-        response_body(result),
-        headers=generation_headers(result.id, result.dropped_parameters, result.replayed),
-    )
+    return answered(response_body(result), result)
 
 
 def _references(value: Any) -> tuple[ImageSource, ...]:

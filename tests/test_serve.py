@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,6 +24,69 @@ def _serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=20,
     )
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port another process is listening on (as a running imagegate would be)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+@pytest.mark.parametrize("where", ["--port", "IMAGEGATE_PORT", "config.toml"])
+def test_a_port_in_use_is_said_before_anything_else(
+    tmp_path: Path, taken_port: int, where: str
+) -> None:
+    arguments, env = [], {}
+    if where == "--port":
+        arguments = ["--port", str(taken_port)]
+    elif where == "IMAGEGATE_PORT":
+        env["IMAGEGATE_PORT"] = str(taken_port)
+    else:
+        (tmp_path / "config.toml").write_text(f"port = {taken_port}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "imagegate", "serve", *arguments],
+        env=clean_env(tmp_path, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stdout == (
+        f"imagegate: port {taken_port} on 127.0.0.1 is already in use (another imagegate?); "
+        "choose another with --port or IMAGEGATE_PORT\n"
+    )
+    assert not (tmp_path / "imagegate.db").exists()  # it stopped before opening the database
+
+
+def test_port_0_listens_on_a_free_port_and_says_which(tmp_path: Path) -> None:
+    """The start-up line names the port it listens on; Ctrl-C stops it cleanly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imagegate", "serve", "--port", "0", "--log-level", "warning"],
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.fullmatch(
+            r"imagegate: \d+ of \d+ models available \(providers: sandbox\); "
+            r"serving on http://127\.0\.0\.1:(\d+)\n",
+            line,
+        )
+        assert found, line
+        assert int(found[1]) != 0
+        assert httpx.get(f"http://127.0.0.1:{found[1]}/health", timeout=10).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "Traceback" not in errors
 
 
 def test_health_reports_the_catalog(client: httpx.Client) -> None:

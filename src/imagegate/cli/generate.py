@@ -1,8 +1,7 @@
 """`imagegate generate "prompt" -m MODEL ...`: images to files, with progress.
 
-With `--url` it talks to a running gateway (OpenRouter's Image API, streamed, key from
-`IMAGEGATE_API_KEY`); without, it runs the gateway's core in this process on the same data
-directory and catalog as `imagegate serve`.
+With `--url` it talks to a running gateway (see remote.py); without, it runs the gateway's core
+in this process on the same data directory and catalog as `imagegate serve`.
 """
 
 from __future__ import annotations
@@ -13,21 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
-import orjson
-import pybase64
 import typer
 from rich.console import Console
+from rich.status import Status
 
 from imagegate.config import load_settings
-from imagegate.core.request import ImageRequest
-from imagegate.core.result import ImageResult
 from imagegate.errors import ConfigurationError, GatewayError
-from imagegate.gateway import Gateway
-from imagegate.media.data_uri import encode_data_uri
-from imagegate.media.formats import EXTENSIONS, media_type_format
-from imagegate.media.sources import ImageSource
-from imagegate.providers.base import PartialImage
+from imagegate.media.formats import EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +29,64 @@ class Saved:
     cost: float
 
 
+def _gateway_url(value: str | None) -> str | None:
+    """`--url` must name an HTTP server: `localhost:8080` would be taken for a scheme."""
+    if value is None:
+        return None
+    import httpx
+
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise typer.BadParameter(f"{value!r} is not a valid URL: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host or not 0 < (url.port or 80) < 65536:
+        raise typer.BadParameter(f"{value!r} is not an http:// URL, e.g. http://127.0.0.1:8080")
+    return value
+
+
 def generate(
     prompt: Annotated[str, typer.Argument(help="what to draw")],
     model: Annotated[str, typer.Option("--model", "-m", help="model id or alias")],
-    aspect_ratio: Annotated[str | None, typer.Option(help="e.g. 16:9")] = None,
-    resolution: Annotated[str | None, typer.Option(help="512, 1K, 2K or 4K")] = None,
-    size: Annotated[str | None, typer.Option(help="WxH, e.g. 1024x768")] = None,
+    aspect_ratio: Annotated[str | None, typer.Option(metavar="W:H", help="e.g. 16:9")] = None,
+    resolution: Annotated[
+        str | None, typer.Option(metavar="SIZE", help="512, 1K, 2K or 4K")
+    ] = None,
+    size: Annotated[str | None, typer.Option(metavar="WxH", help="e.g. 1024x768")] = None,
     n: Annotated[int | None, typer.Option("-n", help="number of images")] = None,
-    seed: Annotated[int | None, typer.Option(help="seed")] = None,
+    seed: Annotated[int | None, typer.Option(help="for repeatable images")] = None,
     output_format: Annotated[str | None, typer.Option("--format", help="png, jpeg or webp")] = None,
     inputs: Annotated[
-        list[Path] | None, typer.Option("--input", "-i", help="reference image")
+        list[Path] | None,
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="a reference image; repeat for more",
+        ),
     ] = None,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="file, or a directory ending in /")
-    ] = None,
+        str,
+        typer.Option("--output", "-o", metavar="PATH", help="a file, or a directory (ending in /)"),
+    ] = "./",
     url: Annotated[
-        str | None, typer.Option(help="a running gateway, e.g. http://127.0.0.1:8080")
+        str | None,
+        typer.Option(
+            callback=_gateway_url,
+            help="a running gateway, e.g. http://127.0.0.1:8080 (key from IMAGEGATE_API_KEY); "
+            "without it, the gateway runs in this process",
+        ),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(metavar="SECONDS", help="with --url: how long the gateway may stay silent"),
+    ] = 600,
 ) -> None:
     """Generate images and write them to files."""
+    from imagegate.cli.remote import RemoteError
+
     parameters = {
         key: value
         for key, value in {
@@ -75,12 +104,12 @@ def generate(
     try:
         with console.status(f"generating with {model}…") as status:
             if url:
-                saved = _remote(url, model, prompt, parameters, references, output, status)
+                saved = _remote(url, timeout, model, prompt, parameters, references, output, status)
             else:
                 saved = asyncio.run(_local(model, prompt, parameters, references, output, status))
-    except (GatewayError, ConfigurationError) as exc:
+    except (GatewayError, ConfigurationError, RemoteError) as exc:
         typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from exc
     for path in saved.paths:
         typer.echo(str(path))
     console.print(f"[dim]{saved.generation_id} · {saved.provider} · ${saved.cost:.4f}[/dim]")
@@ -91,9 +120,15 @@ async def _local(
     prompt: str,
     parameters: dict[str, Any],
     references: list[bytes],
-    output: str | None,
-    status: Any,
+    output: str,
+    status: Status,
 ) -> Saved:
+    from imagegate.core.request import ImageRequest
+    from imagegate.core.result import ImageResult
+    from imagegate.gateway import Gateway
+    from imagegate.media.sources import ImageSource
+    from imagegate.providers.base import PartialImage
+
     settings = load_settings()
     gateway = await Gateway.open(settings)
     try:
@@ -124,66 +159,45 @@ async def _local(
 
 def _remote(
     url: str,
+    timeout: float,
     model: str,
     prompt: str,
     parameters: dict[str, Any],
     references: list[bytes],
-    output: str | None,
-    status: Any,
+    output: str,
+    status: Status,
 ) -> Saved:
-    body: dict[str, Any] = {"model": model, "prompt": prompt, "stream": True, **parameters}
+    from imagegate.cli import remote
+    from imagegate.media.data_uri import encode_data_uri
+
+    body: dict[str, Any] = {"model": model, "prompt": prompt, **parameters}
     if references:
         body["input_references"] = [
-            {
-                "type": "image_url",
-                "image_url": {"url": encode_data_uri(data, "image/png")},
-            }
+            {"type": "image_url", "image_url": {"url": encode_data_uri(data, "image/png")}}
             for data in references
         ]
-    headers = {"Content-Type": "application/json"}
-    if key := os.environ.get("IMAGEGATE_API_KEY"):
-        headers["Authorization"] = f"Bearer {key}"
-    blobs: list[tuple[bytes, str]] = []
-    cost = 0.0
-    with (
-        httpx.Client(timeout=600) as client,
-        client.stream(
-            "POST", f"{url.rstrip('/')}/api/v1/images", content=orjson.dumps(body), headers=headers
-        ) as response,
-    ):
-        if response.status_code != 200:
-            message = orjson.loads(response.read()).get("error", {}).get("message", response.text)
-            raise GatewayError(f"HTTP {response.status_code}: {message}")
-        generation_id = response.headers.get("x-imagegate-generation-id", "")
-        for line in response.iter_lines():
-            if not line.startswith("data: ") or line == "data: [DONE]":
-                continue
-            event = orjson.loads(line[6:])
-            if event["type"] == "image_generation.partial_image":
-                status.update(f"partial image {event['partial_image_index'] + 1}…")
-            elif event["type"] == "image_generation.completed":
-                data = pybase64.b64decode(event["b64_json"])
-                blobs.append(
-                    (data, media_type_format(event.get("media_type", "image/png")) or "png")
-                )
-                cost = event.get("usage", {}).get("cost", cost)
-            elif event["type"] == "error":
-                raise GatewayError(event["error"]["message"])
-    return Saved(_write(blobs, output, generation_id), generation_id, url, cost)
+    received = remote.generate(
+        url,
+        body,
+        api_key=os.environ.get("IMAGEGATE_API_KEY"),
+        timeout=timeout,
+        on_partial=lambda index: status.update(f"partial image {index + 1}…"),
+    )
+    paths = _write(received.images, output, received.generation_id)
+    return Saved(paths, received.generation_id, url, received.cost)
 
 
-def _write(blobs: list[tuple[bytes, str]], target: str | None, generation_id: str) -> list[Path]:
+def _write(blobs: list[tuple[bytes, str]], target: str, generation_id: str) -> list[Path]:
     """Into `target` as a file (numbered when there are several), or into it as a directory
-    when it ends in `/` or is one; the current directory when not given."""
-    output = Path(target) if target else None
-    into_folder = output is None or target.endswith("/") or output.is_dir()
+    when it ends in `/` or is one."""
+    output = Path(target)
+    into_folder = target.endswith("/") or output.is_dir()
     paths: list[Path] = []
     for number, (data, format) in enumerate(blobs, start=1):
         extension = EXTENSIONS.get(format, format)
         if into_folder:
-            folder = output or Path(".")
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{generation_id}-{number}.{extension}"
+            output.mkdir(parents=True, exist_ok=True)
+            path = output / f"{generation_id}-{number}.{extension}"
         elif len(blobs) == 1:
             path = output
         else:

@@ -5,25 +5,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from imagegate.accounting.keys import KeyStore
+from imagegate.cli.help_format import NamedCommand, NamedGroup
 from imagegate.config import load_settings
-from imagegate.db.database import open_database
 from imagegate.errors import ConfigurationError, GatewayError
 
+if TYPE_CHECKING:
+    from imagegate.accounting.keys import KeyStore
+
 app = typer.Typer(
-    help="Manage API keys (stored hashed; a secret is shown once).", no_args_is_help=True
+    help="Manage API keys (stored hashed; a secret is shown once).",
+    cls=NamedGroup,
+    no_args_is_help=True,
 )
 T = TypeVar("T")
 
 
 def _run(action: Callable[[KeyStore], Awaitable[T]]) -> T:
+    from imagegate.accounting.keys import KeyStore
+    from imagegate.db.database import open_database
+
     async def main() -> T:
         database = await open_database(load_settings().resolved_database_url)
         try:
@@ -35,19 +42,26 @@ def _run(action: Callable[[KeyStore], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except (GatewayError, ConfigurationError) as exc:
         typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from exc
 
 
 def _usd(value: float | None) -> Decimal | None:
     return Decimal(str(value)) if value is not None else None
 
 
-@app.command("create")
+@app.command("create", cls=NamedCommand)
 def create(
     name: Annotated[str, typer.Argument(help="a name to tell the key apart")],
-    limit: Annotated[float | None, typer.Option(help="USD the key may spend in total")] = None,
-    rpm: Annotated[int | None, typer.Option(help="requests per minute")] = None,
-    ipm: Annotated[int | None, typer.Option(help="images per minute")] = None,
+    limit: Annotated[
+        float | None,
+        typer.Option(metavar="USD", help="USD the key may spend in total; unlimited if not given"),
+    ] = None,
+    rpm: Annotated[
+        int | None, typer.Option(metavar="N", help="requests per minute; unlimited if not given")
+    ] = None,
+    ipm: Annotated[
+        int | None, typer.Option(metavar="N", help="images per minute; unlimited if not given")
+    ] = None,
 ) -> None:
     """Create a key and print its secret (shown this once)."""
     key, secret = _run(
@@ -61,7 +75,7 @@ def create(
     )
 
 
-@app.command("list")
+@app.command("list", cls=NamedCommand)
 def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
 ) -> None:
@@ -86,14 +100,14 @@ def list_keys(
     Console().print(table)
 
 
-@app.command("update")
+@app.command("update", cls=NamedCommand)
 def update(
     key_id: Annotated[str, typer.Argument(help="the key's id (key_...)")],
     name: Annotated[str | None, typer.Option(help="new name")] = None,
-    limit: Annotated[float | None, typer.Option(help="new USD limit")] = None,
+    limit: Annotated[float | None, typer.Option(metavar="USD", help="new USD limit")] = None,
     no_limit: Annotated[bool, typer.Option("--no-limit", help="remove the USD limit")] = False,
-    rpm: Annotated[int | None, typer.Option(help="requests per minute")] = None,
-    ipm: Annotated[int | None, typer.Option(help="images per minute")] = None,
+    rpm: Annotated[int | None, typer.Option(metavar="N", help="requests per minute")] = None,
+    ipm: Annotated[int | None, typer.Option(metavar="N", help="images per minute")] = None,
 ) -> None:
     """Change a key's name, limit or rate limits."""
     changes: dict[str, Any] = {}
@@ -111,7 +125,7 @@ def update(
     typer.echo(orjson.dumps(key.as_record()))
 
 
-@app.command("revoke")
+@app.command("revoke", cls=NamedCommand)
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id (key_...)")]) -> None:
     """Revoke a key: it stops working at once; its history stays."""
     key = _run(lambda keys: keys.revoke(key_id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -17,20 +17,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from imagegate.api.catalog_lookup import find_view
-from imagegate.api.openrouter.image_models import endpoint_record, list_item
-from imagegate.catalog.availability import missing_configuration
-from imagegate.catalog.build import build_catalog
-from imagegate.catalog.parameters import PARAMETERS
-from imagegate.catalog.query import ModelQuery, Sort, run
-from imagegate.catalog.snapshot import Catalog, ModelView
+from imagegate.cli.help_format import NamedCommand, NamedGroup
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError, GatewayError
-from imagegate.providers.registry import adapter_names
 
-app = typer.Typer(help="List and inspect the model catalog.", invoke_without_command=True)
+if TYPE_CHECKING:
+    from imagegate.catalog.snapshot import Catalog, ModelView
 
-SORTS = {"name": Sort.NAME, "price": Sort.PRICE, "date": Sort.DATE, "provider": Sort.PROVIDER}
+app = typer.Typer(
+    help="List and inspect the model catalog.",
+    cls=NamedGroup,
+    invoke_without_command=True,
+    subcommand_metavar="[COMMAND [ARGS]...]",
+)
+
+SORTS = ("name", "price", "date", "provider")
 
 
 def _csv(value: str | None) -> frozenset[str] | None:
@@ -38,6 +39,8 @@ def _csv(value: str | None) -> frozenset[str] | None:
 
 
 def _catalog() -> Catalog:
+    from imagegate.catalog.build import build_catalog
+
     try:
         return build_catalog(load_settings().user_catalog)
     except ConfigurationError as exc:
@@ -54,22 +57,39 @@ def _fail(message: str) -> typer.Exit:
 def list_models(
     ctx: typer.Context,
     output: Annotated[
-        str | None, typer.Option(help="output modalities, any of: image,text")
+        str | None,
+        typer.Option(metavar="MODALITIES", help="output modalities, any of: image,text"),
     ] = None,
     inputs: Annotated[
-        str | None, typer.Option("--input", help="input modalities, all of: text,image")
+        str | None,
+        typer.Option("--input", metavar="MODALITIES", help="input modalities, all of: text,image"),
     ] = None,
-    provider: Annotated[str | None, typer.Option(help="provider slugs, comma-separated")] = None,
-    supports: Annotated[str | None, typer.Option(help="parameters, all required")] = None,
-    search: Annotated[str | None, typer.Option("--search", "-q", help="id/name/alias")] = None,
-    max_price: Annotated[float | None, typer.Option(help="max USD per output image")] = None,
-    sort: Annotated[str, typer.Option(help="name, price, date or provider")] = "name",
+    provider: Annotated[
+        str | None, typer.Option(metavar="SLUGS", help="provider slugs, comma-separated")
+    ] = None,
+    supports: Annotated[
+        str | None,
+        typer.Option(metavar="PARAMETERS", help="parameters, comma-separated, all required"),
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", "-q", metavar="TEXT", help="in id, name or alias")
+    ] = None,
+    max_price: Annotated[
+        float | None, typer.Option(metavar="USD", help="max USD per output image")
+    ] = None,
+    sort: Annotated[
+        str, typer.Option(metavar="FIELD", help="name, price, date or provider")
+    ] = "name",
     all_models: Annotated[bool, typer.Option("--all", help="include unavailable models")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
 ) -> None:
     """List models (available ones unless --all)."""
     if ctx.invoked_subcommand is not None:
         return
+    from imagegate.api.openrouter.image_models import list_item
+    from imagegate.catalog.parameters import PARAMETERS
+    from imagegate.catalog.query import ModelQuery, Sort, run
+
     catalog = _catalog()
     if sort not in SORTS:
         raise _fail(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
@@ -89,7 +109,7 @@ def list_models(
         text=search,
         max_price=Decimal(str(max_price)) if max_price is not None else None,
         include_unavailable=all_models,
-        sort=SORTS[sort],
+        sort=Sort(sort),
     )
     page = run(catalog, query)
     if as_json:
@@ -104,12 +124,15 @@ def list_models(
             typer.echo(f"{hidden} more models need a provider key; --all lists them.")
 
 
-@app.command("show")
+@app.command("show", cls=NamedCommand)
 def show(
     model_id: Annotated[str, typer.Argument(help="model id or alias")],
     as_json: Annotated[bool, typer.Option("--json", help="print the endpoint records")] = False,
 ) -> None:
     """Show a model's endpoints: each parameter with its allowed values, and the prices."""
+    from imagegate.api.catalog_lookup import find_view
+    from imagegate.api.openrouter.image_models import endpoint_record
+
     catalog = _catalog()
     try:
         view = find_view(catalog, model_id, include_unavailable=True)
@@ -188,4 +211,7 @@ def _usd(value: Decimal) -> str:
 
 
 def _why(catalog: Catalog, slug: str) -> str:
+    from imagegate.catalog.availability import missing_configuration
+    from imagegate.providers.registry import adapter_names
+
     return missing_configuration(catalog.providers[slug], adapter_names())

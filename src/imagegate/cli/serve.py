@@ -1,17 +1,28 @@
-"""`imagegate serve`: run the gateway."""
+"""`imagegate serve`: run the gateway.
+
+Everything that can stop it is checked before it prints or opens anything: the settings,
+protected mode, the catalog, then the listening socket (a port in use is said in one line). Then
+the start-up line, and uvicorn serving on that very socket (see listen.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from typing import Annotated
+import logging
+import socket
+from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import typer
-import uvicorn
 
-from imagegate.allocator import tune_allocator
-from imagegate.api.app import create_app
-from imagegate.config import load_settings
+from imagegate.cli.listen import CannotListen, listen
+from imagegate.config import Settings, load_settings
 from imagegate.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]  # uvicorn's
 
 
 def refuse_unprotected(host: str, has_master_key: bool) -> None:
@@ -35,26 +46,85 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to bind [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="port to listen on [default: 8080]")] = None,
-    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    ctx: typer.Context,
+    host: Annotated[
+        str,
+        typer.Option(
+            envvar="IMAGEGATE_HOST",
+            metavar="ADDRESS",
+            help="address to listen on; beyond loopback only with IMAGEGATE_MASTER_KEY",
+        ),
+    ] = Settings.model_fields["host"].default,
+    port: Annotated[
+        int, typer.Option(envvar="IMAGEGATE_PORT", help="port to listen on; 0: any free one")
+    ] = Settings.model_fields["port"].default,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            metavar="LEVEL",
+            help=f"log level, the server's and the gateway's: {', '.join(get_args(LogLevel))}",
+        ),
+    ] = "info",
 ) -> None:
     """Start the gateway on the embedded defaults (SQLite under IMAGEGATE_HOME, sandbox)."""
-    overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    from imagegate.api.app import create_app
+
+    # Only what was given on the command line or in its variable overrides the settings: the
+    # defaults shown in --help are the settings' own, which config.toml may change.
+    overrides = {
+        name: value for name, value in (("host", host), ("port", port)) if _given(ctx, name)
+    }
     try:
         settings = load_settings(**overrides)
         refuse_unprotected(settings.host, settings.master_key is not None)
         app = create_app(settings)
-    except ConfigurationError as exc:
-        typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(2) from exc
+        sock = listen(settings.host, settings.port)
+    except (ConfigurationError, CannotListen) as exc:
+        raise _fail(exc) from exc
+    _run(app, settings, sock, log_level)
+
+
+def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) -> None:
+    import uvicorn
+
+    from imagegate.allocator import tune_allocator
+
     if settings.allocator_tuning:
         tune_allocator()
+    host, port = settings.host, sock.getsockname()[1]
     catalog = app.state.catalog
     available = len(catalog.views(include_unavailable=False))
     typer.echo(
         f"imagegate: {available} of {len(catalog.models)} models available "
         f"(providers: {', '.join(sorted(catalog.configured))}); "
-        f"serving on http://{settings.host}:{settings.port}"
+        f"serving on http://{f'[{host}]' if ':' in host else host}:{port}"
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level)
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)  # sets up logging
+    _gateway_logs()
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the Ctrl-C it shut down on (and a second one interrupts the shutdown)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=[sock])
+    if not server.started:
+        raise typer.Exit(3)  # as uvicorn.run: the application did not start
+
+
+def _gateway_logs() -> None:
+    """The gateway's own lines (a failed attempt and what the upstream said, redacted once the
+    gateway has started) go to stderr beside uvicorn's, at the same level."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
+    logger = logging.getLogger("imagegate")
+    logger.handlers = [handler]
+    logger.setLevel(logging.getLogger("uvicorn.error").level)
+    logger.propagate = False
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name != "DEFAULT"
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
+    return typer.Exit(2)

@@ -10,6 +10,10 @@ floor, CPU time per request of the target's processes, and their peak resident m
 
 Discovery: imagegate over a synthetic catalog of 5,000 models: a filtered, sorted page of
 `GET /api/v1/images/models`, and its 304 revalidation.
+
+Memory (`benchmarks/memory.py`): three requests at once with eight 40-megapixel references
+each, the gateway's peak and after-load resident memory. Busy (`benchmarks/busy.py`): `/health`
+and a listing probed while oversized prompts and heavy renders keep the gateway busy.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from benchmarks import targets
+from benchmarks import busy, memory, targets
 from benchmarks.load import LoadResult
 from benchmarks.processes import PeakRss, cpu_seconds
 from benchmarks.synthetic_catalog import synthetic_catalog
@@ -334,6 +338,8 @@ def report(
     command: str,
     duration: float,
     rounds: int,
+    held: list[memory.MemoryResult] | None = None,
+    answered: busy.BusyResult | None = None,
 ) -> str:
     floors = {m.scenario: m.p50_ms for m in results if m.target == "direct"}
     lines = [
@@ -381,8 +387,19 @@ def report(
             "",
             f"Start-up with the 5,000-model catalog: {found.start_seconds:.1f} s.",
         ]
+    if held:
+        lines += [
+            "",
+            "### Memory (three requests at once, eight 40-megapixel references each, sandbox)",
+            "",
+            memory.table(held),
+        ]
+    if answered:
+        lines += ["", "### Busy (probes while oversized prompts and heavy renders run)", ""]
+        lines += [busy.table(answered)]
+    extra = (memory.checks(held) if held else []) + (busy.checks(answered) if answered else [])
     lines += ["", "### Targets", "", "| target | measured | met |", "|---|---:|---|"]
-    for what, measured, met in checks(results, found):
+    for what, measured, met in checks(results, found) + extra:
         lines.append(f"| {what} | {measured} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"
 
@@ -424,6 +441,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--loads", default=",".join(s.name for s in SCENARIOS))
     parser.add_argument("--models", type=int, default=5000, help="0 skips discovery")
+    parser.add_argument(
+        "--memory-cases",
+        default=",".join(memory.CASES),
+        help="comma list of " + ", ".join(memory.CASES) + "; empty skips the memory benchmark",
+    )
+    parser.add_argument(
+        "--busy-seconds", type=float, default=20.0, help="0 skips the busy benchmark"
+    )
     parser.add_argument("--write", type=Path, help="a Markdown file with results markers")
     parser.add_argument("--json", type=Path, help="raw results as JSON")
     args = parser.parse_args(argv)
@@ -436,15 +461,27 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(directory)
         results = generation(work, names, scenarios, args.duration, args.warmup, args.rounds)
         found = discovery(work, args.models, args.duration) if args.models else None
+        cases = [case for case in args.memory_cases.split(",") if case]
+        held = [memory.measure(work, case) for case in cases]
+        answered = (
+            busy.measure(work, args.busy_seconds, oversized=4, heavy=2, every=1.0)
+            if args.busy_seconds
+            else None
+        )
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = report(results, found, command.strip(), args.duration, args.rounds)
+    text = report(results, found, command.strip(), args.duration, args.rounds, held, answered)
     print(text)
     if args.write:
         write_into(args.write, text)
     if args.json:
         args.json.write_bytes(
             orjson.dumps(
-                {"generation": [asdict(m) for m in results], "discovery": found and asdict(found)},
+                {
+                    "generation": [asdict(m) for m in results],
+                    "discovery": found and asdict(found),
+                    "memory": [asdict(m) for m in held],
+                    "busy": answered and asdict(answered),
+                },
                 option=orjson.OPT_INDENT_2,
             )
         )

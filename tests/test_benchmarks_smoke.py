@@ -25,6 +25,8 @@ def test_the_benchmarks_run_and_report_every_target(tmp_path: Path) -> None:
             "--targets=direct,bare,imagegate",
             "--loads=c1-1mb",
             "--models=300",
+            "--memory-cases=",  # their own smoke test: tests/test_memory_benchmarks_smoke.py
+            "--busy-seconds=0",
             f"--json={report}",
         ],
         cwd=ROOT,

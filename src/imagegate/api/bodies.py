@@ -1,30 +1,93 @@
-"""Request bodies: JSON objects (parsed with orjson) and multipart forms, with clear 400s."""
+"""Request bodies: JSON objects (parsed with orjson) and multipart forms, with clear 400s.
+
+A JSON body no longer than `max_prompt_length` bytes (every ordinary request) is parsed at once.
+A longer one is walked and parsed in the CPU pool (`media.json_body`): a text value over
+`max_prompt_length` characters that is not image data is refused before any of it is parsed,
+naming its key; image strings are not parsed by orjson at all; and the JSON besides the images
+is bounded (`json_besides_images`). So neither a 40 MB prompt nor a body of 40 MB of images
+holds the event loop, which only copies each piece in as it arrives.
+"""
 
 from __future__ import annotations
 
+import mmap
 from typing import Any
 
 import orjson
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from imagegate.errors import InvalidRequest
+from imagegate.errors import InvalidRequest, PayloadTooLarge
+from imagegate.media.cpu import run_cpu
+from imagegate.media.json_body import LongText, TooMuchJson, loads_request
 
 MAX_FORM_FILES = 32
 MAX_FORM_FIELDS = 64
+JSON_BESIDES_IMAGES_FLOOR = 2**20
+MAPPED_BODY = 2**20  # bytes: a body of at least this declared size gets a mapping of its own
+
+
+def json_besides_images(max_text: int) -> int:
+    """Bytes of a JSON body outside its image strings: room for a few dozen texts of the
+    longest allowed, never under 1 MiB."""
+    return max(JSON_BESIDES_IMAGES_FLOOR, 32 * max_text)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
+    raw = await _read(request)
+    if not len(raw):
         raise InvalidRequest("the request body is empty; send a JSON object")
+    max_text = request.app.state.settings.max_prompt_length
     try:
-        body = orjson.loads(raw)
+        if len(raw) <= max_text:
+            body = orjson.loads(memoryview(raw))
+        else:
+            body = await run_cpu(loads_request, raw, max_text, json_besides_images(max_text))
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"the request body is not valid JSON: {exc}") from exc
+    except LongText as exc:
+        raise _too_long(exc) from None
+    except TooMuchJson as exc:
+        raise PayloadTooLarge(
+            f"the request body has {exc.size} bytes of JSON besides its images; the limit is "
+            f"{exc.limit}"
+        ) from None
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return body
+
+
+async def _read(request: Request) -> bytearray | mmap.mmap:
+    """The body, each piece copied in as it arrives (not megabytes joined at the end), into
+    memory the request keeps no copy of. A large body of declared size goes into an anonymous
+    mapping of that size: unlike a bytearray's, its pages are not zeroed first but mapped as
+    they are written, and it is unmapped once dropped."""
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else 0
+    if size < MAPPED_BODY:
+        small = bytearray()
+        async for chunk in request.stream():
+            small += chunk
+        return small
+    body = mmap.mmap(-1, size)
+    written = 0
+    async for chunk in request.stream():
+        if written + len(chunk) > size:
+            raise InvalidRequest("the request body is longer than its Content-Length")
+        body[written : written + len(chunk)] = chunk
+        written += len(chunk)
+    if written < size:
+        raise InvalidRequest("the request body is shorter than its Content-Length")
+    return body
+
+
+def _too_long(exc: LongText) -> InvalidRequest:
+    what = exc.key or "a text value"
+    if exc.characters is not None:
+        size = f"{exc.characters} characters"
+    else:
+        size = f"over {exc.limit} characters ({exc.size} bytes)"
+    return InvalidRequest(f"{what} is {size}; the limit is {exc.limit}", param=exc.key)
 
 
 def is_form(request: Request) -> bool:

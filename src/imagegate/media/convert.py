@@ -1,19 +1,26 @@
-"""Re-encoding generated images into the format a client asked for (in a worker thread)."""
+"""Re-encoding generated images into the format a client asked for, in the CPU pool, within the
+memory budget (the image decoded, and its converted copy)."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-
 from PIL import Image
 
+from imagegate.media.cpu import Stop, stoppable
+from imagegate.media.probe import pixel_size
+from imagegate.media.stoppable_files import StoppableReader, StoppableWriter
+
 _PIL_NAMES = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
+BYTES_PER_PIXEL = 4
+COPIES = 2  # the decoded image and the converted (or flattened) one
 
 
-def convert(data: bytes, target: str, compression: int | None = None) -> bytes:
+def convert(
+    data: bytes, target: str, compression: int | None = None, *, stop: Stop | None = None
+) -> bytes:
     """`compression` is OpenAI's `output_compression`: 0-100 for jpeg and webp, where 100 (its
     default) keeps the most quality; it is the encoder's quality setting."""
-    with Image.open(io.BytesIO(data)) as image:
+    stop = stop or Stop()
+    with Image.open(StoppableReader(data, stop)) as image:
         image.load()
         if target == "jpeg" and image.mode not in ("RGB", "L"):
             image = _flatten(image)
@@ -22,13 +29,15 @@ def convert(data: bytes, target: str, compression: int | None = None) -> bytes:
             options["quality"] = compression if compression is not None else 90
         if target == "png":
             options["optimize"] = False
-        out = io.BytesIO()
+        out = StoppableWriter(stop)
         image.save(out, _PIL_NAMES[target], **options)
         return out.getvalue()
 
 
 async def convert_off_loop(data: bytes, target: str, compression: int | None = None) -> bytes:
-    return await asyncio.to_thread(convert, data, target, compression)
+    size = pixel_size(data)
+    memory = size[0] * size[1] * BYTES_PER_PIXEL * COPIES if size else 0
+    return await stoppable(convert, data, target, compression, memory=memory)
 
 
 def _flatten(image: Image.Image) -> Image.Image:

@@ -1,10 +1,12 @@
 """Fetching images from URLs without becoming a proxy into private networks.
 
-Only http(s). Every address a name resolves to is checked *after* DNS resolution by the
-resolver the connection itself uses, so a name cannot pass the check and then connect
-elsewhere; IP literals are checked before connecting. Redirects are followed here, hop by hop,
-each checked the same way. Loopback, private, link-local, multicast, reserved and unspecified
-addresses (and IPv6 forms embedding them) are refused unless the operator allows a network.
+Only http(s), checked by `media.urls` (a malformed URL, or a redirect to one, is a 400 naming
+the field; it is never resolved or connected to). Every address a name resolves to is checked
+*after* DNS resolution by the resolver the connection itself uses, so a name cannot pass the
+check and then connect elsewhere; IP literals are checked before connecting. Redirects are
+followed here, hop by hop, each checked the same way. Loopback, private, link-local, multicast,
+reserved and unspecified addresses (and IPv6 forms embedding them) are refused unless the
+operator allows a network.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from imagegate.errors import InvalidRequest, PayloadTooLarge
+from imagegate.media.urls import check_image_url, image_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -106,15 +109,15 @@ class SafeFetcher:
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 
-    async def fetch(self, url: str, *, what: str, max_bytes: int) -> tuple[bytes, str | None]:
+    async def fetch(self, url: str | URL, *, what: str, max_bytes: int) -> tuple[bytes, str | None]:
         """The body and its declared content type, or a 400/413 that says what went wrong."""
-        current = URL(url)
+        current = url if isinstance(url, URL) else image_url(url, what)
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(current, what)
             try:
                 async with self._client().get(current, allow_redirects=False) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
-                        current = current.join(URL(response.headers["Location"]))
+                        current = _redirected(current, response.headers["Location"], what)
                         continue
                     if response.status != 200:
                         raise InvalidRequest(
@@ -128,25 +131,30 @@ class SafeFetcher:
                 raise InvalidRequest(
                     f"could not fetch {what} from {current.host}: {exc}", param=what
                 ) from exc
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
                 raise InvalidRequest(
                     f"could not fetch {what} from {current.host}: {exc!r}", param=what
                 ) from exc
         raise InvalidRequest(f"fetching {what}: more than {MAX_REDIRECTS} redirects", param=what)
 
     def _check_url(self, url: URL, what: str) -> None:
-        if url.scheme not in ("http", "https"):
-            raise InvalidRequest(
-                f"{what} URL must be http or https, not {url.scheme or 'relative'}", param=what
-            )
-        if not url.host:
-            raise InvalidRequest(f"{what} URL has no host", param=what)
+        check_image_url(url, what)
+        assert url.host is not None
         try:
             literal = ipaddress.ip_address(url.host)
         except ValueError:
             return  # a name: checked by the resolver after DNS
         if not self._policy.permits(literal):
             raise _refused(what, url.host, str(literal))
+
+
+def _redirected(current: URL, location: str, what: str) -> URL:
+    try:
+        return current.join(URL(location))
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"fetching {what}: {current.host} redirected to a malformed URL ({exc})", param=what
+        ) from exc
 
 
 def _refused(what: str, host: str, address: str) -> InvalidRequest:

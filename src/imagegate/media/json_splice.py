@@ -8,21 +8,31 @@ list of pieces, the base64 passed through as it came, for a response to send one
 
 Finding the strings needs no parser: in JSON a `"` that is not escaped always opens or closes
 a string, so walking from quote to quote (with `bytes.find`, which is memchr) finds every
-string; one with no backslash and at least `MIN_LENGTH` characters that decodes as strict
-base64 is taken out.
+string (`strings`); one with no backslash and at least `MIN_LENGTH` characters that decodes as
+strict base64 is taken out. `media.json_body` walks a client's request body the same way.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from imagegate.media.base64_text import Base64Text
 
+# What a JSON text may be walked in: bytes, a bytearray, or a mapping (`api.bodies`).
+Buffer = bytes | bytearray | mmap.mmap
+
 MIN_LENGTH = 4096
-_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+_QUOTE, _BACKSLASH = b'"', b"\\"  # (bytes: an mmap's `find` takes no int)
+_STRING_CONTENT = re.compile(rb'(?:[^"\\]++|\\.)*+', re.DOTALL)  # characters and escapes
+_SCAN_PIECE = 2**20
+_HEAD = 256  # bytes of a long string that tell text from image data
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _TOKEN = os.urandom(6).hex()  # markers no document can contain by accident
 _MARKER = "\x00" + _TOKEN + ":"  # as a parsed str
 _ESCAPED = b"\\u0000" + _TOKEN.encode() + b":"  # as JSON text
@@ -40,54 +50,104 @@ class DataUri:
 
 
 def loads(body: bytes) -> Any:
-    spans = _base64_strings(body)
-    if not spans:
-        return orjson.loads(body)
     view = memoryview(body)
-    pieces: list[bytes | memoryview] = []
-    blobs: list[Base64Text] = []
-    last = 0
-    for start, end in spans:
+    spliced: list[tuple[int, int, Any]] = []
+    for start, end, escaped in strings(body):
+        if end - start < MIN_LENGTH or escaped:
+            continue
         blob = Base64Text.checked(view[start:end])
-        if blob is None:
-            continue  # not base64 after all: orjson parses it like any other string
-        pieces += [view[last:start], _ESCAPED + str(len(blobs)).encode()]
-        blobs.append(blob)
+        if blob is not None:  # else not base64 after all: orjson parses it like any other
+            spliced.append((start, end, blob))
+    return loads_spliced(body, spliced)
+
+
+def loads_spliced(body: Buffer, spliced: list[tuple[int, int, Any]]) -> Any:
+    """`body` parsed with each (start, end) string content in `spliced` (in order) left out of
+    what orjson reads and its value put in its place."""
+    view = memoryview(body)
+    if not spliced:
+        return orjson.loads(view)
+    pieces: list[bytes | memoryview] = []
+    last = 0
+    for number, (start, end, _) in enumerate(spliced):
+        pieces += [view[last:start], _ESCAPED + str(number).encode()]
         last = end
-    if not blobs:
-        return orjson.loads(body)
     pieces.append(view[last:])
-    return _restore(orjson.loads(b"".join(pieces)), blobs)
+    return _restore(orjson.loads(b"".join(pieces)), [value for _, _, value in spliced])
 
 
-def _base64_strings(body: bytes) -> list[tuple[int, int]]:
-    """(start, end) of the content of each long string without escapes."""
-    spans = []
+class RunsOn(Exception):
+    """Raised by `strings` given `text_limit`: the string at `start` is not image data and runs
+    on past the limit (how far, nobody looked)."""
+
+    def __init__(self, start: int) -> None:
+        super().__init__(start)
+        self.start = start
+
+
+def strings(body: Buffer, text_limit: int | None = None) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, whether it holds escapes) of the content of every string in a JSON text
+    (keys too), in order. An unterminated one ends the walk (orjson will say so). A string
+    without a backslash costs two searches however long it is; one with escapes is read on
+    from its first backslash by a regular expression, a megabyte per call (so even megabytes
+    of escapes never hold the GIL for long).
+
+    With `text_limit`, a long string whose start shows it is not image data (not base64, not a
+    data URI) is searched for its end only that far: one that goes on raises `RunsOn`, so a
+    prompt of megabytes costs what one of the limit does."""
     position = body.find(_QUOTE)
     while position >= 0:
-        end = body.find(_QUOTE, position + 1)
-        while end > 0 and _escaped(body, end):
-            end = body.find(_QUOTE, end + 1)
+        start = position + 1
+        end = body.find(_QUOTE, start, start + MIN_LENGTH)
         if end < 0:
-            break  # unterminated: orjson will say so
-        if end - position - 1 >= MIN_LENGTH and body.find(_BACKSLASH, position, end) < 0:
-            spans.append((position + 1, end))
+            text = text_limit is not None and not _may_be_image(body[start : start + _HEAD])
+            end = body.find(_QUOTE, start, start + text_limit + 1 if text else len(body))
+            if end < 0:
+                if text and start + text_limit < len(body):
+                    raise RunsOn(start)
+                return
+        backslash = body.find(_BACKSLASH, start, end)
+        if backslash >= 0:
+            stop = len(body)
+            if text_limit is not None and not _may_be_image(body[start : start + _HEAD]):
+                stop = min(stop, start + text_limit + 1)
+            end = _end_after_escapes(body, backslash, stop)
+            if end < 0:
+                if stop < len(body):
+                    raise RunsOn(start)
+                return
+        yield start, end, backslash >= 0
         position = body.find(_QUOTE, end + 1)
-    return spans
 
 
-def _escaped(body: bytes, quote: int) -> bool:
-    backslashes = 0
-    while body[quote - 1 - backslashes] == _BACKSLASH:
-        backslashes += 1
-    return backslashes % 2 == 1
+def _may_be_image(head: bytes) -> bool:
+    """Whether a string starting so may be image data: a data URI, or base64 (its slashes
+    perhaps escaped, `\\/`)."""
+    if head[:5].lower() == b"data:":
+        return True
+    if head.endswith(b"\\"):  # perhaps half of an escape cut off
+        head = head[:-1]
+    return _NOT_BASE64.search(head.replace(b"\\/", b"/")) is None
 
 
-def _restore(document: Any, blobs: list[Base64Text]) -> Any:
-    """Puts each blob back where its marker is: as the `Base64Text` in a value, as a str in
-    a key (keys are strs). Iterative, so a document as deep as orjson allows is fine."""
+def _end_after_escapes(body: Buffer, position: int, limit: int) -> int:
+    """The closing quote of the string that `position` is inside (at a character's start),
+    or -1 if there is none before `limit`."""
+    while True:
+        stop = min(limit, position + _SCAN_PIECE)
+        position = _STRING_CONTENT.match(body, position, stop).end()  # type: ignore[union-attr]
+        if position < stop and body[position : position + 1] == _QUOTE:
+            return position
+        if stop == limit:
+            return -1
+        # else it stopped at the piece's end, or just before it at an escape split by it
 
-    def blob(text: str) -> Base64Text | None:
+
+def _restore(document: Any, blobs: list[Any]) -> Any:
+    """Puts each blob back where its marker is: as itself in a value, as a str in a key (keys
+    are strs). Iterative, so a document as deep as orjson allows is fine."""
+
+    def blob(text: str) -> Any:
         return blobs[int(text[len(_MARKER) :])] if text.startswith(_MARKER) else None
 
     root = [document]

@@ -11,8 +11,10 @@ local_files_only=True)`, so nothing is ever downloaded. One pipeline per directo
 the first request that needs it (which waits for the load) and kept for the life of the process.
 
 Each pipeline has its own one-thread executor: its queue. Batches run there one at a time, in
-arrival order, off the event loop; a request that gives up while queued leaves the queue, while
-a batch that has started runs to its end (a thread can't be interrupted) before the next starts.
+arrival order, off the event loop; a request that gives up while queued leaves the queue, and a
+batch whose request gives up while it runs (the provider timeout, the client gone) stops at the
+end of its current denoising step (its `callback_on_step_end` raises; pipelines without that
+callback run to their end), so the next starts at once.
 Pipelines of different directories run side by side, but load one at a time (a process-wide
 lock: importing diffusers and building models on torch's meta device are not thread-safe).
 Device: CUDA when torch sees one (float16 unless the endpoint's `fixed.torch_dtype` says
@@ -33,6 +35,7 @@ content-policy refusal. Load and inference failures are upstream errors naming t
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import logging
 import threading
@@ -49,6 +52,7 @@ from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.core.dimensions import dimensions, fit
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import InvalidRequest, UpstreamError
+from imagegate.media.cpu import Stop, Stopped
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.upstream import refused
 
@@ -182,9 +186,15 @@ class DiffusersProvider:
         arguments = call_arguments(call)
         seed = call.parameters.get("seed")
         loop = asyncio.get_running_loop()
-        images, flagged = await loop.run_in_executor(
-            pipeline.executor, partial(_run, pipeline, arguments, seed)
+        stop = Stop()
+        batch = loop.run_in_executor(
+            pipeline.executor, partial(_run, pipeline, arguments, seed, stop)
         )
+        try:
+            images, flagged = await batch
+        except asyncio.CancelledError:
+            stop.set()  # a batch still queued never starts; a running one stops at its next step
+            raise
         pairs = zip(images, flagged, strict=True)
         kept = [GeneratedImage("png", data=data) for data, bad in pairs if not bad]
         if images and not kept:
@@ -245,33 +255,56 @@ def _load(pipeline: _Pipeline) -> Any:
 
 
 def _run(
-    pipeline: _Pipeline, arguments: dict[str, Any], seed: int | None
+    pipeline: _Pipeline, arguments: dict[str, Any], seed: int | None, stop: Stop
 ) -> tuple[list[bytes], list[bool]]:
     """One batch: load the pipeline if needed, generate, encode PNGs. Images and NSFW flags."""
     if pipeline.loaded is None:
         with _LOADING:
             pipeline.loaded = _load(pipeline)
+    stop.check()  # given up on while the pipeline loaded
     torch, _ = _runtime()
     generator = None if seed is None else torch.Generator("cpu").manual_seed(int(seed))
+    if _takes_step_callback(pipeline.loaded):
+        arguments = {**arguments, "callback_on_step_end": partial(_stop_between_steps, stop)}
     started = time.monotonic()
     log.info("%s: batch started %s", pipeline.directory, _described(arguments, seed))
+    ended = "finished"
     try:
         output = pipeline.loaded(**arguments, generator=generator, output_type="pil")
+    except Stopped as stopped:
+        ended = f"stopped after {stopped.args[0]} steps (its request is gone)"
+        raise
     except Exception as exc:
         log.warning("diffusers pipeline at %s failed", pipeline.directory, exc_info=True)
         raise UpstreamError(
             f"the diffusers pipeline at {pipeline.directory} failed: {type(exc).__name__}: {exc}"
         ) from exc
     finally:
-        log.info("%s: batch finished in %.2fs", pipeline.directory, time.monotonic() - started)
+        log.info("%s: batch %s in %.2fs", pipeline.directory, ended, time.monotonic() - started)
     images = list(output.images)
     flags = getattr(output, "nsfw_content_detected", None) or [False] * len(images)
     return [_png(image) for image in images], [bool(flag) for flag in flags]
 
 
+def _takes_step_callback(loaded: Any) -> bool:
+    return "callback_on_step_end" in inspect.signature(loaded.__call__).parameters
+
+
+def _stop_between_steps(
+    stop: Stop, pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+) -> dict[str, Any]:
+    """Called by the pipeline after each denoising step: once the request is gone, the batch
+    ends there. (Setting the pipeline's `_interrupt` would skip the steps left but still
+    decode the latents, which can take as long as many steps.)"""
+    if stop:
+        raise Stopped(step + 1)
+    return {}
+
+
 def _described(arguments: dict[str, Any], seed: int | None) -> str:
     """The batch's settings for the log, without the prompts' text."""
-    shown = {k: v for k, v in arguments.items() if k not in ("prompt", "negative_prompt")}
+    hidden = ("prompt", "negative_prompt", "callback_on_step_end")
+    shown = {k: v for k, v in arguments.items() if k not in hidden}
     shown["negative_prompt"] = "negative_prompt" in arguments
     shown["seed"] = seed
     return orjson.dumps(shown, default=repr).decode()

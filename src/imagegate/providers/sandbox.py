@@ -1,17 +1,21 @@
 """The built-in sandbox provider: offline, free, deterministic.
 
 `sandbox/image` returns images only (like FLUX); `sandbox/image-text` also writes a short text
-(like Gemini). Rendering happens in a worker thread.
+(like Gemini).
 
 Failing on purpose, to test a client's error handling, through the provider's passthrough
 options (OpenRouter's `provider.options.sandbox`, on every surface):
 
     {"provider": {"options": {"sandbox": {"fail": "rate_limit"}}}}
 
-`fail`: `rate_limit` (429 with Retry-After), `upstream_error` (502), `timeout` (408),
+`fail`: `rate_limit` (429 with Retry-After), `upstream_error` (502), `timeout` (504),
 `empty` (the provider returns no image: a 502, never an empty success), `content_policy`
 (403), `midstream` (streams its partial images and text, then fails: the stream ends with an
 error event). `delay_ms` waits before answering (up to 60000).
+
+Rendering and encoding run in the CPU pool (`media.cpu`), each image within the memory budget,
+and stop when the request is gone (its timeout, or the client leaving). Reference images are
+decoded once per request, one at a time, at about the size they are drawn at.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ from imagegate.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from imagegate.media.cpu import Stop, run_cpu, stoppable
+from imagegate.media.decode import decode_fitted
+from imagegate.media.images import InputImage
 from imagegate.providers.base import (
     PartialImage,
     ProviderCall,
@@ -39,10 +46,22 @@ from imagegate.providers.base import (
     ProviderResult,
     TextDelta,
 )
-from imagegate.providers.sandbox_render import Drawing, blurred, encode, render
+from imagegate.providers.sandbox_render import (
+    Backdrop,
+    Drawing,
+    blurred,
+    encode,
+    references_digest,
+    render,
+    render_encoded,
+    render_memory,
+    tile_side,
+    tiles_that_fit,
+)
 
 FAILURES = ("rate_limit", "upstream_error", "timeout", "empty", "content_policy", "midstream")
 MAX_DELAY_MS = 60_000
+QUOTED_PROMPT = 300  # characters of the prompt its text repeats
 
 
 class SandboxProvider:
@@ -61,6 +80,9 @@ class SandboxProvider:
             "partial_images",
         }
     )
+
+    # fault switches: for the operator (the master key, or a gateway without keys) only
+    operator_options = frozenset({"fail", "delay_ms"})
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -83,17 +105,23 @@ class SandboxProvider:
         if call.options.get("fail") == "empty":
             yield ProviderResult(images=[], finish_reason="stop")
             return
-        drawings = [self._drawing(call, index) for index in range(call.n)]
+        digest = await run_cpu(references_digest, call.references) if call.references else b""
+        drawings = [self._drawing(call, index, digest) for index in range(call.n)]
+        first = drawings[0]
+        backdrop = await _backdrop(call.references, (first.width, first.height))
         images: list[GeneratedImage] = []
         for number, drawing in enumerate(drawings):
-            picture = await asyncio.to_thread(render, drawing)
-            if number == 0:
+            memory = render_memory(drawing)
+            if number == 0 and partial_images:
+                picture = await stoppable(render, drawing, backdrop, memory=memory)
                 for step in range(partial_images):
-                    partial = await asyncio.to_thread(
-                        _partial, picture, step, partial_images, drawing
+                    partial = await stoppable(
+                        _partial, picture, step, partial_images, drawing, memory=memory
                     )
                     yield PartialImage(step, partial)
-            data = await asyncio.to_thread(encode, picture, drawing.format, drawing.compression)
+                data = await stoppable(_encoded, picture, drawing)
+            else:
+                data = await stoppable(render_encoded, drawing, backdrop, memory=memory)
             images.append(GeneratedImage(drawing.format, data=data))
         text = None
         if "text" in call.modalities and call.endpoint.native_id == "image-text":
@@ -105,11 +133,12 @@ class SandboxProvider:
             images=images,
             text=text,
             usage=Usage(
-                prompt_tokens=len(call.prompt.split()), completion_tokens=len((text or "").split())
+                prompt_tokens=await run_cpu(_words, call.prompt),
+                completion_tokens=len((text or "").split()),
             ),
         )
 
-    def _drawing(self, call: ProviderCall, index: int) -> Drawing:
+    def _drawing(self, call: ProviderCall, index: int, reference_digest: bytes) -> Drawing:
         parameters = call.parameters
         if "width" in parameters and "height" in parameters:
             width, height = int(parameters["width"]), int(parameters["height"])
@@ -128,7 +157,8 @@ class SandboxProvider:
             format=format,
             transparent=transparent,
             compression=parameters.get("output_compression"),
-            references=call.references,
+            references=len(call.references),
+            reference_digest=reference_digest,
         )
 
     async def _misbehave(self, options: dict[str, Any]) -> None:
@@ -160,18 +190,46 @@ class SandboxProvider:
             )
 
 
-def _partial(picture: Image.Image, step: int, steps: int, drawing: Drawing) -> GeneratedImage:
+async def _backdrop(references: tuple[InputImage, ...], size: tuple[int, int]) -> Backdrop:
+    """The references as they are drawn, decoded one at a time (each within the memory budget,
+    its full pixels given back before the next): a cover of the canvas, and thumbnails of
+    those that fit along its bottom."""
+    if not references:
+        return Backdrop()
+    cover = await decode_fitted(references[0], size, "RGBA")
+    side = tile_side(size)
+    tiles = [
+        await decode_fitted(reference, (side, side), "RGB")
+        for reference in references[1 : 1 + tiles_that_fit(size, len(references))]
+    ]
+    return Backdrop(cover, tuple(tiles))
+
+
+def _partial(
+    picture: Image.Image, step: int, steps: int, drawing: Drawing, *, stop: Stop
+) -> GeneratedImage:
     return GeneratedImage(
         drawing.format,
-        data=encode(blurred(picture, step, steps), drawing.format, drawing.compression),
+        data=encode(blurred(picture, step, steps), drawing.format, drawing.compression, stop=stop),
     )
 
 
+def _encoded(picture: Image.Image, drawing: Drawing, *, stop: Stop) -> bytes:
+    return encode(picture, drawing.format, drawing.compression, stop=stop)
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
 def _describe(drawing: Drawing, count: int, max_tokens: int | None) -> str:
+    prompt = drawing.prompt
+    if len(prompt) > QUOTED_PROMPT:
+        prompt = prompt[:QUOTED_PROMPT] + "…"
     text = (
-        f'I drew "{drawing.prompt}" as {count} {drawing.width}x{drawing.height} '
+        f'I drew "{prompt}" as {count} {drawing.width}x{drawing.height} '
         f"{drawing.format.upper()} image{'s' if count > 1 else ''} with seed {drawing.seed}"
-        + (f", blending {len(drawing.references)} reference image(s)" if drawing.references else "")
+        + (f", blending {drawing.references} reference image(s)" if drawing.references else "")
         + "."
     )
     if max_tokens is not None:

@@ -84,6 +84,21 @@ def test_model_is_well_formed(model) -> None:
                     assert float(descriptor.min).is_integer() and float(descriptor.max).is_integer()
 
 
+# the project's own research notes: not public, so never what a listing cites
+PRIVATE_NOTES = ("shared/reference", "image-models.json", "provider-contracts", "cloud-providers")
+
+
+def test_sources_cite_public_pages_not_private_notes() -> None:
+    cited = [
+        (model.id, endpoint.provider, note)
+        for model in CONTENT.models.values()
+        for endpoint in model.endpoints
+        for note in PRIVATE_NOTES
+        if note in endpoint.source
+    ]
+    assert cited == []
+
+
 def test_model_parameters_are_the_union_of_its_endpoints() -> None:
     catalog = Catalog(CONTENT, frozenset(CONTENT.providers))
     for view in catalog.views(include_unavailable=True):

@@ -147,7 +147,7 @@ def test_a_generation_outliving_its_hold_is_still_charged_once(database_url: str
         key, _ = await keys.create("slow")
         generation = f"gen-slow-{key.id}"
         await _begin(records, generation, key.id)
-        assert await records.expire_abandoned(dt.timedelta(seconds=0)) >= 1
+        assert await records.expire_interrupted(dt.timedelta(seconds=0)) >= 1
         swept = await records.get(generation)
         assert (swept["status"], swept["error_kind"]) == ("failed", "interrupted")
         assert await _succeed(records, generation, key.id)

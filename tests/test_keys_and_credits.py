@@ -29,10 +29,12 @@ PNG_ONLY = {"model": "test/png-only", "prompt": "x"}  # $0.01 an image, served b
 def secured(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
-    """A gateway with a master key, on the embedded store and on PostgreSQL with Redis."""
+    """A gateway with a master key, on the embedded store and on PostgreSQL with Redis; keys
+    may use the sandbox's fault switches, to make a keyed generation fail or take its time."""
     running = start_gateway(
         tmp_path_factory.mktemp(f"secured-{request.param}"),
         IMAGEGATE_MASTER_KEY=MASTER,
+        IMAGEGATE_FAULT_SWITCHES_FOR_KEYS="true",
         **store_env(request.param, request),
     )
     yield running

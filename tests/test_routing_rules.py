@@ -84,9 +84,12 @@ def _stream(client: httpx.Client, fail: str | None) -> list[bytes]:
         return list(response.iter_lines())
 
 
-def test_a_stream_that_breaks_off_counts_against_its_endpoint(tmp_path: Path) -> None:
-    """The stream's first event is not its success: one whole stream and one that broke off
-    after its partial images make an uptime of 50%."""
+def test_a_stream_broken_off_on_request_does_not_count_against_its_endpoint(
+    tmp_path: Path,
+) -> None:
+    """A failure the client asked the sandbox for says nothing about the sandbox: one whole
+    stream and one broken off by `fail: midstream` leave its uptime at 100%. (A stream an
+    upstream breaks off counts: tests/contracts/test_health_isolation.py.)"""
     gateway = start_gateway(tmp_path / "home")
     try:
         with gateway.client() as client:
@@ -94,7 +97,7 @@ def test_a_stream_that_breaks_off_counts_against_its_endpoint(tmp_path: Path) ->
             assert any('"finish_reason":"error"' in line for line in _stream(client, "midstream"))
             listed = client.get("/api/v1/models/sandbox/image-text/endpoints").json()
         endpoint = next(e for e in listed["data"]["endpoints"] if e["tag"] == "sandbox")
-        assert endpoint["uptime_last_30m"] == 50.0
+        assert endpoint["uptime_last_30m"] == 100.0
     finally:
         gateway.stop()
 

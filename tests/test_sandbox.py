@@ -132,7 +132,7 @@ def test_values_outside_the_descriptors_are_refused(client: httpx.Client) -> Non
         ({"aspect_ratio": "7:3"}, "aspect_ratio", "one of 1:1, 2:3"),
         ({"n": 5}, "n", "from 1 to 4"),
         ({"seed": -1}, "seed", "from 0 to 4294967295"),
-        ({"resolution": "8K"}, "resolution", "one of 512, 1K, 2K, 4K"),
+        ({"resolution": "8K"}, "resolution", "must be 512, 1K, 2K, 4K or auto"),
     ):
         response = client.post(
             "/api/v1/images", json={"model": "sandbox/image", "prompt": "x", **body}
@@ -148,7 +148,7 @@ def test_values_outside_the_descriptors_are_refused(client: httpx.Client) -> Non
     [
         ("rate_limit", 429, "rate_limited"),
         ("upstream_error", 502, "upstream_error"),
-        ("timeout", 408, "upstream_timeout"),
+        ("timeout", 504, "upstream_timeout"),
         ("empty", 502, "upstream_error"),
         ("content_policy", 403, "content_policy"),
     ],

@@ -1,6 +1,10 @@
 """Two gateway processes sharing real PostgreSQL and Redis servers; a gateway killed mid-way.
 
 The servers are private instances started from the Debian packages' binaries (see servers.py).
+The circuit tests route `black-forest-labs/flux.1-schnell` to fake Together and fal servers
+(fal made to fail on the server side: a failure a client asks the sandbox for never counts
+toward an endpoint's health). Keys may use the sandbox's fault switches here, to take their
+time.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import Gateway, start_gateway
+from fakes.base import FakeServer
+from fakes.fal import FalFake
+from fakes.together import TogetherFake
 from imagegate.db.tables import metadata
 
 MASTER = "scale-out-master"
@@ -33,23 +40,56 @@ SLOW_PRICED = {
 }
 
 
+SCHNELL = "black-forest-labs/flux.1-schnell"  # Together first (cheapest), then fal
+
+
 @pytest.fixture(scope="module")
 def stores(shared_stores: tuple[str, str]) -> tuple[str, str]:
     return shared_stores
 
 
 @pytest.fixture(scope="module")
+def upstreams() -> Iterator[dict[str, FakeServer]]:
+    fakes: dict[str, FakeServer] = {"fal": FalFake(), "together": TogetherFake()}
+    for fake in fakes.values():
+        fake.start()
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
+@pytest.fixture
+def fal(upstreams: dict[str, FakeServer]) -> Iterator[FakeServer]:
+    upstreams["fal"].reset()
+    yield upstreams["fal"]
+    upstreams["fal"].reset()
+
+
+def _upstream_env(upstreams: dict[str, FakeServer]) -> dict[str, str]:
+    return {
+        "FAL_KEY": "fal-key-for-tests",
+        "FAL_BASE_URL": upstreams["fal"].base_url,
+        "TOGETHER_API_KEY": "together-key-for-tests",
+        "TOGETHER_BASE_URL": upstreams["together"].base_url,
+        "IMAGEGATE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",  # fal's results, on the fake
+    }
+
+
+@pytest.fixture(scope="module")
 def replicas(
-    stores: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+    stores: tuple[str, str],
+    upstreams: dict[str, FakeServer],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Gateway]]:
     database_url, redis_url = stores
     env = {
         "IMAGEGATE_DATABASE_URL": database_url,
         "IMAGEGATE_REDIS_URL": redis_url,
         "IMAGEGATE_MASTER_KEY": MASTER,
-        "IMAGEGATE_TEST_SANDBOX_EU_KEY": "configured",  # a second endpoint for sandbox/image
+        "IMAGEGATE_FAULT_SWITCHES_FOR_KEYS": "true",
         "IMAGEGATE_CIRCUIT_THRESHOLD": "2",
         "IMAGEGATE_CIRCUIT_COOLDOWN_SECONDS": "60",
+        **_upstream_env(upstreams),
     }
     started: list[Gateway] = []
     threads = [
@@ -227,33 +267,35 @@ def test_images_per_minute_are_shared_by_replicas_under_concurrency(stores, repl
     assert sixth.status_code == 429, sixth.text
 
 
-def test_endpoint_health_and_circuits_are_shared_by_replicas(stores, replicas) -> None:
+def test_endpoint_health_and_circuits_are_shared_by_replicas(
+    stores, replicas, fal: FakeServer
+) -> None:
     _, secret = _key(replicas[0])
     auth = {"Authorization": f"Bearer {secret}"}
-    failing = {
-        "model": "sandbox/image",
-        "prompt": "x",
-        "provider": {"only": ["sandbox-eu"], "options": {"sandbox-eu": {"fail": "upstream_error"}}},
-    }
+    only_fal = {"model": SCHNELL, "prompt": "x", "provider": {"only": ["fal"]}}
+    fal.fault = "server_error"
     for _ in range(2):  # two failures in a row, seen by replica 0 only
-        response = httpx.post(f"{replicas[0].url}/api/v1/images", json=failing, headers=auth)
+        response = httpx.post(f"{replicas[0].url}/api/v1/images", json=only_fal, headers=auth)
         assert response.status_code == 502, response.text
+    fal.fault = None
 
     other = replicas[1]
-    endpoints = httpx.get(f"{other.url}/api/v1/models/sandbox/image/endpoints", headers=auth)
-    by_tag = {e["tag"]: e for e in endpoints.json()["data"]["endpoints"]}
-    assert by_tag["sandbox-eu"]["uptime_last_30m"] == 0.0
+    endpoints = httpx.get(f"{other.url}/api/v1/models/{SCHNELL}/endpoints", headers=auth)
+    by_name = {e["provider_name"]: e for e in endpoints.json()["data"]["endpoints"]}
+    assert by_name["fal"]["uptime_last_30m"] == 0.0
 
-    prefer_eu = {"model": "sandbox/image", "prompt": "x", "provider": {"order": ["sandbox-eu"]}}
-    response = httpx.post(f"{other.url}/api/v1/images", json=prefer_eu, headers=auth, timeout=60)
-    assert response.json()["provider"] == "imagegate sandbox"  # the open circuit is skipped
-    only_eu = {**prefer_eu, "provider": {"only": ["sandbox-eu"]}}
-    response = httpx.post(f"{other.url}/api/v1/images", json=only_eu, headers=auth, timeout=60)
+    prefer_fal = {"model": SCHNELL, "prompt": "x", "provider": {"order": ["fal"]}}
+    response = httpx.post(f"{other.url}/api/v1/images", json=prefer_fal, headers=auth, timeout=60)
+    assert response.json()["provider"] == "Together AI"  # the open circuit is skipped
+    response = httpx.post(f"{other.url}/api/v1/images", json=only_fal, headers=auth, timeout=60)
     assert response.status_code == 503 and "resting" in response.json()["error"]["message"]
+    assert len(fal.requests) == 2  # nothing more was sent to the resting endpoint
 
 
 @pytest.fixture
-def resting_replicas(stores: tuple[str, str], tmp_path: Path) -> Iterator[list[Gateway]]:
+def resting_replicas(
+    stores: tuple[str, str], upstreams: dict[str, FakeServer], tmp_path: Path
+) -> Iterator[list[Gateway]]:
     """Two more replicas whose circuits rest 2 s, on a Redis database of their own (so the
     circuit the test above left open for 60 s is not theirs)."""
     database_url, redis_url = stores
@@ -261,9 +303,9 @@ def resting_replicas(stores: tuple[str, str], tmp_path: Path) -> Iterator[list[G
         "IMAGEGATE_DATABASE_URL": database_url,
         "IMAGEGATE_REDIS_URL": redis_url.rsplit("/", 1)[0] + "/1",
         "IMAGEGATE_MASTER_KEY": MASTER,
-        "IMAGEGATE_TEST_SANDBOX_EU_KEY": "configured",
         "IMAGEGATE_CIRCUIT_THRESHOLD": "2",
         "IMAGEGATE_CIRCUIT_COOLDOWN_SECONDS": "2",
+        **_upstream_env(upstreams),
     }
     started = [start_gateway(tmp_path / f"replica{i}", **env) for i in range(2)]
     yield started
@@ -272,48 +314,43 @@ def resting_replicas(stores: tuple[str, str], tmp_path: Path) -> Iterator[list[G
 
 
 def test_a_shared_circuit_half_opens_for_one_probe_and_closes_for_every_replica(
-    resting_replicas: list[Gateway],
+    resting_replicas: list[Gateway], fal: FakeServer
 ) -> None:
     first, second = resting_replicas
     _, secret = _key(first)
     auth = {"Authorization": f"Bearer {secret}"}
-    only_eu = {"model": "sandbox/image", "prompt": "x", "provider": {"only": ["sandbox-eu"]}}
-    failing = {
-        **only_eu,
-        "provider": {"only": ["sandbox-eu"], "options": {"sandbox-eu": {"fail": "upstream_error"}}},
-    }
-    probe = {
-        **only_eu,
-        "provider": {"only": ["sandbox-eu"], "options": {"sandbox-eu": {"delay_ms": 1500}}},
-    }
-    prefer_eu = {**only_eu, "provider": {"order": ["sandbox-eu"]}}
+    only_fal = {"model": SCHNELL, "prompt": "x", "provider": {"only": ["fal"]}}
+    prefer_fal = {**only_fal, "provider": {"order": ["fal"]}}
 
     def post(gateway: Gateway, body: dict) -> httpx.Response:
         return httpx.post(f"{gateway.url}/api/v1/images", json=body, headers=auth, timeout=60)
 
+    fal.fault = "server_error"
     for _ in range(2):  # two failures through the first replica open it
-        assert post(first, failing).status_code == 502
+        assert post(first, only_fal).status_code == 502
+    fal.fault = None
     for gateway in (second, first):  # open for both: not called, resting
-        resting = post(gateway, only_eu)
+        resting = post(gateway, only_fal)
         assert resting.status_code == 503, resting.text
         assert "resting" in resting.json()["error"]["message"]
         assert 1 <= int(resting.headers["retry-after"]) <= 2
 
     time.sleep(2.2)  # half-open: the second replica's request is the one probe
+    fal.fault = "slow"  # the probe's answer takes a second
     probed: list[httpx.Response] = []
-    thread = threading.Thread(target=lambda: probed.append(post(second, probe)))
+    thread = threading.Thread(target=lambda: probed.append(post(second, only_fal)))
     thread.start()
-    time.sleep(0.7)
-    meanwhile = post(first, only_eu)  # the probe is under way on the other replica
+    time.sleep(0.5)
+    meanwhile = post(first, only_fal)  # the probe is under way on the other replica
     thread.join()
     assert meanwhile.status_code == 503, meanwhile.text
     assert probed[0].status_code == 200, probed[0].text
 
-    # the probe's success closed it for both: sandbox-eu serves again when asked first
+    # the probe's success closed it for both: fal serves again when asked first
     for gateway in (first, second, first, second):
-        served = post(gateway, prefer_eu)
+        served = post(gateway, prefer_fal)
         assert served.status_code == 200, served.text
-        assert served.json()["provider"] == "Sandbox EU"
+        assert served.json()["provider"] == "fal"
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
@@ -321,7 +358,11 @@ def test_a_gateway_killed_mid_generation_charges_nothing(
     store: str, stores, tmp_path: Path
 ) -> None:
     database_url, redis_url = stores
-    env = {"IMAGEGATE_MASTER_KEY": MASTER, "IMAGEGATE_HOLD_SECONDS": "3"}
+    env = {
+        "IMAGEGATE_MASTER_KEY": MASTER,
+        "IMAGEGATE_HOLD_SECONDS": "3",
+        "IMAGEGATE_FAULT_SWITCHES_FOR_KEYS": "true",
+    }
     if store == "postgresql":
         env.update(IMAGEGATE_DATABASE_URL=database_url, IMAGEGATE_REDIS_URL=redis_url)
     home = tmp_path / "home"

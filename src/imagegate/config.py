@@ -51,6 +51,24 @@ class Settings(BaseSettings):
     )
     max_input_pixels: int = Field(default=40_000_000, ge=1, description="per input image")
     max_input_images: int = Field(default=16, ge=1, description="reference images per request")
+    max_prompt_length: int = Field(
+        default=32_000,
+        ge=1,
+        description="characters in a prompt or negative prompt (and any text value of a JSON "
+        "body), for endpoints that publish no limit of their own",
+    )
+    cpu_workers: int = Field(
+        default=0,
+        ge=0,
+        description="threads for CPU-heavy work (decoding, encoding, converting, rendering "
+        "images, parsing large bodies), off the event loop; 0: one per core",
+    )
+    decode_memory_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="decoded pixels that decoding, converting and rendering images may hold "
+        "at once; work that needs more waits its turn (one job larger than this runs alone)",
+    )
     fetch_allow_networks: str = Field(
         default="",
         description="comma-separated networks (CIDR) image URLs may resolve to although they "
@@ -58,7 +76,17 @@ class Settings(BaseSettings):
     )
     fetch_timeout_seconds: float = Field(default=20.0, gt=0, description="fetching image URLs")
     provider_timeout_seconds: float = Field(default=120.0, gt=0, description="per provider attempt")
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins browser apps may call the gateway from "
+        "(https://app.example.com), or * for any; default: none (CORS off)",
+    )
     media_url_ttl_seconds: int = Field(default=3600, ge=1, description="lifetime of image URLs")
+    fault_switches_for_keys: bool = Field(
+        default=False,
+        description="let API keys use the sandbox's fault switches (fail, delay_ms), for a "
+        "staging gateway; default: only the master key, or a gateway without keys",
+    )
     master_key: SecretStr | None = Field(
         default=None,
         description="admin key for /api/v1/keys; required to listen beyond loopback",

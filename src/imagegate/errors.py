@@ -6,19 +6,27 @@ these in their own dialect; nothing else decides a status code.
 
     GatewayError
     ├── InvalidRequest          400 invalid_request
-    │   └── UnsupportedParameter 400 unsupported_parameter
+    │   ├── UnsupportedParameter 400 unsupported_parameter
+    │   └── UnknownParameter     400 unknown_parameter
     ├── AuthError               401 auth
     ├── InsufficientCredits     402 insufficient_credits
     ├── Forbidden               403 forbidden
     ├── ContentPolicy           403 content_policy
     ├── NotFound                404 not_found
+    ├── MethodNotAllowed        405 method_not_allowed
     ├── Conflict                409 conflict
     ├── PayloadTooLarge         413 payload_too_large
     ├── RateLimited             429 rate_limited
-    ├── UpstreamTimeout         408 upstream_timeout
     ├── UpstreamError           502 upstream_error
+    ├── UpstreamTimeout         504 upstream_timeout
     ├── NoEndpoint              503 no_endpoint
     └── InternalError           500 internal
+
+An error's `message` is what the client reads: short, and the same for the same kind of
+failure. What an upstream said goes in `detail`, which only the server log and the master key's
+view of a generation record show (both redacted). `caused_by_request` marks a failure the
+client brought about (its own request refused upstream, or a failure it asked the sandbox for):
+it never counts against an endpoint's health.
 
 `ConfigurationError` is not a client error: it stops the gateway from starting.
 """
@@ -44,12 +52,16 @@ class GatewayError(Exception):
         param: str | None = None,
         metadata: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        detail: str | None = None,
+        caused_by_request: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
         self.metadata = metadata or {}
         self.headers = headers or {}
+        self.detail = detail
+        self.caused_by_request = caused_by_request
 
 
 class InvalidRequest(GatewayError):
@@ -59,6 +71,12 @@ class InvalidRequest(GatewayError):
 
 class UnsupportedParameter(InvalidRequest):
     kind = "unsupported_parameter"
+
+
+class UnknownParameter(InvalidRequest):
+    """A field the surface does not know at all (OpenAI's own answer to a misspelt one)."""
+
+    kind = "unknown_parameter"
 
 
 class AuthError(GatewayError):
@@ -86,6 +104,11 @@ class NotFound(GatewayError):
     status = 404
 
 
+class MethodNotAllowed(GatewayError):
+    kind = "method_not_allowed"
+    status = 405
+
+
 class Conflict(GatewayError):
     kind = "conflict"
     status = 409
@@ -102,15 +125,15 @@ class RateLimited(GatewayError):
     may_fall_back = True
 
 
-class UpstreamTimeout(GatewayError):
-    kind = "upstream_timeout"
-    status = 408
-    may_fall_back = True
-
-
 class UpstreamError(GatewayError):
     kind = "upstream_error"
     status = 502
+    may_fall_back = True
+
+
+class UpstreamTimeout(GatewayError):
+    kind = "upstream_timeout"
+    status = 504
     may_fall_back = True
 
 
@@ -127,16 +150,18 @@ class InternalError(GatewayError):
 ERROR_KINDS: tuple[type[GatewayError], ...] = (
     InvalidRequest,
     UnsupportedParameter,
+    UnknownParameter,
     AuthError,
     InsufficientCredits,
     Forbidden,
     ContentPolicy,
     NotFound,
+    MethodNotAllowed,
     Conflict,
     PayloadTooLarge,
     RateLimited,
-    UpstreamTimeout,
     UpstreamError,
+    UpstreamTimeout,
     NoEndpoint,
     InternalError,
 )

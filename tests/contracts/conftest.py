@@ -85,6 +85,16 @@ def upstream(provider_gateway: Gateway) -> Iterator[httpx.Client]:
         yield client
 
 
+def upstream_said(client: httpx.Client, response: httpx.Response) -> str:
+    """What the upstream said about a failed generation, as its record keeps it for the
+    operator (each attempt's `detail`; these gateways have no keys, so the caller is the
+    operator): the client's own answer names only the kind of failure."""
+    record = client.get(
+        "/api/v1/generation", params={"id": response.headers["x-imagegate-generation-id"]}
+    ).json()["data"]
+    return " | ".join(a["detail"] or "" for a in record["provider_responses"])
+
+
 @pytest.fixture(autouse=True)
 def _reset_fakes(fakes: dict[str, FakeServer]) -> None:
     for fake in fakes.values():

@@ -264,24 +264,31 @@ def test_cost_comes_from_token_usage(upstream: httpx.Client, request_fields, usa
 
 
 @pytest.mark.parametrize(
-    ("fault", "status", "words"),
+    ("fault", "status", "words", "detail"),
     [
-        ("moderated", 403, ["IMAGE_SAFETY", "Prohibited Use policy"]),
-        ("blocked", 403, ["blocked", "SAFETY"]),
-        ("empty", 502, ["no image", "NO_IMAGE"]),
-        ("text_only", 502, ["no image", "STOP", "I cannot fulfill this request"]),
-        ("bad_key", 502, ["credentials", "API key not valid"]),
-        ("region", 502, ["cannot serve", "User location is not supported"]),
+        ("moderated", 403, ["IMAGE_SAFETY", "Prohibited Use policy"], []),
+        ("blocked", 403, ["blocked", "SAFETY"], []),
+        ("empty", 502, ["no image", "NO_IMAGE"], []),
+        ("text_only", 502, ["no image", "STOP", "I cannot fulfill this request"], []),
+        ("bad_key", 502, ["credentials"], ["API key not valid"]),
+        ("region", 502, ["cannot serve"], ["User location is not supported"]),
     ],
 )
 def test_answers_without_an_image_say_why(
-    upstream: httpx.Client, fakes: dict[str, FakeServer], fault, status, words
+    upstream: httpx.Client, fakes: dict[str, FakeServer], fault, status, words, detail
 ) -> None:
+    """A refusal tells the client why; an upstream failure names its kind, and what Gemini
+    said is in the record's detail (for the operator: it may be about the gateway's key)."""
     fakes["google"].fault = fault
     response = _post(upstream, model=PRO)
     assert response.status_code == status, response.text
     message = response.json()["error"]["message"]
     assert all(word in message for word in words), message
+    record = upstream.get(
+        "/api/v1/generation", params={"id": response.headers["x-imagegate-generation-id"]}
+    ).json()["data"]
+    said = record["provider_responses"][0]["detail"] or ""
+    assert all(word in said for word in detail), said
 
 
 def test_quota_retry_delay_becomes_retry_after(

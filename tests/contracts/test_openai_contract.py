@@ -387,14 +387,29 @@ def test_a_mask_openai_would_refuse_is_its_400(
     assert message in response.json()["error"]["message"]
 
 
-def test_a_prompt_longer_than_the_model_takes_is_openais_400(
+def test_a_prompt_longer_than_the_model_takes_is_refused_before_openai_is_called(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
+    """The endpoint publishes OpenAI's own limit (4000 characters for DALL-E 3), and the gateway
+    holds to it: one character more is a 400 naming the prompt, and OpenAI is never asked."""
     response = upstream.post(
         "/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "x" * 4001}
     )
     assert response.status_code == 400, response.text
-    assert "maximum length 4000" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["param"] == "prompt"
+    assert (
+        error["message"]
+        == "prompt is 4001 characters; openai/dall-e-3 on OpenAI takes at most 4000"
+    )
+    assert not fakes["openai"].requests
+    exactly = upstream.post(
+        "/v1/images/generations", json={"model": "openai/dall-e-3", "prompt": "x" * 4000}
+    )
+    assert exactly.status_code == 200, exactly.text
+    assert fakes["openai"].requests[-1].json["prompt"] == "x" * 4000
+    endpoints = upstream.get("/api/v1/images/models/openai/dall-e-3/endpoints").json()
+    assert endpoints["endpoints"][0]["max_prompt_length"] == 4000
     # the same prompt is within a GPT image model's 32000 characters
     response = upstream.post(
         "/v1/images/generations", json={"model": "openai/gpt-image-1", "prompt": "x" * 4001}

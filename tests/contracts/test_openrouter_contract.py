@@ -13,6 +13,7 @@ import orjson
 import pytest
 from PIL import Image
 
+from contracts.conftest import upstream_said
 from fakes.base import FakeServer
 from fakes.openrouter import TEXT_REPLY
 from imagegate.catalog.schema import Endpoint, ProviderInfo
@@ -321,7 +322,8 @@ def test_chat_stream_failing_midway_ends_with_an_error_chunk(
         chunks = _sse(response)
     assert chunks[-1]["choices"][0]["finish_reason"] == "error"
     assert chunks[-1]["error"]["metadata"]["kind"] == "upstream_error"
-    assert "Provider returned error" in chunks[-1]["error"]["message"]
+    assert chunks[-1]["error"]["message"] == "OpenRouter failed with HTTP 502"
+    assert "Provider returned error" in upstream_said(upstream, response)
 
 
 @pytest.fixture
@@ -397,8 +399,9 @@ async def test_image_api_stream_error_event_after_a_partial(
         async for event in adapter.stream(_gpt_image_call()):
             seen.append(event)
 
-    with pytest.raises(UpstreamError, match="Provider returned error"):
+    with pytest.raises(UpstreamError, match="OpenRouter failed with HTTP 502") as raised:
         await read()
+    assert "Provider returned error" in (raised.value.detail or "")
     assert [type(e) for e in seen] == [PartialImage]
 
 

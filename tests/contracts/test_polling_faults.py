@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from contracts.conftest import upstream_said
 from fakes.base import FakeServer, Recorded
 from fakes.replicate import ReplicateFake
 
@@ -187,7 +188,8 @@ def test_a_failed_download_of_the_output_is_an_upstream_error(
     safe fetcher without the key; any answer but an image is an upstream error (502)."""
     fake, response = _run(upstream, fakes, case, fault, (case.download,), times=None)
     _assert_error(response, 502, "upstream_error")
-    assert DOWNLOAD_FAULTS[fault](response.json()["error"]["message"])
+    message = response.json()["error"]["message"]
+    assert DOWNLOAD_FAULTS[fault](f"{message} | {upstream_said(upstream, response)}")
     downloads = [r for r in fake.requests if r.path.startswith(case.download)]
     assert downloads and all("authorization" not in r.headers for r in downloads)
     assert all("x-key" not in r.headers for r in downloads)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from contracts.conftest import upstream_said
 from fakes.base import FakeServer
 from fakes.bfl import BlackForestLabsFake
 from fakes.fal import FalFake
@@ -58,7 +59,8 @@ def test_a_polling_url_on_another_host_is_refused_and_sent_nothing(
     assert response.status_code == 502, response.text
     error = response.json()["error"]
     assert error["metadata"]["kind"] == "upstream_error"
-    assert f"{WHAT[provider]} on 127.0.0.2" in error["message"]
+    assert f"handed back a {WHAT[provider]} outside its configured base URL" in error["message"]
+    assert f"{WHAT[provider]} on 127.0.0.2" in upstream_said(upstream, response)
     assert "not following it" in error["message"]
     assert [r.method for r in fake.requests] == ["POST"], "only the submit reached the provider"
     assert twin.requests == [], "the other host was sent nothing"

@@ -105,3 +105,13 @@ def test_fault(
         assert error["code"] == status
     if fault == "rate_limit":
         assert response.headers.get("retry-after") == "2"
+    if fault.startswith("echo_key"):
+        # the upstream repeated the key it was sent; neither the client nor the record sees it
+        key = f"key-for-{case.provider}"
+        assert fakes[case.provider].requests, "the fault was never reached"
+        record = upstream.get(
+            "/api/v1/generation", params={"id": response.headers["x-imagegate-generation-id"]}
+        )
+        for text in (response.text, str(response.headers), record.text):
+            assert key not in text
+        assert "[REDACTED]" in record.text  # the upstream's words are kept, redacted

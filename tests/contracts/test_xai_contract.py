@@ -11,6 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from contracts.conftest import upstream_said
 from fakes.base import FakeServer
 from imagegate.catalog import files
 from imagegate.errors import UpstreamError
@@ -159,7 +160,8 @@ def test_both_error_shapes_reach_the_client(
     fakes["xai"].fault = "server_error"
     response = _post(upstream)
     assert response.status_code == 502, response.text
-    assert "internal server error (fault injected)" in response.json()["error"]["message"]
+    assert response.json()["error"]["message"] == "xAI failed with HTTP 500"
+    assert "internal server error (fault injected)" in upstream_said(upstream, response)
 
 
 async def test_url_answers_are_downloaded_and_expired_ones_fail(

@@ -11,6 +11,10 @@ provider's own error shape through `error()`:
     timeout        answers after `hang_seconds` (past the gateway's timeout)
     malformed      200 with a body that is not JSON
     rejected       400 in the provider's error shape, as for a field it refuses
+    too_large      413 in the provider's error shape, as for a body it will not take
+    echo_key_401   401 whose message and headers repeat the credential it was sent, as
+                   OpenAI's "Incorrect API key provided: sk-…" does
+    echo_key_500   the same as a 500
 
 `fault_times` limits a generic fault to the next n requests (then the fake recovers), for
 retries and circuit breakers. `fault_paths` limits a fault to some requests: a string is a path
@@ -41,7 +45,19 @@ import orjson
 from aiohttp import web
 from PIL import Image
 
-GENERIC_FAULTS = ("server_error", "rate_limit", "slow", "timeout", "malformed", "rejected")
+GENERIC_FAULTS = (
+    "server_error",
+    "rate_limit",
+    "slow",
+    "timeout",
+    "malformed",
+    "rejected",
+    "too_large",
+    "echo_key_401",
+    "echo_key_500",
+)
+# where providers put their key: Authorization (Bearer, Key, Token), BFL's x-key, Google's
+CREDENTIAL_HEADERS = ("authorization", "x-key", "x-goog-api-key", "api-key")
 
 
 @dataclass
@@ -167,10 +183,30 @@ class FakeServer:
         if fault == "redirect" and self.redirect_base is not None:
             await self._record_plain(request)
             raise web.HTTPFound(self.redirect_base + request.path_qs)
+        if fault == "too_large":
+            await self._record_plain(request)
+            return self.error(413, "request entity too large (fault injected)")
+        if fault in ("echo_key_401", "echo_key_500"):
+            await self._record_plain(request)
+            credential = self.credential(request)
+            status = 401 if fault == "echo_key_401" else 500
+            response = self.error(status, f"Incorrect API key provided: {credential}.")
+            response.headers["X-Echoed-Key"] = credential
+            response.headers["WWW-Authenticate"] = f'Bearer realm="fake", key="{credential}"'
+            return response
         if fault == "malformed":
             await self._record_plain(request)
             return web.Response(text='{"data": [ {"b64_json": ', content_type="application/json")
         return await handler(request)
+
+    @staticmethod
+    def credential(request: web.Request) -> str:
+        """The key the request carried, without its scheme word."""
+        for name in CREDENTIAL_HEADERS:
+            value = request.headers.get(name)
+            if value:
+                return value.split(" ", 1)[-1]
+        return request.query.get("key", "")
 
     def active_fault(self, request: web.Request) -> str | None:
         if self.fault is None:

@@ -16,5 +16,12 @@ class Caller:
     def key_id(self) -> str | None:
         return self.key.id if self.key else None
 
+    @property
+    def is_operator(self) -> bool:
+        """The master key, or anyone in protected mode (no keys: loopback only). The operator
+        sees what upstreams said in generation records, and may use the sandbox's fault
+        switches; a key holder does neither."""
+        return self.key is None
+
 
 ANONYMOUS = Caller()

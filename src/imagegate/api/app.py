@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from imagegate import __version__
-from imagegate.api import errors, health, media
+from imagegate.api import cors, errors, health, media, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
+from imagegate.api.delivery import DeliveryTracking
 from imagegate.api.imagerouter import images as imagerouter_images
 from imagegate.api.imagerouter import models as imagerouter_models
 from imagegate.api.openai import images as openai_images
@@ -25,6 +26,7 @@ from imagegate.catalog.build import build_catalog
 from imagegate.catalog.snapshot import Catalog
 from imagegate.config import Settings
 from imagegate.gateway import Gateway
+from imagegate.redaction import redact_every_handler
 
 
 @asynccontextmanager
@@ -34,6 +36,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     gateway = await Gateway.open(settings, app.state.catalog)
     app.state.gateway = gateway
+    redact_every_handler(gateway.redactor)
     master = settings.master_key.get_secret_value() if settings.master_key else None
     app.state.auth = Authenticator(gateway.keys, master)
     try:
@@ -47,12 +50,14 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
         title="imagegate",
         version=__version__,
         summary="One gateway for every image-generation model.",
-        docs_url="/docs",
+        docs_url=None,  # the offline page: api/openapi
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.catalog = catalog or build_catalog(settings.user_catalog)
+    app.state.catalog = catalog or build_catalog(
+        settings.user_catalog, max_prompt_length=settings.max_prompt_length
+    )
     errors.install(app)
     # Routes are matched in order, one by one: the generation surfaces (the hot path) first.
     app.include_router(openai_images.router)
@@ -67,5 +72,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(openrouter_generation.router)
     app.include_router(openrouter_keys.router)
     app.include_router(media.router)
+    openapi.install(app)
+    app.add_middleware(DeliveryTracking)  # a client gone mid-way: cancelled or abandoned
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    cors.install(app, settings.cors_origins)  # outermost: a preflight never reaches the rest
     return app

@@ -13,7 +13,7 @@ def find_view(catalog: Catalog, name: str, include_unavailable: bool) -> ModelVi
     (it can't be routed), and the message says what would make it available."""
     model = catalog.resolve(name)
     if model is None:
-        raise NotFound(f"model '{name}' is not in the catalog", param="model")
+        raise catalog.unknown_model(name)
     view = catalog.view(model.id, include_unavailable)
     if view is None:
         reasons = "; ".join(

@@ -10,14 +10,22 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from imagegate.api.dialect import Dialect, dialect_of
 from imagegate.api.imagerouter.errors import IMAGEROUTER
 from imagegate.api.openai.errors import OPENAI
 from imagegate.api.openrouter.errors import OPENROUTER
-from imagegate.errors import GatewayError, InternalError, InvalidRequest, NotFound
+from imagegate.errors import (
+    GatewayError,
+    InternalError,
+    InvalidRequest,
+    MethodNotAllowed,
+    NotFound,
+)
 
 log = logging.getLogger("imagegate")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def dialect_for_path(path: str) -> Dialect:
@@ -26,6 +34,17 @@ def dialect_for_path(path: str) -> Dialect:
     if path.startswith("/v1/"):
         return OPENAI
     return OPENROUTER
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app answers on this path (a path may have several)."""
+    routes = request.app.router.routes
+    found = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            found.append(method)
+    return found
 
 
 def error_response(request: Request, error: GatewayError) -> Response:
@@ -54,7 +73,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             error: GatewayError = NotFound(f"no such endpoint: {request.method} {request.url.path}")
         elif exc.status_code == 405:
-            error = InvalidRequest(f"{request.method} is not allowed on {request.url.path}")
+            allowed = ", ".join(allowed_methods(request))
+            error = MethodNotAllowed(
+                f"{request.method} is not allowed on {request.url.path}; it takes {allowed}",
+                headers={"Allow": allowed},
+            )
         else:
             error = InvalidRequest(str(exc.detail))
         return error_response(request, error)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 
 from imagegate.core.request import MaxPrice, RoutingOptions
 from imagegate.errors import InvalidRequest
@@ -22,12 +22,14 @@ class _MaxPrice(BaseModel):
 
 
 class _Preferences(BaseModel):
+    """Booleans and names are strict: `1` is not `true`, and `0` is not a provider."""
+
     model_config = ConfigDict(extra="forbid")
-    order: list[str] = Field(default_factory=list)
-    only: list[str] | None = None
-    ignore: list[str] = Field(default_factory=list)
-    allow_fallbacks: bool = True
-    require_parameters: bool = False
+    order: list[StrictStr] = Field(default_factory=list)
+    only: list[StrictStr] | None = None
+    ignore: list[StrictStr] = Field(default_factory=list)
+    allow_fallbacks: StrictBool = True
+    require_parameters: StrictBool = False
     sort: Literal["price", "latency", "throughput"] | None = None
     max_price: _MaxPrice | None = None
     options: dict[str, dict[str, Any]] = Field(default_factory=dict)

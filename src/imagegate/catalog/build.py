@@ -8,12 +8,14 @@ from pathlib import Path
 
 from imagegate.catalog import files
 from imagegate.catalog.availability import configured_providers
-from imagegate.catalog.snapshot import Catalog
+from imagegate.catalog.snapshot import DEFAULT_MAX_PROMPT_LENGTH, Catalog
 from imagegate.providers.registry import adapter_names
 
 
 def build_catalog(
-    user_catalog: Path | None = None, env: Mapping[str, str] | None = None
+    user_catalog: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    max_prompt_length: int = DEFAULT_MAX_PROMPT_LENGTH,
 ) -> Catalog:
     layers = [files.Layer(files.bundled_files(), overrides=False)]
     if user_catalog is not None:
@@ -22,4 +24,4 @@ def build_catalog(
     configured = configured_providers(
         content.providers, adapter_names(), os.environ if env is None else env
     )
-    return Catalog(content, configured)
+    return Catalog(content, configured, max_prompt_length)

@@ -58,6 +58,9 @@ class Endpoint(_Record):
     # (DALL-E 3: standard quality at 1024x1024); priced as if the request had asked for it
     defaults: dict[str, str] = Field(default_factory=dict)
     passthrough: tuple[str, ...] = ()
+    # the longest prompt (and negative prompt) it takes, in characters; None: the gateway's
+    # `max_prompt_length`
+    max_prompt_length: int | None = Field(default=None, ge=1)
     pricing: tuple[PricingLine, ...] = Field(min_length=1)
     supports_streaming: bool = False
     source: str = Field(min_length=1)

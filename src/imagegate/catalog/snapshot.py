@@ -8,6 +8,7 @@ default, and the full one that `include_unavailable` shows.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from imagegate.catalog.files import CatalogContent
 from imagegate.catalog.gateway_capabilities import published_parameters
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.schema import Endpoint, Model, ProviderInfo
-from imagegate.errors import ConfigurationError
+from imagegate.errors import ConfigurationError, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,7 @@ class EndpointView:
     price_min: Decimal
     price_max: Decimal
     parameter_names: frozenset[str]  # for filtering without building sets per query
+    max_prompt_length: int  # the endpoint's own, or the gateway's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +55,23 @@ class ModelView:
         return tuple(view.provider.slug for view in self.endpoints)
 
 
+DEFAULT_MAX_PROMPT_LENGTH = 32_000
+
+
 class Catalog:
-    def __init__(self, content: CatalogContent, configured: frozenset[str]) -> None:
+    def __init__(
+        self,
+        content: CatalogContent,
+        configured: frozenset[str],
+        max_prompt_length: int = DEFAULT_MAX_PROMPT_LENGTH,
+    ) -> None:
         self.providers: Mapping[str, ProviderInfo] = content.providers
         self.models: Mapping[str, Model] = content.models
         self.configured = configured
+        self.max_prompt_length = max_prompt_length
         self._aliases = _alias_index(content.models)
+        self._lower = {model_id.lower(): model_id for model_id in content.models}
+        self._bare = _bare_index(content.models)
         self._routable: dict[str, ModelView] = {}
         self._full: dict[str, ModelView] = {}
         for model in content.models.values():
@@ -77,12 +90,40 @@ class Catalog:
         return source.get(model_id)
 
     def resolve(self, name: str) -> Model | None:
-        """A model by id or alias (case-insensitive for aliases)."""
+        """A model by id, alias, or bare name (the id without its maker: `gpt-image-1`,
+        `flux.2-pro`, as vendors' own clients send them) when only one model has it; all
+        case-insensitive."""
         model = self.models.get(name)
         if model is not None:
             return model
-        model_id = self._aliases.get(name.lower())
+        folded = name.lower()
+        model_id = self._lower.get(folded) or self._aliases.get(folded)
+        if model_id is None:
+            owners = self._bare.get(folded, ())
+            model_id = owners[0] if len(owners) == 1 else None
         return self.models[model_id] if model_id else None
+
+    def suggestions(self, name: str, limit: int = 3) -> list[str]:
+        """The ids closest to a name that is not in the catalog (for "did you mean")."""
+        folded = name.lower()
+        bare = folded.rsplit("/", 1)[-1]
+        if len(self._bare.get(bare, ())) > 1:  # an ambiguous bare name: every model with it
+            return list(self._bare[bare])[:limit]
+        candidates = {**self._lower, **self._aliases}
+        close = difflib.get_close_matches(folded, candidates, n=limit * 2, cutoff=0.6)
+        close += difflib.get_close_matches(bare, self._bare, n=limit, cutoff=0.6)
+        found = [candidates.get(c) or self._bare[c][0] for c in close]
+        return list(dict.fromkeys(found))[:limit]
+
+    def unknown_model(self, name: str, param: str = "model") -> NotFound:
+        """The 404 for a model name the catalog does not know, naming the closest ids."""
+        close = self.suggestions(name)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        return NotFound(
+            f"model '{name}' is not in the catalog{hint}",
+            param=param,
+            metadata={"suggestions": close} if close else {},
+        )
 
     def routable_endpoints(self, model: Model) -> tuple[Endpoint, ...]:
         return tuple(e for e in model.endpoints if e.provider in self.configured)
@@ -95,7 +136,7 @@ class Catalog:
             digest.update(model.model_dump_json().encode())
         for slug in sorted(self.providers):
             digest.update(self.providers[slug].model_dump_json().encode())
-        digest.update(orjson.dumps(sorted(self.configured)))
+        digest.update(orjson.dumps([sorted(self.configured), self.max_prompt_length]))
         return digest.hexdigest()
 
     def _endpoint_view(self, endpoint: Endpoint) -> EndpointView:
@@ -109,6 +150,7 @@ class Catalog:
             price_min=low,
             price_max=high,
             parameter_names=frozenset(parameters),
+            max_prompt_length=endpoint.max_prompt_length or self.max_prompt_length,
         )
 
 
@@ -131,6 +173,13 @@ def _model_view(model: Model, endpoints: tuple[EndpointView, ...]) -> ModelView:
         output_modalities=frozenset(model.output_modalities),
         input_modalities=frozenset(model.input_modalities),
     )
+
+
+def _bare_index(models: Mapping[str, Model]) -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for model_id in sorted(models):
+        index.setdefault(model_id.lower().rsplit("/", 1)[-1], []).append(model_id)
+    return {bare: tuple(ids) for bare, ids in index.items()}
 
 
 def _alias_index(models: Mapping[str, Model]) -> dict[str, str]:

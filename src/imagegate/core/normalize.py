@@ -5,6 +5,11 @@
 - `size` as a tier (`1K`, `2K`, `4K`, `512`) means `resolution`.
 - An explicit pixel `size` is authoritative: an `aspect_ratio` or `resolution` that disagrees
   with it is a 400 (OpenRouter's rule).
+- A value that does not parse is a 400 naming the parameter, whether or not the endpoint that
+  serves the request takes the parameter: `size` is `WxH`, `auto` or a tier (never `big` or
+  `1024`), `aspect_ratio` is `W:H` or `auto`, `resolution` a tier or `auto`, `output_format` an
+  image format, `background` one of its three, `n`, `width` and `height` at least 1, integers
+  within 64 bits.
 Parameter names the catalog doesn't know pass through untouched: validation against the chosen
 endpoint drops and reports them, or refuses them under `require_parameters`.
 """
@@ -12,13 +17,18 @@ endpoint drops and reports them, or refuses them under `require_parameters`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.core.dimensions import RESOLUTION_SCALE, parse_size, ratio_value
 from imagegate.errors import InvalidRequest
 
-_TIERS = {"512": "512", "1K": "1K", "2K": "2K", "4K": "4K", "1k": "1K", "2k": "2K", "4k": "4K"}
+# OpenRouter's chat calls the 512 tier 0.5K
+_TIERS = {
+    **{tier: tier for tier in ("512", "1K", "2K", "4K")},
+    **{"1k": "1K", "2k": "2K", "4k": "4K", "0.5K": "512", "0.5k": "512"},
+}
 _RATIO_TOLERANCE = 0.02
 
 
@@ -28,7 +38,7 @@ def normalize(parameters: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         spec = PARAMETERS.get(name)
-        result[name] = _typed(name, value, spec.value) if spec else value
+        result[name] = _parsed(name, _typed(name, value, spec.value)) if spec else value
     size = result.get("size")
     if isinstance(size, str) and size in _TIERS:
         tier = _TIERS[size]
@@ -44,11 +54,50 @@ def normalize(parameters: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _parsed(name: str, value: Any) -> Any:
+    """The value in its canonical spelling, or a 400 when it does not parse at all."""
+    rule = _SYNTAX.get(name)
+    if rule is None:
+        return value
+    canonical, expected = rule
+    parsed = canonical(value)
+    if parsed is None:
+        raise InvalidRequest(f"{name} must be {expected}, not {value!r}", param=name)
+    return parsed
+
+
+def _size(value: Any) -> Any:
+    if value == "auto" or value in _TIERS:
+        return value
+    pixels = parse_size(value)
+    return value if pixels is not None and min(pixels) > 0 else None
+
+
+_FORMATS = {"png": "png", "jpeg": "jpeg", "jpg": "jpeg", "webp": "webp", "svg": "svg"}
+_SYNTAX: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "size": (_size, "WxH such as 1024x768, auto, or a tier: 512, 1K, 2K, 4K"),
+    "aspect_ratio": (
+        lambda v: v if v == "auto" or ratio_value(v) is not None else None,
+        "W:H such as 16:9, or auto",
+    ),
+    "resolution": (lambda v: "auto" if v == "auto" else _TIERS.get(v), "512, 1K, 2K, 4K or auto"),
+    "output_format": (lambda v: _FORMATS.get(v.lower()), "png, jpeg or webp"),
+    "background": (
+        lambda v: v if v in ("transparent", "opaque", "auto") else None,
+        "transparent, opaque or auto",
+    ),
+    "n": (lambda v: v if v >= 1 else None, "at least 1"),
+    "width": (lambda v: v if v >= 1 else None, "at least 1 pixel"),
+    "height": (lambda v: v if v >= 1 else None, "at least 1 pixel"),
+}
+_INT64 = range(-(2**63), 2**63)
+
+
 def _typed(name: str, value: Any, kind: str) -> Any:
     if kind == "integer":
         if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value in _INT64:
             return value
         raise InvalidRequest(f"{name} must be an integer, not {value!r}", param=name)
     if kind == "number":

@@ -1,6 +1,7 @@
 """Validating a request against one endpoint, and planning the call to it.
 
 The endpoint's published descriptors (native plus the gateway's own) are the rule:
+- a prompt or negative prompt longer than the endpoint's `max_prompt_length` is a 400;
 - a value outside an enum or range is a 400 naming the parameter and what is allowed;
 - a parameter the endpoint does not support is dropped and reported, or a 400 under
   `provider.require_parameters`; the same goes for passthrough options it does not allow;
@@ -58,6 +59,7 @@ def prepare(request: ImageRequest, view: EndpointView, model: Model) -> Prepared
     where = f"{model.id} on {view.provider.name}"
     strict = request.routing.require_parameters
     parameters = dict(request.parameters)
+    _check_prompt_lengths(request.prompt, parameters.get("negative_prompt"), view, where)
     if request.references:
         parameters["input_references"] = len(request.references)
     if request.mask is not None:
@@ -124,6 +126,17 @@ def prepare(request: ImageRequest, view: EndpointView, model: Model) -> Prepared
         references=request.references if "input_references" in accepted else (),
         mask=request.mask if "mask" in accepted else None,
     )
+
+
+def _check_prompt_lengths(prompt: str, negative: object, view: EndpointView, where: str) -> None:
+    limit = view.max_prompt_length
+    for name, text in (("prompt", prompt), ("negative_prompt", negative)):
+        if isinstance(text, str) and len(text) > limit:
+            raise InvalidRequest(
+                f"{name} is {len(text)} characters; {where} takes at most {limit}",
+                param=name,
+                metadata={"max_prompt_length": limit},
+            )
 
 
 def _is_boolean_flag(name: str) -> bool:

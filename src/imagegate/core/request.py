@@ -49,4 +49,5 @@ class ImageRequest:
     routing: RoutingOptions = field(default_factory=RoutingOptions)
     fallback_models: tuple[str, ...] = ()
     stream: bool = False
-    user: str | None = None
+    user: str | None = None  # the client's own end user, as OpenAI's `user` field names them
+    user_agent: str | None = None  # the client software, as its User-Agent header says

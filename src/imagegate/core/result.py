@@ -87,6 +87,7 @@ class Attempt:
     error_kind: str | None
     latency_ms: int
     message: str | None = None
+    detail: str | None = None  # what the upstream said (redacted): for the operator only
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -96,6 +97,7 @@ class Attempt:
             "error_kind": self.error_kind,
             "latency_ms": self.latency_ms,
             "message": self.message,
+            "detail": self.detail,
         }
 
 

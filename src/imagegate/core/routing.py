@@ -13,14 +13,45 @@ first endpoint); fallback models (`models`) still follow.
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import replace
 from decimal import Decimal
 
 from imagegate.catalog.schema import Model
 from imagegate.catalog.snapshot import Catalog
 from imagegate.core.estimate import estimate_cost
 from imagegate.core.prepare import PreparedCall, prepare
-from imagegate.core.request import ImageRequest, MaxPrice
+from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions
 from imagegate.errors import InvalidRequest, NoEndpoint
+
+
+def provider_slugs(catalog: Catalog, routing: RoutingOptions) -> RoutingOptions:
+    """`order`, `only`, `ignore` and `options` name providers by slug or by name, in any case
+    ("Together AI", "together"); as slugs from here on. A name no provider has is a 400: a
+    routing wish that cannot be honoured must not be ignored."""
+    names = {slug.lower(): slug for slug in catalog.providers}
+    names.update({info.name.lower(): slug for slug, info in catalog.providers.items()})
+
+    def slug(name: str, where: str) -> str:
+        found = names.get(name.lower())
+        if found is None:
+            close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
+            hint = f"; did you mean {', '.join(names[c] for c in close)}?" if close else ""
+            raise InvalidRequest(
+                f"provider.{where} names {name!r}, which is not a provider here{hint}",
+                param=f"provider.{where}",
+            )
+        return found
+
+    return replace(
+        routing,
+        order=tuple(slug(name, "order") for name in routing.order),
+        only=frozenset(slug(name, "only") for name in routing.only)
+        if routing.only is not None
+        else None,
+        ignore=frozenset(slug(name, "ignore") for name in routing.ignore),
+        options={slug(name, "options"): value for name, value in routing.options.items()},
+    )
 
 
 def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[PreparedCall]:
@@ -51,7 +82,11 @@ def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[P
         if first_error is not None:
             raise first_error
         if not served_by:
-            raise NoEndpoint(f"no provider of {models[0].id} is configured", param="model")
+            raise NoEndpoint(
+                f"no provider of {models[0].id} is configured: "
+                + "; ".join(_to_configure(catalog, models[0])),
+                param="model",
+            )
         narrowed = "only/ignore" if routing.allow_fallbacks else "only/ignore/order"
         raise NoEndpoint(
             f"no endpoint of {models[0].id} is left after provider.{narrowed}"
@@ -60,6 +95,19 @@ def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[P
             param="provider",
         )
     return within_price(prepared, routing.max_price)
+
+
+def _to_configure(catalog: Catalog, model: Model) -> list[str]:
+    """What the operator could set to serve the model (its providers' key variables)."""
+    providers = [catalog.providers[e.provider] for e in model.endpoints]
+    return list(
+        dict.fromkeys(
+            f"set {info.key_env} to use {info.name}"
+            if info.key_env
+            else f"{info.name} needs no key, but no adapter for it is installed"
+            for info in providers
+        )
+    )
 
 
 def _without_backups(ranked: list[PreparedCall], order: tuple[str, ...]) -> list[PreparedCall]:

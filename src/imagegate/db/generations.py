@@ -1,7 +1,9 @@
 """Generation records: one per generation, written when it starts and when it ends.
 
 A record that stays `pending` belongs to a generation the gateway did not finish (it was
-stopped mid-way); it is never charged.
+stopped mid-way); it is never charged. A succeeded one whose client was gone before the answer
+was sent becomes `abandoned`: the provider delivered and billed, so its charge stays, marked so
+on the ledger too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from imagegate.accounting.credits import charge
 from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
-from imagegate.db.tables import generations
+from imagegate.db.tables import generations, ledger
 
 # Built once: executed with a parameter dict, each compiles once per process.
 _INSERT = insert(generations)
@@ -55,6 +57,7 @@ class GenerationStore:
         created_at: dt.datetime,
         api_key_id: str | None = None,
         idempotency: tuple[str, str, str] | None = None,
+        user_agent: str | None = None,
     ) -> None:
         """`idempotency` is (scope, key, request fingerprint); a key already used in its scope
         raises `DuplicateIdempotencyKey` naming the earlier generation."""
@@ -74,6 +77,7 @@ class GenerationStore:
             "idempotency_scope": scope,
             "idempotency_key": key,
             "fingerprint": fingerprint,
+            "user_agent": user_agent,
         }
         try:
             await self._db.write(lambda connection: connection.execute(_INSERT, row))
@@ -146,6 +150,7 @@ class GenerationStore:
         latency_ms: int,
         attempts: list[dict[str, Any]],
         dropped: list[str],
+        detail: str | None = None,
     ) -> None:
         """Marks the generation failed, unless it already finished (a late failure, say a
         client gone while its result was being recorded, never overwrites a success)."""
@@ -155,6 +160,7 @@ class GenerationStore:
             completed_at=utcnow(),
             error_kind=error_kind,
             error_message=message,
+            error_detail=detail,
             model_id=model_id,
             latency_ms=latency_ms,
             attempts=attempts,
@@ -164,7 +170,32 @@ class GenerationStore:
             idempotency_key=None,  # a failed attempt lets a retry use the same key
         )
 
-    async def expire_abandoned(self, older_than: dt.timedelta) -> int:
+    async def abandon(self, ids: list[str]) -> int:
+        """Marks succeeded generations whose answer never reached the client as abandoned,
+        their ledger rows too; the charge stays (the provider billed for the work)."""
+
+        def work(connection: Connection) -> int:
+            found = (
+                connection.execute(
+                    update(generations)
+                    .where(generations.c.id.in_(ids), generations.c.status == "succeeded")
+                    .values(status="abandoned")
+                    .returning(generations.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            if found:
+                connection.execute(
+                    update(ledger)
+                    .where(ledger.c.generation_id.in_(found))
+                    .values(status="abandoned")
+                )
+            return len(found)
+
+        return await self._db.write(work)
+
+    async def expire_interrupted(self, older_than: dt.timedelta) -> int:
         """Generations still pending long after any could finish belonged to a gateway that
         stopped mid-way: marked failed (`interrupted`), their holds dropped, nothing charged."""
         now = utcnow()

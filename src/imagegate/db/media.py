@@ -1,7 +1,10 @@
-"""Images the gateway serves itself for `response_format: url`, until they expire.
+"""Images the gateway keeps: served at `/media/{token}` for `response_format: url`, or kept
+to replay an idempotent request, until they expire.
 
 Kept in the database (not on one replica's disk) so any replica behind a load balancer can
-serve a URL another one handed out.
+serve a URL another one handed out. Each row says what it is kept for: a replay returns only
+the images kept for replays, never the copies handed out as URLs (which would otherwise pile
+up, one more set on every replay).
 """
 
 from __future__ import annotations
@@ -21,8 +24,15 @@ class MediaStore:
         self._db = database
 
     async def put(
-        self, generation_id: str, data: bytes, media_type: str, ttl_seconds: int, position: int = 0
+        self,
+        generation_id: str,
+        data: bytes,
+        media_type: str,
+        ttl_seconds: int,
+        position: int = 0,
+        purpose: str = "url",
     ) -> tuple[str, dt.datetime]:
+        """`purpose`: "url" (handed out as a URL) or "replay" (kept for `Idempotency-Key`)."""
         token = secrets.token_urlsafe(24)
         now = utcnow()
         expires = now + dt.timedelta(seconds=ttl_seconds)
@@ -34,6 +44,7 @@ class MediaStore:
             "created_at": now,
             "expires_at": expires,
             "position": position,
+            "purpose": purpose,
         }
         await self._db.write(lambda connection: connection.execute(insert(media), row))
         return token, expires
@@ -48,10 +59,10 @@ class MediaStore:
         return row.content, row.media_type
 
     async def of_generation(self, generation_id: str) -> list[tuple[bytes, str]]:
-        """A generation's stored images, in the order they were stored, while unexpired."""
+        """A generation's images kept for replays, in their order, while unexpired."""
         query = (
             select(media.c.content, media.c.media_type, media.c.expires_at)
-            .where(media.c.generation_id == generation_id)
+            .where(media.c.generation_id == generation_id, media.c.purpose == "replay")
             .order_by(media.c.position)
         )
 

@@ -29,9 +29,12 @@ generations = Table(
     Column("model", Text, nullable=False),  # as the client asked for it
     Column("model_id", Text),  # the catalog id it resolved to
     Column("provider", String(64)),  # the provider that produced the result
-    Column("status", String(16), nullable=False),  # pending | succeeded | failed
+    # pending | succeeded | failed | abandoned (delivered by the provider, charged, and the
+    # client gone before it was sent)
+    Column("status", String(16), nullable=False),
     Column("error_kind", String(32)),
-    Column("error_message", Text),
+    Column("error_message", Text),  # what the client was told
+    Column("error_detail", Text),  # what the upstream said, redacted: for the master key only
     Column("images", Integer, nullable=False, default=0),
     Column("streamed", Boolean, nullable=False, default=False),
     Column("parameters", JSON, nullable=False),
@@ -46,6 +49,7 @@ generations = Table(
     Column("idempotency_key", String(255)),
     Column("fingerprint", String(64)),  # of the request an idempotency key was first used with
     Column("text", Text),  # what an image+text model wrote, kept for idempotent replays
+    Column("user_agent", Text),
 )
 Index("ix_generations_created_at", generations.c.created_at)
 Index("ix_generations_key_status", generations.c.api_key_id, generations.c.status)
@@ -79,6 +83,8 @@ ledger = Table(
     Column("api_key_id", String(40)),
     Column("amount_usd", Numeric(20, 10), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # succeeded, or abandoned: the provider delivered (and billed) but the client was gone
+    Column("status", String(16), nullable=False, server_default="succeeded"),
 )
 Index("ix_ledger_api_key_id", ledger.c.api_key_id)
 
@@ -92,6 +98,7 @@ media = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False, default=0),  # order within the generation
+    Column("purpose", String(8), nullable=False, server_default="replay"),  # or "url"
 )
 Index("ix_media_expires_at", media.c.expires_at)
 Index("ix_media_generation_id", media.c.generation_id)

@@ -1,5 +1,10 @@
 """Calling a provider once, for one prepared call: with a deadline, and with every way it can
-go wrong turned into a gateway error and recorded on the run."""
+go wrong turned into a gateway error and recorded on the run.
+
+This is the one place an adapter's failures become the gateway's: `guarded` redacts every
+credential from their message and detail (an upstream may echo the key it was sent), turns
+anything that is not a `GatewayError` into an upstream error whose client message says only
+what failed, and logs what the upstream said for the operator."""
 
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from imagegate.providers.base import (
     ProviderEvent,
     ProviderResult,
     StreamingProvider,
+    operator_options,
 )
+from imagegate.redaction import Redactor
 
 log = logging.getLogger("imagegate")
 
@@ -40,25 +47,30 @@ def provider_call(run: Run, call: PreparedCall) -> ProviderCall:
     )
 
 
-async def attempt(run: Run, call: PreparedCall, adapter: Provider, within: float) -> ProviderResult:
+async def attempt(
+    run: Run, call: PreparedCall, adapter: Provider, within: float, redact: Redactor
+) -> ProviderResult:
     started = time.monotonic()
     try:
         async with asyncio.timeout(within):
-            result = await guarded(call, adapter.generate(provider_call(run, call)))
+            result = await guarded(call, adapter.generate(provider_call(run, call)), redact)
         require_images(call, result)
     except TimeoutError as exc:
         error = UpstreamTimeout(f"{call.view.provider.name} did not answer within {within:g}s")
-        run.record(call, started, error)
+        _failed(run, call, adapter, started, error)
         raise error from exc
     except GatewayError as exc:
-        run.record(call, started, exc)
+        _failed(run, call, adapter, started, exc)
+        raise
+    except asyncio.CancelledError:
+        run.record_cancelled(call, started)
         raise
     run.record(call, started, None)
     return result
 
 
 async def events(
-    run: Run, call: PreparedCall, adapter: Provider, within: float
+    run: Run, call: PreparedCall, adapter: Provider, within: float, redact: Redactor
 ) -> AsyncIterator[ProviderEvent]:
     """The provider's events (or its one result, for providers that don't stream), with the
     attempt recorded and a deadline on the whole."""
@@ -74,7 +86,7 @@ async def events(
         while True:
             try:
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                    event = await guarded(call, anext(source))
+                    event = await guarded(call, anext(source), redact)
             except StopAsyncIteration:
                 raise UpstreamError(f"{name} ended its stream without a result") from None
             except TimeoutError as exc:
@@ -86,24 +98,54 @@ async def events(
                 return
             yield event
     except GatewayError as exc:
-        run.record(call, started, exc)
+        _failed(run, call, adapter, started, exc)
         raise
     except (asyncio.CancelledError, GeneratorExit):
         run.record_cancelled(call, started)
         raise
 
 
-async def guarded(call: PreparedCall, awaitable: Awaitable[Any]) -> Any:
-    """Adapter failures that are not gateway errors become upstream errors, logged."""
+async def guarded(call: PreparedCall, awaitable: Awaitable[Any], redact: Redactor) -> Any:
+    """Adapter failures with every credential redacted; ones that are not gateway errors become
+    upstream errors (the client reads what failed, the operator's log and record say why)."""
+    name = call.view.provider.name
     try:
         return await awaitable
-    except (GatewayError, StopAsyncIteration, TimeoutError):
+    except (StopAsyncIteration, TimeoutError):
+        raise
+    except GatewayError as exc:
+        exc.message = redact(exc.message)
+        exc.detail = redact(exc.detail) if exc.detail else None
         raise
     except aiohttp.ClientError as exc:
-        raise UpstreamError(f"{call.view.provider.name}: {exc!r}") from exc
+        raise UpstreamError(f"could not reach {name}", detail=redact(repr(exc))) from exc
     except Exception as exc:
         log.exception("adapter %s failed", call.provider)
-        raise UpstreamError(f"{call.view.provider.name} failed unexpectedly: {exc!r}") from exc
+        raise UpstreamError(
+            f"{name} failed unexpectedly; see the gateway's log", detail=redact(repr(exc))
+        ) from exc
+
+
+def _failed(
+    run: Run, call: PreparedCall, adapter: Provider, started: float, error: GatewayError
+) -> None:
+    """Records the failed attempt and logs it, with what the upstream said. A failure of a call
+    that carried a fault switch (an operator option) was asked for: it is the request's."""
+    if call.options.keys() & operator_options(adapter):
+        error.caused_by_request = True
+    run.record(call, started, error)
+    level = logging.INFO if error.caused_by_request else logging.WARNING
+    log.log(
+        level,
+        "generation %s: %s on %s failed (%s, %s): %s%s",
+        run.id,
+        call.model.id,
+        call.provider,
+        error.kind,
+        error.status,
+        error.message,
+        f" | upstream said: {error.detail}" if error.detail else "",
+    )
 
 
 def require_images(call: PreparedCall, result: ProviderResult) -> None:

@@ -11,7 +11,7 @@ from imagegate.core.result import GeneratedImage, ImageResult, Usage
 from imagegate.db.clock import utcnow
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
-from imagegate.errors import GatewayError, InternalError
+from imagegate.errors import GatewayError, InternalError, UpstreamError
 from imagegate.gateway.headers import GENERATION_HEADER
 from imagegate.gateway.run import Run
 from imagegate.media.convert import convert_off_loop
@@ -59,7 +59,9 @@ async def finish(
     dropped = (*call.dropped, *(name for name in result.ignored if name not in call.dropped))
     if run.idempotent:
         for position, image in enumerate(images):
-            await media.put(run.id, image.data, image.media_type, keep_seconds, position)
+            await media.put(
+                run.id, image.data, image.media_type, keep_seconds, position, purpose="replay"
+            )
     await records.succeed(
         run.id,
         model_id=call.model.id,
@@ -120,7 +122,15 @@ async def fail(
         latency_ms=run.elapsed_ms(),
         attempts=[a.as_record() for a in run.attempts],
         dropped=list(run.calls[0].dropped) if run.calls else [],
+        detail=error.detail,
     )
+
+
+async def cancel(run: Run, records: GenerationStore) -> None:
+    """The client went away before the provider delivered: the generation is recorded as
+    cancelled (the attempt under way with status 499), its hold dropped, nothing charged."""
+    error = UpstreamError("the client went away before the generation finished")
+    await fail(run, error, records, kind="cancelled")
 
 
 def jsonable(parameters: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ INTERVAL_SECONDS = 60
 
 
 async def sweep(records: GenerationStore, media: MediaStore, hold_seconds: float) -> None:
-    interrupted = await records.expire_abandoned(dt.timedelta(seconds=hold_seconds))
+    interrupted = await records.expire_interrupted(dt.timedelta(seconds=hold_seconds))
     purged = await media.purge_expired()
     if interrupted or purged:
         log.info(

@@ -4,7 +4,10 @@ A key is scoped to the API key that used it. Its first use stores a fingerprint 
 (model, prompt, parameters, modalities, input images); using the key again with a different
 request is a 400. While the first is in progress a repeat is a 409; once it has succeeded a
 repeat replays its images, text, usage and cost (within `idempotency_ttl_seconds`) and charges
-nothing; a failed first attempt lets go of the key, so a retry generates anew.
+nothing; a failed first attempt lets go of the key, so a retry generates anew (also a repeat
+that arrived while the first was failing: it is told `KeyReleased` and claims the key again).
+An abandoned first request (its client went away after it was charged) is replayed like a
+succeeded one: retrying with the same key is how that client gets what it paid for.
 """
 
 from __future__ import annotations
@@ -68,6 +71,10 @@ def _source_digest(source: ImageSource) -> bytes:
     ).digest()
 
 
+class KeyReleased(Exception):
+    """The earlier request with this key failed and let go of it: the repeat runs anew."""
+
+
 async def replay(
     earlier_id: str, wanted: str, records: GenerationStore, media: MediaStore, catalog: Catalog
 ) -> ImageResult:
@@ -76,6 +83,8 @@ async def replay(
         raise Conflict(
             "that Idempotency-Key was just used by a request that is finishing; retry shortly"
         )
+    if record["status"] == "failed":
+        raise KeyReleased(earlier_id)
     if record["fingerprint"] != wanted:
         raise InvalidRequest(
             "this Idempotency-Key was first used with a different request; use a new key for a "

@@ -65,5 +65,6 @@ class Run:
                 error_kind=None if error is None else error.kind,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 message=None if error is None else error.message,
+                detail=None if error is None else error.detail,
             )
         )

@@ -33,31 +33,32 @@ from imagegate.core.prepare import PreparedCall
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.core.routing import estimate as planned_estimate
-from imagegate.core.routing import plan
+from imagegate.core.routing import plan, provider_slugs
 from imagegate.db.clock import utcnow
 from imagegate.db.database import Database, open_database
 from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
 from imagegate.errors import (
+    Conflict,
+    Forbidden,
     GatewayError,
     InvalidRequest,
     NoEndpoint,
-    NotFound,
     RateLimited,
     UpstreamTimeout,
 )
 from imagegate.gateway import attempts, housekeeping
-from imagegate.gateway.finish import fail, finish, jsonable
-from imagegate.gateway.replay import fingerprint, replay
+from imagegate.gateway.delivery import Delivery, note_generation, note_stream
+from imagegate.gateway.finish import cancel, fail, finish, jsonable
+from imagegate.gateway.replay import KeyReleased, fingerprint, replay
 from imagegate.gateway.run import Run, new_generation_id
 from imagegate.gateway.stream import GenerationStream, ReplayedStream
-from imagegate.media.data_uri import decode_base64, decode_data_uri, is_data_uri
+from imagegate.media.cpu import configure as configure_cpu
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
-from imagegate.media.formats import media_type_format
-from imagegate.media.images import InputImage, load_input_image
-from imagegate.media.sources import ImageSource
-from imagegate.providers.base import ProviderEvent, ProviderResult
+from imagegate.media.inputs import InputLoader
+from imagegate.providers.base import ProviderEvent, ProviderResult, operator_options
 from imagegate.providers.pool import ProviderPool
+from imagegate.redaction import Redactor, configured_secrets
 from imagegate.routing.health import CircuitSettings, endpoint_key, open_health
 from imagegate.routing.retry import RetryPolicy, counts_against_endpoint, retry_after
 from imagegate.routing.variants import VARIANTS, split_variant
@@ -66,6 +67,7 @@ OUTPUT_MODALITIES = ("image", "text")
 log = logging.getLogger("imagegate")
 _T = TypeVar("_T")
 UPSTREAM_READ_BUFFER = 4 * 2**20
+CLAIM_ATTEMPTS = 5  # of an Idempotency-Key that earlier requests keep letting go of
 
 
 class Gateway:
@@ -80,6 +82,7 @@ class Gateway:
         rate_limiter: RateLimiter,
     ) -> None:
         self.settings = settings
+        self.redactor = gateway_redactor(settings, catalog, env)
         self.catalog = catalog
         self.database = database
         self.http = http
@@ -105,6 +108,8 @@ class Gateway:
         self.providers = ProviderPool(
             catalog, http, fetcher, env, settings.provider_timeout_seconds
         )
+        self.inputs = InputLoader(settings.media_limits, fetcher)
+        configure_cpu(settings.cpu_workers, settings.decode_memory_bytes)
 
     @classmethod
     async def open(
@@ -114,7 +119,9 @@ class Gateway:
         env: Mapping[str, str] | None = None,
     ) -> Gateway:
         environment = os.environ if env is None else env
-        catalog = catalog or build_catalog(settings.user_catalog, environment)
+        catalog = catalog or build_catalog(
+            settings.user_catalog, environment, settings.max_prompt_length
+        )
         database = await open_database(settings.resolved_database_url)
         http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300),
@@ -141,46 +148,6 @@ class Gateway:
         await self.http.close()
         await self.database.close()
 
-    # -- inputs ---------------------------------------------------------------------------
-
-    async def load_image(self, source: ImageSource) -> InputImage:
-        if source.data is not None:
-            return self.uploaded_image(source.data, source.content_type, source.label)
-        assert source.text is not None
-        return await self.reference_image(source.text, source.label)
-
-    async def reference_image(self, source: str, what: str) -> InputImage:
-        """A reference image from a data URI, bare base64, or an http(s) URL (fetched safely)."""
-        limits = self.settings.media_limits
-        if is_data_uri(source):
-            data, declared = decode_data_uri(source, what)
-            return load_input_image(data, limits, declared=declared, what=what)
-        if source.startswith(("http://", "https://")):
-            data, content_type = await self.fetcher.fetch(
-                source, what=what, max_bytes=limits.max_image_bytes
-            )
-            declared = media_type_format(content_type) if content_type else None
-            return load_input_image(data, limits, declared=declared, what=what)
-        if "://" in source[:16]:
-            raise InvalidRequest(f"{what} URL must be http or https", param=what)
-        return load_input_image(decode_base64(source, what), limits, what=what)
-
-    def uploaded_image(self, data: bytes, content_type: str | None, what: str) -> InputImage:
-        declared = media_type_format(content_type) if content_type else None
-        if declared is None and content_type not in (None, "", "application/octet-stream"):
-            raise InvalidRequest(
-                f"{what} has content type {content_type}; send a PNG, JPEG or WebP image",
-                param=what,
-            )
-        return load_input_image(data, self.settings.media_limits, declared=declared, what=what)
-
-    def check_input_count(self, count: int) -> None:
-        limit = self.settings.max_input_images
-        if count > limit:
-            raise InvalidRequest(
-                f"{count} input images; the limit is {limit}", param="input_references"
-            )
-
     # -- generation -----------------------------------------------------------------------
 
     async def generate(
@@ -193,15 +160,22 @@ class Gateway:
         run = await self._begin(request, surface, caller, idempotency_key)
         if isinstance(run, ImageResult):
             return run
+        finishing: asyncio.Future[ImageResult] | None = None
         try:
             await self._prepare(run)
 
             async def once(call: PreparedCall, within: float) -> ProviderResult:
                 adapter = self.providers.get(call.provider)
-                return await attempts.attempt(run, call, adapter, within)
+                return await attempts.attempt(run, call, adapter, within, self.redactor)
 
             call, result = await self._route(run, once)
-            return await self._finish(run, call, result)
+            # The provider has delivered, and billed: the record and the charge are written
+            # whatever becomes of this request from here on.
+            finishing = asyncio.ensure_future(self._finish(run, call, result))
+            return await asyncio.shield(finishing)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._stopped(run, finishing))
+            raise
         except Exception as exc:
             await fail(run, exc, self.records)
             raise
@@ -229,7 +203,7 @@ class Gateway:
                 nonlocal begun
                 begun = time.monotonic()
                 adapter = self.providers.get(call.provider)
-                events = attempts.events(run, call, adapter, within)
+                events = attempts.events(run, call, adapter, within, self.redactor)
                 return await anext(events), events
 
             call, (first, events) = await self._route(run, first_event, judge_success=False)
@@ -238,10 +212,45 @@ class Gateway:
             async def ended(ok: bool) -> None:
                 await self.health.record(endpoint, ok, (time.monotonic() - begun) * 1000)
 
-            return GenerationStream(run, call, first, events, self._finish, self.records, ended)
+            stream = GenerationStream(run, call, first, events, self._finish, self.records, ended)
+            note_stream(stream)
+            return stream
+        except asyncio.CancelledError:
+            await asyncio.shield(cancel(run, self.records))
+            raise
         except Exception as exc:
             await fail(run, exc, self.records)
             raise
+
+    async def settle(self, delivery: Delivery) -> None:
+        """The end of one exchange with a client (see `delivery.py`): streams it did not read
+        to the end are settled, and if it was gone before its answer was sent, what succeeded
+        is marked abandoned: charged, since the provider delivered and billed it."""
+        for stream in delivery.streams:
+            await stream.close()
+        if delivery.client_gone and delivery.generations:
+            await self.records.abandon(delivery.generations)
+
+    async def _cancel_claimed(self, run: Run) -> None:
+        """The client left while its record (and key) was being claimed: once it is written,
+        it is closed as cancelled, letting go of the key."""
+        try:
+            await run.recorded()
+        except Exception:  # not written (a duplicate key, say): nothing to close
+            return
+        await cancel(run, self.records)
+
+    async def _stopped(self, run: Run, finishing: asyncio.Future[ImageResult] | None) -> None:
+        """The request was cancelled (its client went away). Before the provider delivered,
+        the generation is cancelled and nothing is charged; after, its finish (record and
+        charge) runs to the end, and the server marks it abandoned if the answer never left."""
+        if finishing is None:
+            await cancel(run, self.records)
+            return
+        try:
+            await finishing
+        except Exception as exc:
+            await fail(run, exc, self.records)
 
     async def _route(
         self,
@@ -310,44 +319,62 @@ class Gateway:
     async def _begin(
         self, request: ImageRequest, surface: str, caller: Caller, idempotency_key: str | None
     ) -> Run | ImageResult:
-        run = Run(
-            new_generation_id(), request, surface, caller, idempotent=idempotency_key is not None
-        )
+        """A new run with its pending record. A repeat of an `Idempotency-Key` gets the earlier
+        result replayed, or a 409 while the earlier one is in progress; once the earlier one
+        has failed (and let go of the key) the repeat is a run of its own."""
         idempotency = None
         if idempotency_key is not None:
             idempotency = (caller.key_id or "anonymous", idempotency_key, fingerprint(request))
-        begin = self.records.begin(
-            run.id,
-            surface=surface,
-            model=request.model,
-            parameters=jsonable(request.parameters),
-            streamed=request.stream,
-            created_at=utcnow(),
-            api_key_id=caller.key_id,
-            idempotency=idempotency,
-        )
         limited = caller.key is not None and caller.key.limit_usd is not None
-        if idempotency is None and not limited:
-            # Nothing must be known before generating (no key to claim, no hold to take on the
-            # row), so the record is written while the provider works; it is awaited before
-            # the generation's end is written.
-            run.recording = asyncio.ensure_future(begin)
-            run.recording.add_done_callback(_log_failed_record)
-            return run
-        try:
-            await begin
-        except DuplicateIdempotencyKey as duplicate:
-            assert idempotency is not None
-            if duplicate.earlier_id is None:
-                return await self._begin(request, surface, caller, idempotency_key)
-            return await replay(
-                duplicate.earlier_id, idempotency[2], self.records, self.media, self.catalog
+        for _ in range(CLAIM_ATTEMPTS):
+            run = Run(new_generation_id(), request, surface, caller, idempotent=bool(idempotency))
+            begin = self.records.begin(
+                run.id,
+                surface=surface,
+                model=request.model,
+                parameters=jsonable(request.parameters),
+                streamed=request.stream,
+                created_at=utcnow(),
+                api_key_id=caller.key_id,
+                idempotency=idempotency,
+                user_agent=request.user_agent[:512] if request.user_agent else None,
             )
-        return run
+            if idempotency is None and not limited:
+                # Nothing must be known before generating (no key to claim, no hold to take on
+                # the row), so the record is written while the provider works; it is awaited
+                # before the generation's end is written.
+                run.recording = asyncio.ensure_future(begin)
+                run.recording.add_done_callback(_log_failed_record)
+                note_generation(run.id)
+                return run
+            run.recording = asyncio.ensure_future(begin)
+            try:
+                await asyncio.shield(run.recording)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._cancel_claimed(run))
+                raise
+            except DuplicateIdempotencyKey as duplicate:
+                assert idempotency is not None
+                if duplicate.earlier_id is None:
+                    continue  # the earlier request let go of the key as we claimed it
+                try:
+                    return await replay(
+                        duplicate.earlier_id, idempotency[2], self.records, self.media, self.catalog
+                    )
+                except KeyReleased:
+                    continue
+            run.recording = None  # written
+            note_generation(run.id)
+            return run
+        raise Conflict(
+            "this Idempotency-Key keeps changing hands between requests; retry shortly",
+            param="Idempotency-Key",
+        )
 
     async def _prepare(self, run: Run) -> None:
         await self._load_inputs(run)
         self._plan(run)
+        self._refuse_operator_options(run)
         await self._order_by_speed(run)
         await self._admit(run)
 
@@ -355,9 +382,9 @@ class Gateway:
         request = run.request
         if not request.reference_sources and request.mask_source is None:
             return
-        self.check_input_count(len(request.references) + len(request.reference_sources))
-        loaded = [await self.load_image(source) for source in request.reference_sources]
-        mask = await self.load_image(request.mask_source) if request.mask_source else request.mask
+        self.inputs.check_count(len(request.references) + len(request.reference_sources))
+        loaded = [await self.inputs.load(source) for source in request.reference_sources]
+        mask = await self.inputs.load(request.mask_source) if request.mask_source else request.mask
         run.request = replace(
             request,
             references=(*request.references, *loaded),
@@ -371,7 +398,8 @@ class Gateway:
         name, variant = split_variant(request.model, self.catalog)
         model = self.catalog.resolve(name)
         if model is None:
-            raise NotFound(f"model '{request.model}' is not in the catalog", param="model")
+            raise self.catalog.unknown_model(request.model)
+        request = replace(request, routing=provider_slugs(self.catalog, request.routing))
         if variant is not None:
             request = replace(request, routing=replace(request.routing, sort=VARIANTS[variant]))
         run.model = model
@@ -396,7 +424,7 @@ class Gateway:
             raise InvalidRequest(
                 f"model {model.id} does not take input images", param="input_references"
             )
-        self.check_input_count(len(request.references))
+        self.inputs.check_count(len(request.references))
         run.request = replace(request, parameters=normalize(request.parameters), modalities=wanted)
         fallbacks = [self._fallback(name) for name in request.fallback_models]
         usable = [m for m in fallbacks if self._can_serve(m, wanted, run.request)]
@@ -405,13 +433,30 @@ class Gateway:
     def _fallback(self, name: str) -> Model:
         model = self.catalog.resolve(name)
         if model is None:
-            raise InvalidRequest(f"fallback model '{name}' is not in the catalog", param="models")
+            unknown = self.catalog.unknown_model(name, param="models")
+            raise InvalidRequest(f"fallback {unknown.message}", param="models")
         return model
 
     @staticmethod
     def _can_serve(model: Model, wanted: frozenset[str], request: ImageRequest) -> bool:
         takes_images = not (request.references or request.mask) or "image" in model.input_modalities
         return "image" in model.output_modalities and takes_images
+
+    def _refuse_operator_options(self, run: Run) -> None:
+        """Fault switches are the operator's: a key must not make an endpoint fail (and its
+        circuit open) for every other key."""
+        if run.caller.is_operator or self.settings.fault_switches_for_keys:
+            return
+        for call in run.calls:
+            reserved = sorted(
+                call.options.keys() & operator_options(self.providers.get(call.provider))
+            )
+            if reserved:
+                raise Forbidden(
+                    f"provider.options.{call.provider}.{reserved[0]} is a fault switch for the "
+                    "gateway's operator (the master key, or a gateway that has no keys)",
+                    param=f"provider.options.{call.provider}.{reserved[0]}",
+                )
 
     async def _order_by_speed(self, run: Run) -> None:
         """`provider.sort` latency or throughput (and `:nitro`): within each model, after the
@@ -461,6 +506,19 @@ class Gateway:
         return await finish(
             run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
         )
+
+
+def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str]) -> Redactor:
+    """Every credential this gateway holds: its providers' keys (and any variable named like a
+    secret), the master key, and the passwords of its database and Redis URLs."""
+    master = settings.master_key.get_secret_value() if settings.master_key else None
+    return Redactor(
+        configured_secrets(
+            env,
+            [info.key_env for info in catalog.providers.values() if info.key_env],
+            [master, settings.database_url, settings.redis_url],
+        )
+    )
 
 
 def _log_failed_record(task: asyncio.Future[None]) -> None:

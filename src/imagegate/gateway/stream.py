@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from imagegate.core.prepare import PreparedCall
 from imagegate.core.result import ImageResult
 from imagegate.db.generations import GenerationStore
-from imagegate.errors import GatewayError, UpstreamError
-from imagegate.gateway.finish import fail, postprocess
+from imagegate.errors import GatewayError
+from imagegate.gateway.finish import cancel, fail, postprocess
 from imagegate.gateway.run import Run
 from imagegate.providers.base import PartialImage, ProviderEvent, ProviderResult, TextDelta
 from imagegate.routing.retry import counts_against_endpoint
@@ -24,9 +24,10 @@ class GenerationStream:
     """If iteration stops early (the client went away) before the provider's result is in, the
     generation is recorded as failed and cancelled, and nothing is charged. Once the result is
     in, its finish (record and charge) runs to the end whatever the client does: the provider
-    has been paid for an image, and it is charged once, as when the client goes away while the
-    last event is being sent. The endpoint's health hears how the stream ended: a failure after
-    the first event counts against it, and its latency is the whole generation's."""
+    has been paid for an image, and it is charged once (the server then marks it abandoned if
+    the answer never reached the client). `close` settles a stream its client stopped reading,
+    or never began to. The endpoint's health hears how the stream ended: a failure after the
+    first event counts against it, and its latency is the whole generation's."""
 
     def __init__(
         self,
@@ -40,11 +41,14 @@ class GenerationStream:
     ) -> None:
         self.run = run
         self.call = call
-        self._first = first
+        self._first: ProviderEvent | None = first
         self._rest = rest
         self._finish = finish
         self._records = records
         self._judge = judge
+        self._finishing: asyncio.Future[ImageResult] | None = None
+        self._settled = False  # its events ended by themselves: delivered, or failed
+        self._closing: asyncio.Future[None] | None = None
 
     @property
     def id(self) -> str:
@@ -69,37 +73,51 @@ class GenerationStream:
     replayed = False
 
     async def events(self) -> AsyncIterator[StreamEvent]:
-        finished = False
-        finishing: asyncio.Future[ImageResult] | None = None
         try:
-            event = self._first
+            event, self._first = self._first, None
             while True:
                 if isinstance(event, ProviderResult):
-                    finishing = asyncio.ensure_future(self._finish(self.run, self.call, event))
+                    self._finishing = asyncio.ensure_future(
+                        self._finish(self.run, self.call, event)
+                    )
                     await asyncio.shield(self._judge(True))
-                    result = await asyncio.shield(finishing)
-                    finished = True
+                    result = await asyncio.shield(self._finishing)
+                    self._settled = True
                     yield result
                     return
                 if isinstance(event, PartialImage):
                     yield PartialImage(event.index, await postprocess(event.image, self.call))
-                else:
+                elif event is not None:
                     yield event
                 event = await anext(self._rest)
         except Exception as exc:
-            finished = True
+            if self._settled:
+                raise
+            self._settled = True
             if isinstance(exc, GatewayError) and counts_against_endpoint(exc):
                 await self._judge(False)
             await fail(self.run, exc, self._records)
             raise
         finally:
-            if not finished:
-                await asyncio.shield(self._abandoned(finishing))
+            await self.close()
 
-    async def _abandoned(self, finishing: asyncio.Future[ImageResult] | None) -> None:
-        if finishing is not None:
+    async def close(self) -> None:
+        """Settles the stream if its events were not read to the end: a result the provider
+        has delivered (even one never read) is finished, recorded and charged; otherwise the
+        provider's events are closed and the generation is cancelled. Every caller waits for
+        the same settling, which runs to its end even if they are cancelled."""
+        if self._settled:
+            return
+        if self._closing is None:
+            self._closing = asyncio.ensure_future(self._settle())
+        await asyncio.shield(self._closing)
+
+    async def _settle(self) -> None:
+        if self._finishing is None and isinstance(self._first, ProviderResult):
+            self._finishing = asyncio.ensure_future(self._finish(self.run, self.call, self._first))
+        if self._finishing is not None:
             try:
-                await finishing
+                await self._finishing
                 return  # recorded and charged; the client is just not there to see it
             except GatewayError as exc:
                 await fail(self.run, exc, self._records)
@@ -110,11 +128,7 @@ class GenerationStream:
             # closing the provider's events records the attempt that was running as cancelled
             with contextlib.suppress(Exception):
                 await self._rest.aclose()  # type: ignore[attr-defined]
-        await self._cancelled()
-
-    async def _cancelled(self) -> None:
-        error = UpstreamError("the client disconnected before the generation finished")
-        await fail(self.run, error, self._records, kind="cancelled")
+        await cancel(self.run, self._records)
 
 
 class ReplayedStream:

@@ -75,6 +75,13 @@ class Provider(Protocol):
     async def generate(self, call: ProviderCall) -> ProviderResult: ...
 
 
+def operator_options(adapter: Provider) -> frozenset[str]:
+    """Passthrough options only the gateway's operator may send (the sandbox's fault switches,
+    declared as the adapter's class attribute `operator_options`): a key holder who sends one
+    is refused, so no key can make an endpoint fail for the others."""
+    return getattr(adapter, "operator_options", frozenset())
+
+
 @runtime_checkable
 class StreamingProvider(Protocol):
     def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:

@@ -97,7 +97,8 @@ class BlackForestLabsProvider:
                 raise refused(name, str(status))
             if status in _FAILED:
                 raise UpstreamError(
-                    f"{name} failed: {status}: {state.get('details') or state.get('result')}"
+                    f"{name} failed ({status})",
+                    detail=str(state.get("details") or state.get("result")),
                 )
             return state
 

@@ -289,7 +289,9 @@ class SeedreamProvider:
         code, message = error.get("code"), error.get("message")
         if is_refusal(code):
             return refused(self.context.info.name, f"{code}: {message}")
-        return UpstreamError(f"{self.context.info.name} {what}: {code}: {message}")
+        return UpstreamError(
+            f"{self.context.info.name} {what} ({code})", detail=f"{code}: {message}"
+        )
 
     def _failure(self, response: UpstreamResponse) -> GatewayError:
         try:

@@ -15,7 +15,7 @@ async def download_image(context: ProviderContext, url: str) -> GeneratedImage:
     try:
         data, _ = await context.fetcher.fetch(url, what="result", max_bytes=MAX_OUTPUT_BYTES)
     except GatewayError as exc:
-        raise UpstreamError(f"could not download {name}'s result: {exc.message}") from exc
+        raise UpstreamError(f"could not download {name}'s result", detail=exc.message) from exc
     found = sniff(data)
     if found is None:
         raise UpstreamError(f"{name}'s result is not an image")

@@ -287,9 +287,10 @@ class FalProvider:
         if error_type in _REFUSALS:
             return refused(name, message)
         if error_type in _TIMEOUTS:
-            return UpstreamTimeout(f"{name} timed out ({error_type}): {message}")
+            return UpstreamTimeout(f"{name} timed out ({error_type})", detail=message)
         return UpstreamError(
-            f"{name} failed: {message}",
+            f"{name} failed" + (f" ({error_type})" if isinstance(error_type, str) else ""),
+            detail=message,
             metadata={"upstream_error_type": error_type} if isinstance(error_type, str) else {},
         )
 

@@ -165,6 +165,7 @@ def result_of(body: Any, provider: str, *, want_text: bool) -> ProviderResult:
             images.append(image_of(part["inlineData"], provider))
     text = "".join(texts).strip()
     if not images:
+        # what the model wrote (and why it stopped) answers the client's prompt: it stays
         detail = "; ".join(str(item) for item in (said, text) if item)
         raise UpstreamError(
             f"{provider} returned no image (finish reason {reason or 'missing'})"
@@ -285,12 +286,15 @@ class GeminiProvider:
         reasons = {item.get("reason") for item in details if isinstance(item, dict)}
         if response.status == 400 and reasons & _CREDENTIAL_REASONS:
             return UpstreamError(
-                f"{name} refused imagegate's credentials (HTTP 400): {error_message(response)}"
+                f"{name} refused the gateway's credentials (HTTP 400); the gateway's operator "
+                "should check its key",
+                detail=error_message(response),
             )
         if response.status == 400 and error.get("status") == "FAILED_PRECONDITION":
             return UpstreamError(
-                f"{name} cannot serve this account here: {error_message(response)}",
+                f"{name} cannot serve the gateway's account here (FAILED_PRECONDITION)",
                 metadata={"upstream_status": 400},
+                detail=error_message(response),
             )
         mapped = failure(response)
         if isinstance(mapped, RateLimited) and "Retry-After" not in mapped.headers:

@@ -240,5 +240,5 @@ class OpenAIProvider:
         if error.get("code") in _REFUSALS:
             return refused(self.context.info.name, str(error.get("message", error["code"])))
         return UpstreamError(
-            f"{self.context.info.name} failed mid-stream: {error.get('message', error)}"
+            f"{self.context.info.name} failed mid-stream", detail=str(error.get("message", error))
         )

@@ -331,9 +331,10 @@ class OpenRouterProvider:
         refusal: Any,
         upstream_id: Any,
     ) -> ProviderResult:
+        # what the model wrote is its answer to the client's prompt: it stays in the message
         said = f": {text[:300]}" if text else ""
         if finish == "error":
-            raise UpstreamError(f"{self._name} failed while generating{said}")
+            raise UpstreamError(f"{self._name} failed while generating", detail=text or None)
         if not images:
             if refusal or finish in _REFUSED_FINISHES or native_finish in _SAFETY_FINISHES:
                 raise refused(self._name, str(refusal or native_finish or finish) + said)
@@ -405,7 +406,7 @@ class OpenRouterProvider:
         message = str(error.get("message") or code or "unknown error")
         if isinstance(code, str) and ("moderat" in code or "content_policy" in code):
             return refused(self._name, message)
-        return UpstreamError(f"{self._name} failed mid-stream: {message}")
+        return UpstreamError(f"{self._name} failed mid-stream", detail=message)
 
 
 def _moderation(error: Any) -> str | None:

@@ -76,8 +76,7 @@ def checked(context: ProviderContext, url: str, what: str) -> str:
     origin = _origin(url)
     host = origin[1] if origin else None
     raise UpstreamError(
-        f"{context.info.name} handed back a {what} on {host or 'an unusable URL'}, outside "
-        f"its configured base URL {context.base_url}: not following it, so as not to send "
-        "imagegate's key elsewhere",
-        metadata={"refused_url_host": host} if host else {},
+        f"{context.info.name} handed back a {what} outside its configured base URL: not "
+        "following it, so as not to send the gateway's key elsewhere",
+        detail=f"{what} on {host or 'an unusable URL'}; base URL {context.base_url}",
     )

@@ -250,7 +250,7 @@ class ReplicateProvider:
         if status == "failed" and is_refusal(text):
             raise refused(name, text)
         raise UpstreamError(
-            f"{name} prediction {prediction.get('id')} {status}" + (f": {text}" if text else "")
+            f"{name} prediction {prediction.get('id')} {status}", detail=text or None
         )
 
     async def _image(self, url: str) -> GeneratedImage:

@@ -5,6 +5,13 @@ place): 400/422 mean the request was rejected as invalid (never retried), 401/40
 imagegate's credentials were refused, 402 an exhausted account, 408/504/524 a timeout, 429 a
 rate limit (with the upstream's `Retry-After`), other 4xx/5xx an upstream failure. Content
 refusals are recognised by each adapter and raised as `ContentPolicy`.
+
+The client reads a short message that names the provider and the status; what the upstream
+said (which may echo the gateway's key) goes in the error's `detail`, and so does a connection
+error's text (the upstream's host and port). A refusal of the client's own request (400, 422,
+and 4xx such as 413 that no other endpoint would answer differently) keeps the upstream's
+reason in the message, since the client needs it, and is marked `caused_by_request`: it never
+counts against the endpoint's health.
 """
 
 from __future__ import annotations
@@ -84,7 +91,12 @@ async def send(
     except asyncio.CancelledError:
         raise
     except aiohttp.ClientError as exc:
-        raise UpstreamError(f"could not reach {name}: {exc!r}") from exc
+        raise UpstreamError(f"could not reach {name}", detail=repr(exc)) from exc
+
+
+# 4xx answers about the request itself, not about the endpoint or imagegate's account
+_REQUEST_FAULTS = frozenset({400, 405, 409, 411, 413, 414, 415, 416, 422, 431})
+REASON_LIMIT = 500  # characters of an upstream's reason a client is shown
 
 
 def failure(response: UpstreamResponse, message: str | None = None) -> GatewayError:
@@ -92,25 +104,42 @@ def failure(response: UpstreamResponse, message: str | None = None) -> GatewayEr
     name = response.provider
     text = message or error_message(response)
     status = response.status
+    upstream = {"upstream_status": status}
     if status in (400, 422):
         return InvalidRequest(
-            f"{name} rejected the request: {text}", metadata={"upstream_status": status}
+            f"{name} rejected the request: {text[:REASON_LIMIT]}",
+            metadata=upstream,
+            detail=text,
+            caused_by_request=True,
         )
     if status == 429:
         retry_after = response.headers.get("Retry-After")
         return RateLimited(
-            f"{name} is rate limiting: {text}",
+            f"{name} is rate limiting the gateway (HTTP 429)",
             headers={"Retry-After": retry_after} if retry_after else {},
-            metadata={"upstream_status": status},
+            metadata=upstream,
+            detail=text,
         )
     if status in (408, 504, 524):
-        return UpstreamTimeout(f"{name} timed out (HTTP {status}): {text}")
+        return UpstreamTimeout(f"{name} timed out (HTTP {status})", metadata=upstream, detail=text)
     if status in (401, 403):
-        return UpstreamError(f"{name} refused imagegate's credentials (HTTP {status}): {text}")
+        return UpstreamError(
+            f"{name} refused the gateway's credentials (HTTP {status}); the gateway's operator "
+            "should check its key",
+            metadata=upstream,
+            detail=text,
+        )
     if status == 402:
-        return UpstreamError(f"{name} says the account is out of credits: {text}")
+        return UpstreamError(
+            f"{name} says the gateway's account is out of credits (HTTP 402)",
+            metadata=upstream,
+            detail=text,
+        )
     return UpstreamError(
-        f"{name} failed with HTTP {status}: {text}", metadata={"upstream_status": status}
+        f"{name} failed with HTTP {status}",
+        metadata=upstream,
+        detail=text,
+        caused_by_request=status in _REQUEST_FAULTS,
     )
 
 
@@ -178,4 +207,4 @@ async def open_stream(
     except TimeoutError as exc:
         raise UpstreamTimeout(f"{name} did not finish its stream in time") from exc
     except aiohttp.ClientError as exc:
-        raise UpstreamError(f"{name}'s stream failed: {exc!r}") from exc
+        raise UpstreamError(f"{name}'s stream failed", detail=repr(exc)) from exc

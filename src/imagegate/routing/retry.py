@@ -52,5 +52,8 @@ def retry_after(error: GatewayError) -> float | None:
 
 
 def counts_against_endpoint(error: GatewayError) -> bool:
-    """Whether a failure says the endpoint is unwell (for health and the circuit)."""
-    return error.kind in ("upstream_error", "upstream_timeout")
+    """Whether a failure says the endpoint is unwell (for health and the circuit): an upstream
+    error or timeout, unless the client brought it about (its own request refused upstream, or
+    a failure it asked the sandbox for), so that no client can take an endpoint out for the
+    others."""
+    return error.kind in ("upstream_error", "upstream_timeout") and not error.caused_by_request

@@ -11,9 +11,12 @@ from fakes import only
 GENERIC_EXPECTATIONS: dict[str, tuple[int, str | None]] = {
     "server_error": (502, "upstream_error"),
     "rate_limit": (429, "rate_limited"),
-    "timeout": (408, "upstream_timeout"),
+    "timeout": (504, "upstream_timeout"),
     "malformed": (502, "upstream_error"),
     "rejected": (400, "invalid_request"),
+    "too_large": (502, "upstream_error"),
+    "echo_key_401": (502, "upstream_error"),
+    "echo_key_500": (502, "upstream_error"),
     "slow": (200, None),
     "empty": (502, "upstream_error"),
     "moderated": (403, "content_policy"),

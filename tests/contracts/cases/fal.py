@@ -5,5 +5,5 @@ CASE = ProviderCase(
     model="black-forest-labs/flux.1-schnell",
     edit_model="google/gemini-2.5-flash-image",
     # `stuck`: the request never leaves IN_PROGRESS; imagegate gives up (and cancels it).
-    expectations={"stuck": (408, "upstream_timeout")},
+    expectations={"stuck": (504, "upstream_timeout")},
 )

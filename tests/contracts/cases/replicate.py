@@ -8,7 +8,7 @@ CASE = ProviderCase(
         # still unfinished after `Prefer: wait`: the adapter polls `urls.get` to success
         "processing": (200, None),
         # never finishes: polling runs out of time (and the prediction is cancelled)
-        "stuck": (408, "upstream_timeout"),
+        "stuck": (504, "upstream_timeout"),
         "canceled": (502, "upstream_error"),
     },
 )

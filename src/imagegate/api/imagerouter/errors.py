@@ -16,6 +16,7 @@ _TYPES = {
     401: "unauthorized",
     402: "forbidden",
     404: "invalid_request_error",
+    405: "invalid_request_error",
     409: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",

@@ -27,7 +27,17 @@ from imagegate.core.sizes import accepted_sizes
 router = APIRouter(route_class=IMAGEROUTER.route_class())
 
 # `name` is not in ImageRouter's field table, but its documented examples select it.
-FIELDS = ("id", "name", "output", "inputs", "release_date", "aliases", "price", "examples")
+FIELDS = (
+    "id",
+    "name",
+    "output",
+    "inputs",
+    "release_date",
+    "max_prompt_length",
+    "aliases",
+    "price",
+    "examples",
+)
 SORTS = {"name": Sort.ID, "provider": Sort.AUTHOR, "price": Sort.PRICE, "date": Sort.DATE}
 INPUT_TYPES = ("image", "mask", "quality", "size", "seconds")
 _LISTING_PARAMS = (
@@ -97,6 +107,7 @@ def model_object(view: ModelView) -> dict[str, Any]:
             "size": _sizes(view),
         },
         "release_date": model.created.isoformat(),
+        "max_prompt_length": max(e.max_prompt_length for e in view.endpoints),
     }
     if model.aliases:
         body["aliases"] = list(model.aliases)

@@ -13,10 +13,11 @@ _TYPES = {
     402: "insufficient_quota",
     403: "permission_error",
     404: "invalid_request_error",
-    408: "timeout_error",
+    405: "invalid_request_error",
     409: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
+    504: "timeout_error",
 }
 
 

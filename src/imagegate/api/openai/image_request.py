@@ -3,11 +3,16 @@
 Shared by OpenAI's `/images/generations` and `/images/edits` and ImageRouter's copies of them.
 Edits take `image` (one file), `image[]` (several) and `mask` as files in a form, or as data
 URIs / base64 / http(s) URLs in JSON. Form fields are strings; each catalog parameter is read
-as its own type (`n=2` is an integer).
+as its own type (`n=2` is an integer, within 64 bits).
+
+A field name that is neither the surface's own nor a catalog parameter is, on OpenAI's routes,
+a 400 `unknown_parameter` with the closest known name (as OpenAI answers it); on ImageRouter's,
+it is dropped and reported like any parameter the endpoint does not take.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +31,7 @@ from imagegate.api.bodies import (
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.core.request import ImageRequest
-from imagegate.errors import InvalidRequest
+from imagegate.errors import InvalidRequest, UnknownParameter
 from imagegate.media.sources import ImageSource
 
 IMAGE_FIELDS = ("image", "image[]", "images")
@@ -56,6 +61,7 @@ async def read_image_request(
     response_formats: tuple[str, ...],
     default_format: str,
     defaults: dict[str, Any] | None = None,
+    refuse_unknown: bool = False,
 ) -> ParsedImageRequest:
     if is_form(request):
         fields, references, mask = await _from_form(await form(request))
@@ -69,6 +75,8 @@ async def read_image_request(
             f"not {response_format!r}",
             param="response_format",
         )
+    if refuse_unknown:
+        _refuse_unknown(fields)
     parameters = {**(defaults or {}), **{k: v for k, v in fields.items() if k not in _CONTROL}}
     image_request = ImageRequest(
         model=text_field(fields, "model", required=True) or "",
@@ -80,8 +88,18 @@ async def read_image_request(
         fallback_models=fallback_models(fields.get("models")),
         stream=bool_field(fields, "stream"),
         user=text_field(fields, "user"),
+        user_agent=request.headers.get("user-agent"),
     )
     return ParsedImageRequest(image_request, response_format)
+
+
+def _refuse_unknown(fields: dict[str, Any]) -> None:
+    known = _CONTROL | PARAMETERS.keys()
+    for name in fields:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise UnknownParameter(f"Unknown parameter: '{name}'.{hint}", param=name)
 
 
 def _from_json(body: dict[str, Any]) -> tuple[tuple[ImageSource, ...], ImageSource | None]:
@@ -155,7 +173,10 @@ def _typed(name: str, value: str) -> Any:
         return value
     try:
         if spec.value == "integer":
-            return int(value)
+            number = int(value)
+            if not -(2**63) <= number < 2**63:
+                raise ValueError("beyond 64 bits")
+            return number
         if spec.value == "number":
             return float(value)
     except ValueError as exc:

@@ -47,7 +47,7 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     gateway: Gateway = request.app.state.gateway
     caller, idempotency_key = await generation_context(request)
     parsed = await read_image_request(
-        request, response_formats=RESPONSE_FORMATS, default_format="b64_json"
+        request, response_formats=RESPONSE_FORMATS, default_format="b64_json", refuse_unknown=True
     )
     if parsed.request.stream:
         stream = await gateway.stream(parsed.request, surface, caller, idempotency_key)

@@ -78,6 +78,7 @@ async def chat_completions(request: Request) -> Response:
         fallback_models=fallback_models(body.get("models")),
         stream=bool_field(body, "stream"),
         user=text_field(body, "user"),
+        user_agent=request.headers.get("user-agent"),
     )
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
@@ -87,7 +88,8 @@ async def chat_completions(request: Request) -> Response:
 
 
 def _parameters(body: dict[str, Any]) -> dict[str, Any]:
-    config = body.get("image_config") or {}
+    config = body.get("image_config")
+    config = {} if config is None else config
     if not isinstance(config, dict):
         raise InvalidRequest("image_config must be an object", param="image_config")
     if body.get("n", 1) != 1:

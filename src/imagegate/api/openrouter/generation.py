@@ -1,7 +1,9 @@
 """`GET /api/v1/generation?id=`: the stored record of one generation, in OpenRouter's shape.
 
 Every generation has one, failed or not; `provider_responses` lists each attempt, and
-`dropped_parameters` what the chosen endpoint did not take.
+`dropped_parameters` what the chosen endpoint did not take. What an upstream said about a
+failure (`error.detail`, each attempt's `detail`: redacted, and possibly about the gateway's
+own account) is shown to the operator only: the master key, or anyone in protected mode.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from imagegate.errors import NotFound
 from imagegate.gateway import Gateway
 
 router = APIRouter(route_class=OPENROUTER.route_class())
+# abandoned: it finished (and was charged), and its client was gone before the answer was sent
+_FINISH_REASONS = {"succeeded": "stop", "abandoned": "stop", "failed": "error"}
 
 
 @router.get("/api/v1/generation")
@@ -36,12 +40,11 @@ async def get_generation(request: Request) -> Response:
     if record is None:
         raise NotFound(f"generation {generation_id} does not exist", param="id")
     providers = gateway.catalog.providers
-    return Response(
-        orjson.dumps({"data": generation_data(record, providers)}), media_type="application/json"
-    )
+    data = generation_data(record, providers, details=caller.is_operator)
+    return Response(orjson.dumps({"data": data}), media_type="application/json")
 
 
-def generation_data(record: dict[str, Any], providers: Any) -> dict[str, Any]:
+def generation_data(record: dict[str, Any], providers: Any, details: bool) -> dict[str, Any]:
     usage = record["usage"] or {}
     status = record["status"]
     provider = record["provider"]
@@ -60,14 +63,10 @@ def generation_data(record: dict[str, Any], providers: Any) -> dict[str, Any]:
         "latency": record["latency_ms"],
         "generation_time": record["latency_ms"],
         "moderation_latency": None,
-        "finish_reason": "stop"
-        if status == "succeeded"
-        else ("error" if status == "failed" else None),
+        "finish_reason": _FINISH_REASONS.get(status),
         "native_finish_reason": None,
-        "error": {"kind": record["error_kind"], "message": record["error_message"]}
-        if status == "failed"
-        else None,
-        "cancelled": record["error_kind"] == "cancelled",
+        "error": _error(record, details) if status == "failed" else None,
+        "cancelled": record["error_kind"] == "cancelled" or status == "abandoned",
         "streamed": record["streamed"],
         "tokens_prompt": usage.get("prompt_tokens"),
         "tokens_completion": usage.get("completion_tokens"),
@@ -93,7 +92,7 @@ def generation_data(record: dict[str, Any], providers: Any) -> dict[str, Any]:
         "router": None,
         "service_tier": None,
         "upstream_id": None,
-        "user_agent": None,
+        "user_agent": record["user_agent"],
         "web_search_engine": None,
         "workspace_id": None,
         "surface": record["surface"],
@@ -109,10 +108,18 @@ def generation_data(record: dict[str, Any], providers: Any) -> dict[str, Any]:
                 "model_permaslug": attempt["model_id"],
                 "error_kind": attempt["error_kind"],
                 "message": attempt["message"],
+                **({"detail": attempt.get("detail")} if details else {}),
             }
             for attempt in record["attempts"]
         ],
     }
+
+
+def _error(record: dict[str, Any], details: bool) -> dict[str, Any]:
+    error = {"kind": record["error_kind"], "message": record["error_message"]}
+    if details:
+        error["detail"] = record["error_detail"]
+    return error
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -113,6 +113,7 @@ def endpoint_record(view: EndpointView, health: EndpointHealth | None) -> dict[s
         "supported_parameters": catalog_json.descriptors(view.parameters),
         "allowed_passthrough_parameters": list(endpoint.passthrough),
         "supports_streaming": endpoint.supports_streaming,
+        "max_prompt_length": view.max_prompt_length,
         "pricing": [catalog_json.pricing_line(line) for line in endpoint.pricing],
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,

@@ -58,6 +58,7 @@ async def create_image(request: Request) -> Response:
         fallback_models=fallback_models(body.get("models")),
         stream=bool_field(body, "stream"),
         user=text_field(body, "user"),
+        user_agent=request.headers.get("user-agent"),
     )
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
@@ -76,7 +77,8 @@ def _references(value: Any) -> tuple[ImageSource, ...]:
     sources = []
     for position, part in enumerate(value):
         what = f"input_references[{position}]"
-        url = part.get("image_url", {}).get("url") if isinstance(part, dict) else None
+        image_url = part.get("image_url") if isinstance(part, dict) else None
+        url = image_url.get("url") if isinstance(image_url, dict) else image_url
         if not isinstance(url, str):
             raise InvalidRequest(
                 f'{what} must be {{"type": "image_url", "image_url": {{"url": ...}}}}', param=what

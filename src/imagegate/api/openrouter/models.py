@@ -197,6 +197,7 @@ def endpoint_object(
         "max_completion_tokens": None,
         "max_prompt_tokens": None,
         "supported_parameters": list(view.parameters),
+        "max_prompt_length": view.max_prompt_length,
         "status": 0 if view.available else -1,
         **health_fields(health),
         "uptime_last_5m": None,

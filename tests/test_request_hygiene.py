@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import openai
+import orjson
 import pytest
 
 from conftest import Gateway, start_gateway
@@ -113,6 +114,41 @@ def test_an_unknown_name_is_reported_elsewhere(client: httpx.Client, path: str) 
 
 
 # -- HTTP --------------------------------------------------------------------------------------
+
+JSON_SURFACES = [
+    ("/v1/images/generations", SANDBOX),
+    ("/api/v1/images", SANDBOX),
+    ("/v1/openai/images/generations", SANDBOX),
+    ("/api/v1/chat/completions", _chat(aspect_ratio="1:1")),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), JSON_SURFACES)
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "text/plain"],  # curl -d sends the middle one
+)
+def test_a_json_body_is_read_as_json_whatever_its_label(
+    client: httpx.Client, path: str, body: dict, content_type: str | None
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    request = client.build_request("POST", path, content=orjson.dumps(body), headers=headers)
+    assert request.headers.get("content-type") == content_type
+    response = client.send(request)
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(("path", "body"), JSON_SURFACES)
+def test_a_body_that_is_not_json_says_what_it_was_sent_as(
+    client: httpx.Client, path: str, body: dict
+) -> None:
+    response = client.post(
+        path, content=b"model=sandbox/image&prompt=x", headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "not valid JSON (sent as text/plain)" in message
+    assert "Content-Type: application/json" in message
 
 
 @pytest.mark.parametrize(

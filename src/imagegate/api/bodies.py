@@ -44,7 +44,12 @@ async def json_object(request: Request) -> dict[str, Any]:
         else:
             body = await run_cpu(loads_request, raw, max_text, json_besides_images(max_text))
     except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"the request body is not valid JSON: {exc}") from exc
+        declared = request.headers.get("content-type", "").split(";")[0].strip()
+        sent_as = "" if declared in ("", "application/json") else f" (sent as {declared})"
+        raise InvalidRequest(
+            f"the request body is not valid JSON{sent_as}: {exc}; send a JSON object with "
+            "Content-Type: application/json"
+        ) from exc
     except LongText as exc:
         raise _too_long(exc) from None
     except TooMuchJson as exc:
@@ -90,9 +95,16 @@ def _too_long(exc: LongText) -> InvalidRequest:
     return InvalidRequest(f"{what} is {size}; the limit is {exc.limit}", param=exc.key)
 
 
-def is_form(request: Request) -> bool:
+async def is_form(request: Request) -> bool:
+    """A multipart form, or a URL-encoded one that is not JSON: `curl -d '{...}'` labels JSON
+    as a URL-encoded form, and JSON is what it is (a body with no Content-Type is read as JSON
+    too)."""
     content_type = request.headers.get("content-type", "")
-    return content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
+    if content_type.startswith("multipart/form-data"):
+        return True
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return False
+    return not (await request.body()).lstrip().startswith((b"{", b"["))
 
 
 async def form(request: Request) -> FormData:

@@ -63,7 +63,7 @@ async def read_image_request(
     defaults: dict[str, Any] | None = None,
     refuse_unknown: bool = False,
 ) -> ParsedImageRequest:
-    if is_form(request):
+    if await is_form(request):
         fields, references, mask = await _from_form(await form(request))
     else:
         fields = await json_object(request)

@@ -47,7 +47,7 @@ class DeliveryTracking:
             exchange.stop()
             current_delivery.reset(token)
             delivery.client_gone = exchange.gone and not exchange.complete
-            if delivery.generations or delivery.streams:
+            if delivery.streams or (delivery.client_gone and delivery.generations):
                 await asyncio.shield(scope["app"].state.gateway.settle(delivery))
 
 
@@ -105,5 +105,7 @@ class _Exchange:
         self._disconnected.set()
 
     def stop(self) -> None:
-        if self._watcher is not None:
+        """Ends the watcher; after a complete answer it ends by itself (the server answers a
+        disconnect at once), so it is left to."""
+        if self._watcher is not None and not self.complete:
             self._watcher.cancel()

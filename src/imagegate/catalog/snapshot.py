@@ -129,6 +129,13 @@ class Catalog:
         return tuple(e for e in model.endpoints if e.provider in self.configured)
 
     @cached_property
+    def provider_names(self) -> dict[str, str]:
+        """Every provider's slug and name, lower-cased, to its slug."""
+        names = {slug.lower(): slug for slug in self.providers}
+        names.update({info.name.lower(): slug for slug, info in self.providers.items()})
+        return names
+
+    @cached_property
     def version(self) -> str:
         """Changes whenever anything a listing shows could change."""
         digest = hashlib.blake2b(digest_size=12)

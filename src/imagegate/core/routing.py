@@ -29,8 +29,9 @@ def provider_slugs(catalog: Catalog, routing: RoutingOptions) -> RoutingOptions:
     """`order`, `only`, `ignore` and `options` name providers by slug or by name, in any case
     ("Together AI", "together"); as slugs from here on. A name no provider has is a 400: a
     routing wish that cannot be honoured must not be ignored."""
-    names = {slug.lower(): slug for slug in catalog.providers}
-    names.update({info.name.lower(): slug for slug, info in catalog.providers.items()})
+    if not (routing.order or routing.only is not None or routing.ignore or routing.options):
+        return routing
+    names = catalog.provider_names
 
     def slug(name: str, where: str) -> str:
         found = names.get(name.lower())

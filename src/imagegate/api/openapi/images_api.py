@@ -59,8 +59,11 @@ class _ImageRequest(BaseModel):
 
 
 class OpenAIImageRequest(_ImageRequest):
-    """OpenAI's image request. Any other field is a parameter for the model (`n`, `size`,
-    `quality`, `aspect_ratio`, ...), checked against the chosen endpoint."""
+    """OpenAI's image request: its own fields and the catalog's parameters (`n`, `size`,
+    `quality`, `aspect_ratio`, ...), checked against the chosen endpoint. Any other field is a
+    400 `unknown_parameter`, as OpenAI answers it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     response_format: Literal["b64_json", "url"] | None = Field(
         default=None,
@@ -111,7 +114,10 @@ class _ImageForm(BaseModel):
 
 
 class OpenAIImageForm(_ImageForm):
-    """OpenAI's image request as a multipart form: files for images, text for the rest."""
+    """OpenAI's image request as a multipart form: files for images, text for the rest; an
+    unknown field is a 400, as in JSON."""
+
+    model_config = ConfigDict(extra="forbid")
 
     response_format: Literal["b64_json", "url"] | SkipJsonSchema[None] = None
     stream: bool | SkipJsonSchema[None] = None

@@ -163,21 +163,28 @@ class Gateway:
         finishing: asyncio.Future[ImageResult] | None = None
         try:
             await self._prepare(run)
+            begun = time.monotonic()
 
             async def once(call: PreparedCall, within: float) -> ProviderResult:
+                nonlocal begun
+                begun = time.monotonic()
                 adapter = self.providers.get(call.provider)
                 return await attempts.attempt(run, call, adapter, within, self.redactor)
 
             call, result = await self._route(run, once)
             # The provider has delivered, and billed: the record and the charge are written
-            # whatever becomes of this request from here on.
+            # whatever becomes of this request from here on (then the endpoint's health hears
+            # of its success).
             finishing = asyncio.ensure_future(self._finish(run, call, result))
+            latency = (time.monotonic() - begun) * 1000
+            endpoint = endpoint_key(call.provider, call.model.id)
+            await asyncio.shield(self.health.record(endpoint, True, latency))
             return await asyncio.shield(finishing)
         except asyncio.CancelledError:
             await asyncio.shield(self._stopped(run, finishing))
             raise
         except Exception as exc:
-            await fail(run, exc, self.records)
+            await asyncio.shield(fail(run, exc, self.records))
             raise
 
     async def stream(
@@ -206,7 +213,7 @@ class Gateway:
                 events = attempts.events(run, call, adapter, within, self.redactor)
                 return await anext(events), events
 
-            call, (first, events) = await self._route(run, first_event, judge_success=False)
+            call, (first, events) = await self._route(run, first_event)
             endpoint = endpoint_key(call.provider, call.model.id)
 
             async def ended(ok: bool) -> None:
@@ -219,7 +226,7 @@ class Gateway:
             await asyncio.shield(cancel(run, self.records))
             raise
         except Exception as exc:
-            await fail(run, exc, self.records)
+            await asyncio.shield(fail(run, exc, self.records))
             raise
 
     async def settle(self, delivery: Delivery) -> None:
@@ -256,13 +263,13 @@ class Gateway:
         self,
         run: Run,
         once: Callable[[PreparedCall, float], Awaitable[_T]],
-        judge_success: bool = True,
     ) -> tuple[PreparedCall, _T]:
         """Rounds over the candidates: each endpoint whose circuit allows it is tried in turn,
         falling back at once on an error that allows it; between rounds the wait grows (or is
         the upstream's Retry-After, capped). Each attempt gets the provider timeout or what is
-        left of the request's deadline, whichever is shorter. A stream is judged for health
-        when it ends (`judge_success` false), not at its first event."""
+        left of the request's deadline, whichever is shorter. Failures are judged for health
+        here; a success by the caller once the result is secured (a generation once its finish
+        has begun, a stream when it ends), so a client gone in between cannot lose it."""
         policy = self.retry
         deadline = run.started + policy.deadline
         last: GatewayError | None = None
@@ -290,9 +297,6 @@ class Gateway:
                     last = exc
                     hint = max(hint or 0.0, retry_after(exc) or 0.0) or hint
                     continue
-                if judge_success:
-                    latency = (time.monotonic() - started) * 1000
-                    await self.health.record(endpoint, True, latency)
                 return call, value
             if last is None and not closed:  # the deadline passed before any attempt
                 raise UpstreamTimeout(
@@ -399,7 +403,9 @@ class Gateway:
         model = self.catalog.resolve(name)
         if model is None:
             raise self.catalog.unknown_model(request.model)
-        request = replace(request, routing=provider_slugs(self.catalog, request.routing))
+        routing = provider_slugs(self.catalog, request.routing)
+        if routing is not request.routing:
+            request = replace(request, routing=routing)
         if variant is not None:
             request = replace(request, routing=replace(request.routing, sort=VARIANTS[variant]))
         run.model = model
@@ -433,8 +439,7 @@ class Gateway:
     def _fallback(self, name: str) -> Model:
         model = self.catalog.resolve(name)
         if model is None:
-            unknown = self.catalog.unknown_model(name, param="models")
-            raise InvalidRequest(f"fallback {unknown.message}", param="models")
+            raise self.catalog.unknown_model(name, param="models", error=InvalidRequest)
         return model
 
     @staticmethod
@@ -448,6 +453,8 @@ class Gateway:
         if run.caller.is_operator or self.settings.fault_switches_for_keys:
             return
         for call in run.calls:
+            if not call.options:
+                continue
             reserved = sorted(
                 call.options.keys() & operator_options(self.providers.get(call.provider))
             )

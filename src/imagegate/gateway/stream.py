@@ -49,6 +49,7 @@ class GenerationStream:
         self._finishing: asyncio.Future[ImageResult] | None = None
         self._settled = False  # its events ended by themselves: delivered, or failed
         self._closing: asyncio.Future[None] | None = None
+        self._judged = False
 
     @property
     def id(self) -> str:
@@ -80,7 +81,7 @@ class GenerationStream:
                     self._finishing = asyncio.ensure_future(
                         self._finish(self.run, self.call, event)
                     )
-                    await asyncio.shield(self._judge(True))
+                    await asyncio.shield(self._succeeded())
                     result = await asyncio.shield(self._finishing)
                     self._settled = True
                     yield result
@@ -94,12 +95,21 @@ class GenerationStream:
             if self._settled:
                 raise
             self._settled = True
-            if isinstance(exc, GatewayError) and counts_against_endpoint(exc):
-                await self._judge(False)
-            await fail(self.run, exc, self._records)
+            await asyncio.shield(self._failed(exc))
             raise
         finally:
             await self.close()
+
+    async def _succeeded(self) -> None:
+        """The endpoint's health hears of the success once, however the stream ends."""
+        if not self._judged:
+            self._judged = True
+            await self._judge(True)
+
+    async def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, GatewayError) and counts_against_endpoint(exc):
+            await self._judge(False)
+        await fail(self.run, exc, self._records)
 
     async def close(self) -> None:
         """Settles the stream if its events were not read to the end: a result the provider
@@ -118,12 +128,11 @@ class GenerationStream:
         if self._finishing is not None:
             try:
                 await self._finishing
-                return  # recorded and charged; the client is just not there to see it
-            except GatewayError as exc:
+            except Exception as exc:  # a gateway error, or a bug (logged, recorded internal)
                 await fail(self.run, exc, self._records)
                 return
-            except Exception:  # recorded as cancelled below
-                pass
+            await self._succeeded()  # recorded and charged; the client is just not there
+            return
         else:
             # closing the provider's events records the attempt that was running as cancelled
             with contextlib.suppress(Exception):

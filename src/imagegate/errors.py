@@ -23,10 +23,10 @@ these in their own dialect; nothing else decides a status code.
     └── InternalError           500 internal
 
 An error's `message` is what the client reads: short, and the same for the same kind of
-failure. What an upstream said goes in `detail`, which only the server log and the master key's
-view of a generation record show (both redacted). `caused_by_request` marks a failure the
-client brought about (its own request refused upstream, or a failure it asked the sandbox for):
-it never counts against an endpoint's health.
+failure. What an upstream said goes in `detail`, which only the server log and the operator's
+view of a generation record show (the master key's, or anyone's in protected mode; redacted).
+`caused_by_request` marks a failure the client brought about (its own request refused
+upstream, or a failure it asked the sandbox for): it never counts against an endpoint's health.
 
 `ConfigurationError` is not a client error: it stops the gateway from starting.
 """

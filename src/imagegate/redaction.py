@@ -11,6 +11,7 @@ the same to every log record a handler emits, traceback included.
 from __future__ import annotations
 
 import logging
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
@@ -80,8 +81,12 @@ def configured_secrets(
     for value in extra:
         if not value:
             continue
-        password = _url_password(value)
-        secrets.append(password if password else value)
+        if "://" in value:  # a URL: its password, if it has one, not the whole URL
+            password = _url_password(value)
+            if password:
+                secrets.append(password)
+        else:
+            secrets.append(value)
     return secrets
 
 
@@ -100,14 +105,14 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, redactor: Redactor) -> None:
         super().__init__()
-        self._redactor = redactor
+        self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        redact = self._redactor
+        redact = self.redactor
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         # arguments stay arguments (formatters such as uvicorn's access log read them), each
-        # redacted: text as it is, anything but a number as the text it would print as
+        # redacted (`_redacted_argument`)
         if isinstance(record.args, tuple):
             record.args = tuple(_redacted_argument(value, redact) for value in record.args)
         elif isinstance(record.args, dict):
@@ -115,16 +120,22 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = self._redactor.redact(record.exc_text)
+            record.exc_text = redact(record.exc_text)
         if record.stack_info:
-            record.stack_info = self._redactor.redact(record.stack_info)
+            record.stack_info = redact(record.stack_info)
         return True
 
 
 def _redacted_argument(value: object, redact: Redactor) -> object:
-    if value is None or isinstance(value, int | float):
+    """Text redacted; numbers as they are (`%d` still takes them); anything else as it is
+    unless what it prints holds a credential, then that text redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, numbers.Number):
         return value
-    return redact(value if isinstance(value, str) else str(value))
+    text = str(value)
+    masked = redact(text)
+    return value if masked == text else masked
 
 
 def redact_every_handler(redactor: Redactor) -> None:
@@ -135,5 +146,8 @@ def redact_every_handler(redactor: Redactor) -> None:
     if logging.lastResort is not None:
         handlers.append(logging.lastResort)
     for handler in handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+        existing = [f for f in handler.filters if isinstance(f, RedactingFilter)]
+        if existing:  # a later gateway in this process: its credentials are the ones now
+            existing[0].redactor = redactor
+        else:
             handler.addFilter(RedactingFilter(redactor))

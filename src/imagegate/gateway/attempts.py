@@ -2,9 +2,10 @@
 go wrong turned into a gateway error and recorded on the run.
 
 This is the one place an adapter's failures become the gateway's: `guarded` redacts every
-credential from their message and detail (an upstream may echo the key it was sent), turns
-anything that is not a `GatewayError` into an upstream error whose client message says only
-what failed, and logs what the upstream said for the operator."""
+credential from their message, detail and metadata (an upstream may echo the key it was sent)
+and turns anything that is not a `GatewayError` into an upstream error whose client message
+says only what failed; `_failed` records the attempt and logs what the upstream said for the
+operator."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from imagegate.providers.base import (
 from imagegate.redaction import Redactor
 
 log = logging.getLogger("imagegate")
+MESSAGE_LIMIT = 600  # characters of a message a client reads (an upstream's reason included)
 
 
 def provider_call(run: Run, call: PreparedCall) -> ProviderCall:
@@ -114,8 +116,10 @@ async def guarded(call: PreparedCall, awaitable: Awaitable[Any], redact: Redacto
     except (StopAsyncIteration, TimeoutError):
         raise
     except GatewayError as exc:
-        exc.message = redact(exc.message)
+        exc.message = redact(exc.message)[:MESSAGE_LIMIT]
+        exc.args = (exc.message,)
         exc.detail = redact(exc.detail) if exc.detail else None
+        exc.metadata = _redacted(exc.metadata, redact)
         raise
     except aiohttp.ClientError as exc:
         raise UpstreamError(f"could not reach {name}", detail=redact(repr(exc))) from exc
@@ -124,6 +128,17 @@ async def guarded(call: PreparedCall, awaitable: Awaitable[Any], redact: Redacto
         raise UpstreamError(
             f"{name} failed unexpectedly; see the gateway's log", detail=redact(repr(exc))
         ) from exc
+
+
+def _redacted(value: Any, redact: Redactor) -> Any:
+    """Metadata with every text in it redacted (an upstream's reasons travel there too)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item, redact) for item in value]
+    return value
 
 
 def _failed(

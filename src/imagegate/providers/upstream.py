@@ -8,10 +8,11 @@ refusals are recognised by each adapter and raised as `ContentPolicy`.
 
 The client reads a short message that names the provider and the status; what the upstream
 said (which may echo the gateway's key) goes in the error's `detail`, and so does a connection
-error's text (the upstream's host and port). A refusal of the client's own request (400, 422,
-and 4xx such as 413 that no other endpoint would answer differently) keeps the upstream's
-reason in the message, since the client needs it, and is marked `caused_by_request`: it never
-counts against the endpoint's health.
+error's text (the upstream's host and port). A refusal of the client's own request (400, 422)
+keeps the upstream's reason in the message, since the client needs it (redacted and cut short
+where adapter errors become gateway errors, `gateway/attempts.py`). Those and other 4xx about
+the request itself (413, 415, ...) are marked `caused_by_request`: they never count against
+the endpoint's health (another endpoint may still be tried for the latter).
 """
 
 from __future__ import annotations
@@ -96,7 +97,6 @@ async def send(
 
 # 4xx answers about the request itself, not about the endpoint or imagegate's account
 _REQUEST_FAULTS = frozenset({400, 405, 409, 411, 413, 414, 415, 416, 422, 431})
-REASON_LIMIT = 500  # characters of an upstream's reason a client is shown
 
 
 def failure(response: UpstreamResponse, message: str | None = None) -> GatewayError:
@@ -107,7 +107,7 @@ def failure(response: UpstreamResponse, message: str | None = None) -> GatewayEr
     upstream = {"upstream_status": status}
     if status in (400, 422):
         return InvalidRequest(
-            f"{name} rejected the request: {text[:REASON_LIMIT]}",
+            f"{name} rejected the request: {text}",
             metadata=upstream,
             detail=text,
             caused_by_request=True,

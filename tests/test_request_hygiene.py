@@ -204,14 +204,18 @@ def test_cors_preflight_and_request_from_an_allowed_origin(cross_origin: Gateway
         headers={
             **origin,
             "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+            # what the OpenAI JS SDK sends: its own x-stainless-* headers among them
+            "Access-Control-Request-Headers": (
+                "authorization, content-type, idempotency-key, x-stainless-lang, "
+                "openai-organization"
+            ),
         },
     )
     assert preflight.status_code == 200, preflight.text
     assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     assert "POST" in preflight.headers["access-control-allow-methods"]
     allowed_headers = preflight.headers["access-control-allow-headers"].lower()
-    assert {"authorization", "content-type", "idempotency-key"} <= {
+    assert {"authorization", "content-type", "idempotency-key", "x-stainless-lang"} <= {
         h.strip() for h in allowed_headers.split(",")
     }
     answer = httpx.post(f"{cross_origin.url}/api/v1/images", json=SANDBOX, headers=origin)

@@ -9,17 +9,23 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from imagegate.gateway.headers import EXPOSED_HEADERS
-
-ALLOWED_HEADERS = (
-    "Authorization",
-    "Content-Type",
-    "Idempotency-Key",
-    "If-None-Match",
-    "HTTP-Referer",
-    "X-Title",
+from imagegate.gateway.headers import (
+    COST_HEADER,
+    DROPPED_HEADER,
+    GENERATION_HEADER,
+    REPLAYED_HEADER,
 )
+
 PREFLIGHT_CACHE_SECONDS = 600
+# what a browser app may read of an answer: a generation's headers, and the caching and retry ones
+EXPOSED_HEADERS = (
+    GENERATION_HEADER,
+    DROPPED_HEADER,
+    REPLAYED_HEADER,
+    COST_HEADER,
+    "Retry-After",
+    "ETag",
+)
 
 
 def install(app: FastAPI, origins: str) -> None:
@@ -30,7 +36,9 @@ def install(app: FastAPI, origins: str) -> None:
         CORSMiddleware,
         allow_origins=allowed,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=list(ALLOWED_HEADERS),
+        # any request header: SDKs send their own (the OpenAI one its x-stainless-*), and with
+        # no credentials mode a header grants nothing
+        allow_headers=["*"],
         expose_headers=list(EXPOSED_HEADERS),
         max_age=PREFLIGHT_CACHE_SECONDS,
     )

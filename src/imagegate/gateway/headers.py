@@ -4,11 +4,3 @@ GENERATION_HEADER = "X-Imagegate-Generation-Id"
 DROPPED_HEADER = "X-Imagegate-Dropped-Parameters"
 REPLAYED_HEADER = "Idempotent-Replayed"
 COST_HEADER = "X-Imagegate-Cost"  # USD, on answers that are not streamed
-EXPOSED_HEADERS = (
-    GENERATION_HEADER,
-    DROPPED_HEADER,
-    REPLAYED_HEADER,
-    COST_HEADER,
-    "Retry-After",
-    "ETag",
-)

@@ -4,7 +4,8 @@ limit) and heavy sandbox renders (4K, four images, two 40-megapixel reference im
 
     python -m benchmarks.busy [--duration 20] [--oversized 4] [--heavy 2] [--json out.json]
 
-Every load client sends its next request as soon as the last is answered; the probe runs in a
+Each oversized-prompt client sends its next request as soon as the last is answered, or, with
+`--every SECONDS` (as `benchmarks.run` calls it), at most that often; the probe runs in a
 process of its own (so its timings are not the load clients' GIL waits). Reported: the
 probes' p50, p99 and longest latency, and what the load clients got back.
 """

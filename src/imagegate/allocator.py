@@ -7,7 +7,8 @@ are freed, so each request faults its pages in again: measured on 1 MB images on
 time, ~800 page faults and nearly half of the gateway's CPU per request (4.6 ms -> 2.5 ms with
 the thresholds raised; docs/benchmarks.md). Raising the mmap and trim thresholds keeps freed
 buffers for the next request; the cost is that memory freed after a peak of load stays
-resident (up to `TRIM_THRESHOLD`, in each arena) instead of going back to the system, unless
+resident (up to `TRIM_THRESHOLD`; every thread shares one arena, `ARENAS`, so there is one
+such reserve, not one per worker thread) instead of going back to the system, unless
 `return_free_memory` is called: `media.cpu` does so once a burst of decoding and rendering is
 over. And large decoded images don't stay at all: Pillow holds an image's pixels in blocks of
 at most its block size (16 MiB, just under the mmap threshold, so a 40-megapixel image's ten
@@ -57,8 +58,8 @@ def tune_allocator() -> bool:
 
 
 def return_free_memory() -> bool:
-    """Hands the heap's free pages back to the system (glibc's `malloc_trim`), in every arena:
-    what a burst of large work freed, which the thresholds above (and each worker thread's own
-    arena) would otherwise keep. True when something was returned."""
+    """Hands the heap's free pages back to the system (glibc's `malloc_trim`): what a burst of
+    large work freed, which the thresholds above would otherwise keep. True when something was
+    returned."""
     c = _libc()
     return bool(c is not None and c.malloc_trim(0))

@@ -19,7 +19,7 @@ def convert(
 ) -> bytes:
     """`compression` is OpenAI's `output_compression`: 0-100 for jpeg and webp, where 100 (its
     default) keeps the most quality; it is the encoder's quality setting."""
-    stop = stop or Stop()
+    stop = stop if stop is not None else Stop()
     with Image.open(StoppableReader(data, stop)) as image:
         image.load()
         if target == "jpeg" and image.mode not in ("RGB", "L"):

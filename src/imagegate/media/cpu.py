@@ -51,7 +51,7 @@ class Stop:
     def set(self) -> None:
         self._event.set()
 
-    def __bool__(self) -> bool:
+    def is_set(self) -> bool:
         return self._event.is_set()
 
     def check(self) -> None:

@@ -5,8 +5,9 @@ JPEG is decoded at 1/2, 1/4 or 1/8 of its size straight from its DCT coefficient
 `draft`) when that still covers the box, so its full size is never held; other formats are
 decoded whole and at once reduced by an integer factor that keeps the box covered; then it is
 cropped and scaled to the box (`ImageOps.fit`). Each decode reserves, from the process's
-budget, the pixels it will hold at its peak (4 bytes a pixel, as Pillow holds RGB), runs in the
-pool, one image per job, and gives them back as soon as the small result is made.
+budget, the pixels it will hold at its peak (4 bytes a pixel, as Pillow holds RGB, twice: a
+mode conversion copies the whole image), runs in the pool, one image per job, and gives them
+back as soon as the small result is made; the result itself (box-sized) is its consumer's.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from imagegate.media.images import InputImage
 from imagegate.media.stoppable_files import StoppableReader
 
 BYTES_PER_PIXEL = 4
+COPIES = 2  # the image as decoded, and a mode conversion of it
 JPEG_SCALES = (8, 4, 2, 1)
 UNREDUCIBLE = ("P", "1", "I;16")  # modes Pillow's `reduce` refuses: converted first
 
@@ -30,12 +32,13 @@ async def decode_fitted(image: InputImage, box: tuple[int, int], mode: str = "RG
 
 
 def peak_bytes(image: InputImage, box: tuple[int, int]) -> int:
-    """What decoding `image` for `box` holds at most: its pixels as decoded, before reducing."""
+    """What decoding `image` for `box` holds at most: its pixels as decoded, before reducing,
+    and a converted copy of them."""
     width, height = image.width, image.height
     if image.format == "jpeg":
         scale = jpeg_scale((width, height), box)
         width, height = -(-width // scale), -(-height // scale)
-    return width * height * BYTES_PER_PIXEL
+    return width * height * BYTES_PER_PIXEL * COPIES
 
 
 def jpeg_scale(size: tuple[int, int], box: tuple[int, int]) -> int:

@@ -296,7 +296,7 @@ def _stop_between_steps(
     """Called by the pipeline after each denoising step: once the request is gone, the batch
     ends there. (Setting the pipeline's `_interrupt` would skip the steps left but still
     decode the latents, which can take as long as many steps.)"""
-    if stop:
+    if stop.is_set():
         raise Stopped(step + 1)
     return {}
 

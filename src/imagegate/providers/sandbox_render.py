@@ -98,7 +98,7 @@ def encode(
     options: dict[str, object] = {}
     if format in ("jpeg", "webp"):
         options["quality"] = compression if compression is not None else 90
-    out = StoppableWriter(stop or Stop())
+    out = StoppableWriter(stop if stop is not None else Stop())
     image.save(out, _PIL_NAMES[format], **options)
     return out.getvalue()
 

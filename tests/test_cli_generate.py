@@ -89,6 +89,21 @@ def test_against_a_running_gateway(tmp_path: Path, gateway) -> None:
         assert image.format == "WEBP"
 
 
+def test_a_jpeg_reference_to_a_running_gateway_shapes_the_image(tmp_path: Path, gateway) -> None:
+    """A reference goes labelled as what its bytes are: a JPEG is not sent as a PNG (which the
+    gateway would refuse), and the sandbox blends it in (the result is mostly its red)."""
+    reference = tmp_path / "ref.jpg"
+    reference.write_bytes(encoded((230, 10, 10), (200, 200), format="JPEG"))
+    result = _run(
+        tmp_path, "x", "-m", "sandbox/image", "-i", str(reference), "--url", gateway.url,
+        "-o", "edited.png",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with Image.open(tmp_path / "edited.png") as image:
+        red, green, blue = image.convert("RGB").resize((1, 1)).getpixel((0, 0))
+    assert red > green + 40 and red > blue + 40
+
+
 def test_errors_are_one_line(tmp_path: Path, gateway) -> None:
     local = _run(tmp_path, "x", "-m", "sandbox/image", "--aspect-ratio", "7:3")
     assert local.returncode == 1

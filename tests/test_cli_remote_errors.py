@@ -97,11 +97,6 @@ def test_a_gateway_that_is_down(tmp_path: Path) -> None:
     )
 
 
-def test_a_host_that_does_not_resolve(tmp_path: Path) -> None:
-    line = _generate(tmp_path, "http://gateway.invalid:8080")
-    assert line.startswith("imagegate: cannot reach the gateway at http://gateway.invalid:8080: ")
-
-
 def test_an_error_answer_is_the_gateways_own_message(tmp_path: Path, gateway) -> None:
     line = _generate(tmp_path, gateway.url, "--aspect-ratio", "7:3")
     assert line.startswith(

@@ -169,11 +169,18 @@ def _remote(
 ) -> Saved:
     from imagegate.cli import remote
     from imagegate.media.data_uri import encode_data_uri
+    from imagegate.media.formats import FORMAT_MEDIA_TYPES, sniff
 
     body: dict[str, Any] = {"model": model, "prompt": prompt, **parameters}
     if references:
         body["input_references"] = [
-            {"type": "image_url", "image_url": {"url": encode_data_uri(data, "image/png")}}
+            {
+                "type": "image_url",
+                # labelled as what its bytes are (a JPEG called PNG is refused), or not at all
+                "image_url": {
+                    "url": encode_data_uri(data, FORMAT_MEDIA_TYPES.get(sniff(data) or "", ""))
+                },
+            }
             for data in references
         ]
     received = remote.generate(

@@ -84,7 +84,7 @@ def _read_events(url: str, response: httpx.Response, on_partial: Callable[[int],
                 data = pybase64.b64decode(event["b64_json"], validate=True)
                 format = media_type_format(event.get("media_type", "image/png")) or "png"
                 images.append((data, format))
-                cost = float(event.get("usage", {}).get("cost", cost))
+                cost = float((event.get("usage") or {}).get("cost", cost))
             elif kind == "error":
                 raise RemoteError(_one_line(str(event["error"]["message"])))
         except (ValueError, KeyError, TypeError) as exc:

@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from imagegate.catalog.snapshot import DEFAULT_MAX_PROMPT_LENGTH
 from imagegate.errors import ConfigurationError
 from imagegate.media.limits import MediaLimits
 
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     max_input_pixels: int = Field(default=40_000_000, ge=1, description="per input image")
     max_input_images: int = Field(default=16, ge=1, description="reference images per request")
     max_prompt_length: int = Field(
-        default=32_000,
+        default=DEFAULT_MAX_PROMPT_LENGTH,
         ge=1,
         description="characters in a prompt or negative prompt (and any text value of a JSON "
         "body), for endpoints that publish no limit of their own",

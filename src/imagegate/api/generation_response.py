@@ -3,8 +3,8 @@ headers every generation response carries (its id, what was dropped, whether rep
 a JSON answer, its cost in USD (a stream's cost comes in its last event: its headers are sent
 before the cost is known).
 
-Dropped parameter names are the client's own, so they are percent-encoded where they are not
-plain ASCII: a header carries nothing else."""
+Dropped parameter names are the client's own, so they are percent-encoded but for letters,
+digits and `._-[]:` (a header must not carry control characters or non-ASCII)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from urllib.parse import quote
 from starlette.responses import StreamingResponse
 
 from imagegate.api import sse
+from imagegate.api.catalog_json import usd_string
 from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.result import ImageResult
 from imagegate.gateway import (
@@ -43,7 +44,7 @@ def generation_headers(
     if replayed:
         headers[REPLAYED_HEADER] = "true"
     if cost_usd is not None:
-        headers[COST_HEADER] = format(cost_usd.normalize(), "f")
+        headers[COST_HEADER] = usd_string(cost_usd)
     return headers
 
 

@@ -22,7 +22,7 @@ from imagegate.catalog.files import CatalogContent
 from imagegate.catalog.gateway_capabilities import published_parameters
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.schema import Endpoint, Model, ProviderInfo
-from imagegate.errors import ConfigurationError, NotFound
+from imagegate.errors import ConfigurationError, GatewayError, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +115,16 @@ class Catalog:
         found = [candidates.get(c) or self._bare[c][0] for c in close]
         return list(dict.fromkeys(found))[:limit]
 
-    def unknown_model(self, name: str, param: str = "model") -> NotFound:
-        """The 404 for a model name the catalog does not know, naming the closest ids."""
+    def unknown_model(
+        self, name: str, param: str = "model", error: type[GatewayError] = NotFound
+    ) -> GatewayError:
+        """The error (a 404, or for a fallback model a 400) for a model name the catalog does
+        not know, naming the closest ids."""
         close = self.suggestions(name)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        return NotFound(
-            f"model '{name}' is not in the catalog{hint}",
+        what = "model" if param == "model" else "fallback model"
+        return error(
+            f"{what} '{name}' is not in the catalog{hint}",
             param=param,
             metadata={"suggestions": close} if close else {},
         )
@@ -157,7 +161,10 @@ class Catalog:
             price_min=low,
             price_max=high,
             parameter_names=frozenset(parameters),
-            max_prompt_length=endpoint.max_prompt_length or self.max_prompt_length,
+            # never above the gateway's own, which request bodies are held to
+            max_prompt_length=min(
+                endpoint.max_prompt_length or self.max_prompt_length, self.max_prompt_length
+            ),
         )
 
 

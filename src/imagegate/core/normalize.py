@@ -81,7 +81,7 @@ _SYNTAX: dict[str, tuple[Callable[[Any], Any], str]] = {
         "W:H such as 16:9, or auto",
     ),
     "resolution": (lambda v: "auto" if v == "auto" else _TIERS.get(v), "512, 1K, 2K, 4K or auto"),
-    "output_format": (lambda v: _FORMATS.get(v.lower()), "png, jpeg or webp"),
+    "output_format": (lambda v: _FORMATS.get(v.lower()), "png, jpeg or webp (svg: vector models)"),
     "background": (
         lambda v: v if v in ("transparent", "opaque", "auto") else None,
         "transparent, opaque or auto",
@@ -115,8 +115,6 @@ def _typed(name: str, value: Any, kind: str) -> Any:
 
 def _check_size_agrees(pixels: tuple[int, int], parameters: dict[str, Any]) -> None:
     width, height = pixels
-    if width == 0 or height == 0:
-        raise InvalidRequest(f"size {width}x{height} has a zero side", param="size")
     ratio = parameters.get("aspect_ratio")
     if isinstance(ratio, str) and ratio != "auto":
         wanted = ratio_value(ratio)

@@ -32,7 +32,8 @@ class MediaStore:
         position: int = 0,
         purpose: str = "url",
     ) -> tuple[str, dt.datetime]:
-        """`purpose`: "url" (handed out as a URL) or "replay" (kept for `Idempotency-Key`)."""
+        """`purpose`: "url" (handed out as a URL) or "replay" (kept for `Idempotency-Key`).
+        (The column's default is "replay": what rows from before it was added were for.)"""
         token = secrets.token_urlsafe(24)
         now = utcnow()
         expires = now + dt.timedelta(seconds=ttl_seconds)

@@ -93,11 +93,13 @@ async def read_image_request(
     return ParsedImageRequest(image_request, response_format)
 
 
+_KNOWN = frozenset(_CONTROL | PARAMETERS.keys())
+
+
 def _refuse_unknown(fields: dict[str, Any]) -> None:
-    known = _CONTROL | PARAMETERS.keys()
     for name in fields:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if name not in _KNOWN:
+            close = difflib.get_close_matches(name, _KNOWN, n=1, cutoff=0.6)
             hint = f" Did you mean '{close[0]}'?" if close else ""
             raise UnknownParameter(f"Unknown parameter: '{name}'.{hint}", param=name)
 

@@ -15,24 +15,38 @@ from imagegate.core.request import MaxPrice, RoutingOptions
 from imagegate.errors import InvalidRequest
 
 
-class _MaxPrice(BaseModel):
+class MaxPriceCap(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    image: Decimal | None = Field(default=None, ge=0)
-    request: Decimal | None = Field(default=None, ge=0)
+    image: Decimal | None = Field(default=None, ge=0, description="USD per output image")
+    request: Decimal | None = Field(default=None, ge=0, description="USD per request")
 
 
-class _Preferences(BaseModel):
-    """Booleans and names are strict: `1` is not `true`, and `0` is not a provider."""
+class ProviderPreferences(BaseModel):
+    """How to route: which providers, in what order, under what price. Unknown keys are a 400
+    (a routing wish the gateway cannot honour is never ignored). Booleans and names are
+    strict: `1` is not `true`, and `0` is not a provider. (The OpenAPI document shows this
+    model as it is.)"""
 
     model_config = ConfigDict(extra="forbid")
-    order: list[StrictStr] = Field(default_factory=list)
-    only: list[StrictStr] | None = None
-    ignore: list[StrictStr] = Field(default_factory=list)
-    allow_fallbacks: StrictBool = True
-    require_parameters: StrictBool = False
+    order: list[StrictStr] = Field(
+        default_factory=list, description="providers (slug or name) to try first"
+    )
+    only: list[StrictStr] | None = Field(default=None, description="use only these providers")
+    ignore: list[StrictStr] = Field(default_factory=list, description="never use these providers")
+    allow_fallbacks: StrictBool = Field(
+        default=True, description="try the next endpoint on failure"
+    )
+    require_parameters: StrictBool = Field(
+        default=False,
+        description="refuse (400) rather than drop a parameter the endpoint does not support",
+    )
     sort: Literal["price", "latency", "throughput"] | None = None
-    max_price: _MaxPrice | None = None
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    max_price: MaxPriceCap | None = Field(default=None, description="a hard cap")
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="options passed through to one provider, by slug; the endpoints listing "
+        "names those each endpoint allows (`allowed_passthrough_parameters`)",
+    )
 
 
 def routing_options(value: Any) -> RoutingOptions:
@@ -41,7 +55,7 @@ def routing_options(value: Any) -> RoutingOptions:
     if not isinstance(value, dict):
         raise InvalidRequest("provider must be an object", param="provider")
     try:
-        parsed = _Preferences.model_validate(value)
+        parsed = ProviderPreferences.model_validate(value)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in ("provider", *first["loc"]))

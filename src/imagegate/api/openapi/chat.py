@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imagegate.api.openapi.images_api import EXAMPLE_IMAGE
 from imagegate.api.openapi.parameters import parameter_properties
-from imagegate.api.openapi.routing import ProviderPreferences
+from imagegate.api.provider_preferences import ProviderPreferences
 
 
 def _image_config(schema: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from imagegate.api.openapi.parameters import with_parameters
 from imagegate.api.openapi.query import NOT_BLANK
-from imagegate.api.openapi.routing import ProviderPreferences
+from imagegate.api.provider_preferences import ProviderPreferences
 
 _IMAGE_TEXT = "a data URI, base64, or an http(s) URL the gateway fetches"
 # An 8x8 PNG: examples that the sandbox really accepts.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from imagegate.api.openapi.images_api import ImageUrl
 from imagegate.api.openapi.parameters import with_parameters
 from imagegate.api.openapi.query import NOT_BLANK
-from imagegate.api.openapi.routing import ProviderPreferences
+from imagegate.api.provider_preferences import ProviderPreferences
 
 
 class InputReference(BaseModel):

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from imagegate.catalog import files
-from imagegate.catalog.build import build_catalog
 from imagegate.errors import ConfigurationError
+from imagegate.providers.served_catalog import build_catalog
 
 BUNDLED = files.Layer(files.bundled_files(), overrides=False)
 

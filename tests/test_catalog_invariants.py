@@ -10,11 +10,11 @@ import pytest
 
 from imagegate.catalog import files
 from imagegate.catalog.availability import configured_providers
+from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.catalog.gateway_capabilities import published_parameters
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.pricing import has_output_estimate
-from imagegate.catalog.snapshot import Catalog
 from imagegate.providers.registry import adapter_names
 
 CONTENT = files.load([files.Layer(files.bundled_files(), overrides=False)])

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import STORES
-from imagegate.accounting.credits import Credits
+from imagegate.accounting.holds import Holds
 from imagegate.accounting.keys import KeyStore
-from imagegate.db.clock import utcnow
-from imagegate.db.database import Database, open_database
+from imagegate.db.connect import open_database
+from imagegate.db.database import Database
 from imagegate.db.generations import GenerationStore
 from imagegate.db.tables import ledger
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import InsufficientCredits
 
 
@@ -108,7 +109,7 @@ def test_writes_that_arrive_together_with_a_refused_one_commit_exactly_once(
 ) -> None:
     async def scenario(database: Database) -> None:
         records, keys = GenerationStore(database), KeyStore(database)
-        credits = Credits(database, hold_seconds=900)
+        credits = Holds(database, hold_seconds=900)
         key, _ = await keys.create("batch", limit_usd=Decimal("0.10"))
         ids = [f"gen-batch-{key.id}-{number}" for number in range(12)]
         await asyncio.gather(*(_begin(records, generation, key.id) for generation in ids))

@@ -7,16 +7,16 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from imagegate.catalog.build import build_catalog
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.pricing import PriceQuery, PricingLine, estimate
 from imagegate.catalog.schema import Endpoint
 from imagegate.core.cost import actual_cost
 from imagegate.core.normalize import normalize
-from imagegate.core.prepare import PreparedCall, prepare
 from imagegate.core.request import ImageRequest
 from imagegate.core.routing import estimate as estimate_of
+from imagegate.core.validate import PreparedCall, validate
+from imagegate.providers.served_catalog import build_catalog
 
 
 def _line(billable: str, unit: str, cost: str, variant: str | None = None) -> PricingLine:
@@ -95,7 +95,7 @@ def _catalog_call(model_id: str, parameters: dict) -> PreparedCall:
     assert model is not None
     view = catalog.view(model_id, include_unavailable=True)
     request = ImageRequest(model=model_id, prompt="x", parameters=normalize(parameters))
-    return prepare(request, view.endpoints[0], model)
+    return validate(request, view.endpoints[0], model)
 
 
 def test_a_parameter_left_out_is_priced_at_the_providers_default() -> None:

@@ -18,7 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from imagegate.catalog.snapshot import DEFAULT_MAX_PROMPT_LENGTH
+from imagegate.catalog.catalog import DEFAULT_MAX_PROMPT_LENGTH
 from imagegate.errors import ConfigurationError
 from imagegate.media.limits import MediaLimits
 

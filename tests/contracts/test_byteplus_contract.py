@@ -16,7 +16,7 @@ from fakes.base import FakeServer
 from fakes.byteplus import MODELS, Rejected, SeedreamFake
 from imagegate.catalog import files
 from imagegate.catalog.descriptors import EnumCapability
-from imagegate.core.dimensions import dimensions
+from imagegate.catalog.dimensions import dimensions
 from imagegate.providers.base import ProviderCall
 from imagegate.providers.byteplus import request_body
 from imaging import data_uri, encoded

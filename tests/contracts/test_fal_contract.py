@@ -16,9 +16,9 @@ from fakes.base import FakeServer
 from fakes.fal import validate
 from imagegate.catalog import files
 from imagegate.catalog.descriptors import BooleanCapability, EnumCapability, RangeCapability
+from imagegate.catalog.dimensions import parse_size, ratio_value
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import parse_size, ratio_value
 from imagegate.media.images import InputImage
 from imagegate.providers.base import ProviderCall
 from imagegate.providers.fal import request_body

@@ -17,14 +17,13 @@ from contracts.conftest import upstream_said
 from fakes.base import FakeServer
 from fakes.openrouter import TEXT_REPLY
 from imagegate.catalog.schema import Endpoint, ProviderInfo
+from imagegate.core.result import PartialImage, TextDelta
 from imagegate.errors import UpstreamError
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.providers.base import (
-    PartialImage,
     ProviderCall,
     ProviderContext,
     ProviderResult,
-    TextDelta,
 )
 from imagegate.providers.openrouter import OpenRouterProvider, uses_chat
 from imaging import data_uri, encoded

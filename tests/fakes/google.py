@@ -11,7 +11,7 @@
   1:4, 4:1, 1:8, 8:1 banners only on 3.1 Flash); `imageSize` per model (3 Pro 1K/2K/4K, 3.1
   Flash also 512 / 512P / 512PX), while Gemini 2.5 Flash Image ignores any `imageSize`, as the
   real one does, and answers 1K.
-- Answers with real images of the size `imagegate.core.dimensions` gives the ratio and size
+- Answers with real images of the size `imagegate.catalog.dimensions` gives the ratio and size
   (2.5 Flash: PNG, default 1:1; Gemini 3: JPEG, default 16:9), a text part first when TEXT is
   asked for, thought parts (text and an interim image, `thought: true`) and a `thoughtSignature`
   on the final image for the thinking models, and `usageMetadata` by modality: 1290 image tokens
@@ -42,7 +42,7 @@ from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
 from fakes.base import GENERIC_FAULTS, FakeServer, picture
-from imagegate.core.dimensions import dimensions
+from imagegate.catalog.dimensions import dimensions
 
 API_RATIOS = (
     "1:1",

@@ -44,7 +44,7 @@ from aiohttp import web
 from PIL import Image
 
 from fakes.base import GENERIC_FAULTS, FakeServer, picture
-from imagegate.core.dimensions import dimensions, ratio_value
+from imagegate.catalog.dimensions import dimensions, ratio_value
 
 IMAGE_API_FIELDS = {
     "model", "prompt", "aspect_ratio", "background", "input_references", "n", "output_compression",

@@ -21,9 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
 from imagegate.db.tables import api_keys
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import NotFound
 
 SECRET_PREFIX = "ig-"

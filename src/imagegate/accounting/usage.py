@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select
 
-from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
 from imagegate.db.tables import ledger
+from imagegate.db.timestamps import utcnow
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,10 +22,10 @@ from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import images as openrouter_images
 from imagegate.api.openrouter import keys as openrouter_keys
 from imagegate.api.openrouter import models as openrouter_models
-from imagegate.catalog.build import build_catalog
-from imagegate.catalog.snapshot import Catalog
+from imagegate.catalog.catalog import Catalog
 from imagegate.config import Settings
 from imagegate.gateway import Gateway
+from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import redact_every_handler
 
 

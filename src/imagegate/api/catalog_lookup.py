@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from imagegate.catalog.availability import missing_configuration
-from imagegate.catalog.snapshot import Catalog, ModelView
+from imagegate.catalog.catalog import Catalog, ModelView
 from imagegate.errors import NotFound
 from imagegate.providers.registry import adapter_names
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from imagegate.catalog.snapshot import ModelView
+from imagegate.catalog.catalog import ModelView
 from imagegate.routing.health import EndpointHealth, endpoint_key
 
 

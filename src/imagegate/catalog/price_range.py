@@ -12,9 +12,16 @@ import itertools
 from decimal import Decimal
 
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
+from imagegate.catalog.dimensions import (
+    DEFAULT_RESOLUTION,
+    RESOLUTION_SCALE,
+    dimensions,
+    megapixels,
+    parse_size,
+    requested_shape,
+)
 from imagegate.catalog.pricing import PriceQuery, applicable_lines, estimate
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import RESOLUTION_SCALE, dimensions, megapixels, parse_size
 
 _PRICED_BY_VALUE = ("resolution", "size", "quality", "aspect_ratio", "style")
 _MAX_SCENARIOS = 512
@@ -60,10 +67,10 @@ def _scenarios(endpoint: Endpoint) -> list[PriceQuery]:
 def _query(endpoint: Endpoint, values: dict[str, str]) -> PriceQuery:
     width_height = parse_size(values.get("size", ""))
     if width_height is None:
-        resolution = values.get("resolution", "1K")
+        ratio, resolution = requested_shape(values)
         if resolution.upper() not in RESOLUTION_SCALE and resolution != "512":
-            resolution = "1K"
-        width_height = dimensions(values.get("aspect_ratio", "1:1"), resolution)
+            resolution = DEFAULT_RESOLUTION
+        width_height = dimensions(ratio, resolution)
     conditions = frozenset(value.lower() for value in values.values())
     return PriceQuery(megapixels=megapixels(*width_height), conditions=conditions)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 
-from imagegate.catalog.snapshot import Catalog, ModelView
+from imagegate.catalog.catalog import Catalog, ModelView
 
 REMEMBERED = 256
 _matched: OrderedDict[tuple[str, ModelQuery], tuple[ModelView, ...]] = OrderedDict()

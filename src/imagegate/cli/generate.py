@@ -124,10 +124,9 @@ async def _local(
     status: Status,
 ) -> Saved:
     from imagegate.core.request import ImageRequest
-    from imagegate.core.result import ImageResult
+    from imagegate.core.result import ImageResult, PartialImage
     from imagegate.gateway import Gateway
     from imagegate.media.sources import ImageSource
-    from imagegate.providers.base import PartialImage
 
     settings = load_settings()
     gateway = await Gateway.open(settings)

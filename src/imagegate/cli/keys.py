@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 def _run(action: Callable[[KeyStore], Awaitable[T]]) -> T:
     from imagegate.accounting.keys import KeyStore
-    from imagegate.db.database import open_database
+    from imagegate.db.connect import open_database
 
     async def main() -> T:
         database = await open_database(load_settings().resolved_database_url)

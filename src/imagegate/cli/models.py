@@ -22,7 +22,7 @@ from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError, GatewayError
 
 if TYPE_CHECKING:
-    from imagegate.catalog.snapshot import Catalog, ModelView
+    from imagegate.catalog.catalog import Catalog, ModelView
 
 app = typer.Typer(
     help="List and inspect the model catalog.",
@@ -39,7 +39,7 @@ def _csv(value: str | None) -> frozenset[str] | None:
 
 
 def _catalog() -> Catalog:
-    from imagegate.catalog.build import build_catalog
+    from imagegate.providers.served_catalog import build_catalog
 
     try:
         return build_catalog(load_settings().user_catalog)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from imagegate.catalog.dimensions import dimensions, megapixels, parse_size, requested_shape
 from imagegate.catalog.pricing import PriceQuery, estimate
-from imagegate.core.dimensions import dimensions, megapixels, parse_size
 
 _PRICED_BY_VALUE = ("resolution", "size", "quality", "aspect_ratio", "style")
 
@@ -19,9 +19,8 @@ def output_size(parameters: dict[str, Any]) -> tuple[int, int]:
     pixels = parse_size(size) if isinstance(size, str) else None
     if pixels is not None:
         return pixels
-    resolution = parameters.get("resolution", "1K")
     try:
-        return dimensions(parameters.get("aspect_ratio", "1:1"), resolution)
+        return dimensions(*requested_shape(parameters))
     except ValueError:
         return 1024, 1024
 

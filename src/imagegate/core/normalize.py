@@ -20,8 +20,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from imagegate.catalog.dimensions import RESOLUTION_SCALE, parse_size, ratio_value
 from imagegate.catalog.parameters import PARAMETERS
-from imagegate.core.dimensions import RESOLUTION_SCALE, parse_size, ratio_value
 from imagegate.errors import InvalidRequest
 
 # OpenRouter's chat calls the 512 tier 0.5K

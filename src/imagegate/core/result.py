@@ -101,6 +101,21 @@ class Attempt:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PartialImage:
+    """A preview of output image `index`, streamed before the result."""
+
+    index: int
+    image: GeneratedImage
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """Text the model wrote, streamed as it comes."""
+
+    text: str
+
+
 @dataclass(slots=True)
 class ImageResult:
     id: str

@@ -17,11 +17,11 @@ import difflib
 from dataclasses import replace
 from decimal import Decimal
 
+from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.schema import Model
-from imagegate.catalog.snapshot import Catalog
 from imagegate.core.estimate import estimate_cost
-from imagegate.core.prepare import PreparedCall, prepare
 from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions
+from imagegate.core.validate import PreparedCall, validate
 from imagegate.errors import InvalidRequest, NoEndpoint
 
 
@@ -74,7 +74,7 @@ def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[P
         group: list[PreparedCall] = []
         for endpoint in endpoints:
             try:
-                group.append(prepare(request, endpoint, model))
+                group.append(validate(request, endpoint, model))
             except InvalidRequest as exc:
                 first_error = first_error or exc
         ranked = sorted(group, key=lambda call: _rank(call, routing.order))

@@ -8,7 +8,7 @@ sizes (OpenAI, ImageRouter) see these; generation maps a size back the same way.
 from __future__ import annotations
 
 from imagegate.catalog.descriptors import CapabilityDescriptor, EnumCapability, RangeCapability
-from imagegate.core.dimensions import dimensions
+from imagegate.catalog.dimensions import DEFAULT_RESOLUTION, dimensions
 
 CUSTOM = "custom"  # any width x height within the endpoint's ranges
 
@@ -19,7 +19,7 @@ def sizes_from_ratios(parameters: dict[str, CapabilityDescriptor]) -> dict[str, 
     if not isinstance(ratios, EnumCapability):
         return {}
     resolutions = parameters.get("resolution")
-    tiers = resolutions.values if isinstance(resolutions, EnumCapability) else ("1K",)
+    tiers = resolutions.values if isinstance(resolutions, EnumCapability) else (DEFAULT_RESOLUTION,)
     table: dict[str, tuple[str, str]] = {}
     for tier in tiers:
         for ratio in ratios.values:

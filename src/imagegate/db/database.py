@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.engine import make_url
 
 T = TypeVar("T")
 Work = Callable[[Connection], T]
@@ -30,14 +29,3 @@ class Database(Protocol):
     async def read(self, work: Work[T]) -> T: ...
 
     async def close(self) -> None: ...
-
-
-async def open_database(url: str) -> Database:
-    """Connects and brings the schema up to date."""
-    if make_url(url).get_backend_name() == "sqlite":
-        from imagegate.db.sqlite import SQLiteDatabase
-
-        return await SQLiteDatabase.open(url)
-    from imagegate.db.postgresql import ServerDatabase
-
-    return await ServerDatabase.open(url)

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from imagegate.accounting.credits import charge
-from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
+from imagegate.db.ledger import charge
 from imagegate.db.tables import generations, ledger
+from imagegate.db.timestamps import utcnow
 
 # Built once: executed with a parameter dict, each compiles once per process.
 _INSERT = insert(generations)

@@ -14,9 +14,9 @@ import secrets
 
 from sqlalchemy import Connection, delete, insert, select
 
-from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
 from imagegate.db.tables import media
+from imagegate.db.timestamps import utcnow
 
 
 class MediaStore:

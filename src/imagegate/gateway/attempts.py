@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from imagegate.core.prepare import PreparedCall
+from imagegate.core.validate import PreparedCall
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from imagegate.gateway.run import Run
 from imagegate.providers.base import (

@@ -6,11 +6,11 @@ import logging
 from typing import Any
 
 from imagegate.core.cost import actual_cost
-from imagegate.core.prepare import PreparedCall
 from imagegate.core.result import GeneratedImage, ImageResult, Usage
-from imagegate.db.clock import utcnow
+from imagegate.core.validate import PreparedCall
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import GatewayError, InternalError, UpstreamError
 from imagegate.gateway.headers import GENERATION_HEADER
 from imagegate.gateway.run import Run

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from imagegate.catalog.snapshot import Catalog
+from imagegate.catalog.catalog import Catalog
 from imagegate.core.request import ImageRequest, RoutingOptions
 from imagegate.core.result import GeneratedImage, ImageResult, Usage
 from imagegate.db.generations import GenerationStore

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from imagegate.accounting.caller import Caller
 from imagegate.catalog.schema import Model
-from imagegate.core.prepare import PreparedCall
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import Attempt
+from imagegate.core.validate import PreparedCall
 from imagegate.errors import GatewayError
 
 

@@ -21,23 +21,23 @@ from typing import TypeVar
 import aiohttp
 
 from imagegate.accounting.caller import ANONYMOUS, Caller
-from imagegate.accounting.credits import Credits
+from imagegate.accounting.holds import Holds
 from imagegate.accounting.keys import KeyStore
 from imagegate.accounting.rate_limits import Limits, RateLimiter, open_rate_limiter
-from imagegate.catalog.build import build_catalog
+from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.schema import Model
-from imagegate.catalog.snapshot import Catalog
 from imagegate.config import Settings
 from imagegate.core.normalize import normalize
-from imagegate.core.prepare import PreparedCall
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
 from imagegate.core.routing import estimate as planned_estimate
 from imagegate.core.routing import plan, provider_slugs
-from imagegate.db.clock import utcnow
-from imagegate.db.database import Database, open_database
+from imagegate.core.validate import PreparedCall
+from imagegate.db.connect import open_database
+from imagegate.db.database import Database
 from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
 from imagegate.db.media import MediaStore
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import (
     Conflict,
     Forbidden,
@@ -58,6 +58,7 @@ from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.inputs import InputLoader
 from imagegate.providers.base import ProviderEvent, ProviderResult, operator_options
 from imagegate.providers.pool import ProviderPool
+from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import Redactor, configured_secrets
 from imagegate.routing.health import CircuitSettings, endpoint_key, open_health
 from imagegate.routing.retry import RetryPolicy, counts_against_endpoint, retry_after
@@ -90,7 +91,7 @@ class Gateway:
         self.records = GenerationStore(database)
         self.media = MediaStore(database)
         self.keys = KeyStore(database)
-        self.credits = Credits(database, settings.hold_seconds)
+        self.holds = Holds(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
         self.health = open_health(
             settings.redis_url,
@@ -507,7 +508,7 @@ class Gateway:
         if key.limit_usd is None:
             return  # nothing to hold against; the charge comes when it succeeds
         estimate = max(planned_estimate(call) for call in run.calls)
-        await self.credits.reserve(run.id, key.id, estimate)
+        await self.holds.reserve(run.id, key.id, estimate)
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         return await finish(

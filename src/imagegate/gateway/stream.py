@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from imagegate.core.prepare import PreparedCall
-from imagegate.core.result import ImageResult
+from imagegate.core.result import ImageResult, PartialImage, TextDelta
+from imagegate.core.validate import PreparedCall
 from imagegate.db.generations import GenerationStore
 from imagegate.errors import GatewayError
 from imagegate.gateway.finish import cancel, fail, postprocess
 from imagegate.gateway.run import Run
-from imagegate.providers.base import PartialImage, ProviderEvent, ProviderResult, TextDelta
+from imagegate.providers.base import ProviderEvent, ProviderResult
 from imagegate.routing.retry import counts_against_endpoint
 
 Finisher = Callable[[Run, PreparedCall, ProviderResult], Awaitable[ImageResult]]

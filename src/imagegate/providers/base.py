@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import aiohttp
 
 from imagegate.catalog.schema import Endpoint, ProviderInfo
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.core.result import GeneratedImage, PartialImage, TextDelta, Usage
 from imagegate.media.fetch import SafeFetcher
 from imagegate.media.images import InputImage
 
@@ -38,6 +38,14 @@ class ProviderCall:
     def n(self) -> int:
         return int(self.parameters.get("n", 1))
 
+    @property
+    def native_model(self) -> str:
+        """The provider's model id for this call: its edit model when reference images are
+        sent and the endpoint names one."""
+        if self.references and self.endpoint.native_edit_id:
+            return self.endpoint.native_edit_id
+        return self.endpoint.native_id
+
 
 @dataclass(slots=True)
 class ProviderResult:
@@ -51,17 +59,6 @@ class ProviderResult:
     # Accepted parameters the provider could not apply to this particular call (e.g. an aspect
     # ratio with an input image whose shape wins): reported like dropped ones, never silent.
     ignored: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PartialImage:
-    index: int
-    image: GeneratedImage
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    text: str
 
 
 ProviderEvent = PartialImage | TextDelta | ProviderResult

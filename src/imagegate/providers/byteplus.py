@@ -46,12 +46,11 @@ from typing import Any
 import orjson
 
 from imagegate.catalog.descriptors import EnumCapability
-from imagegate.core.dimensions import dimensions, fit
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.catalog.dimensions import DEFAULT_RESOLUTION, dimensions, fit
+from imagegate.core.result import GeneratedImage, PartialImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.providers.base import (
-    PartialImage,
     ProviderCall,
     ProviderContext,
     ProviderEvent,
@@ -65,7 +64,6 @@ from imagegate.providers.upstream import UpstreamResponse, failure, open_stream,
 MIN_PIXELS = 1024 * 1024
 MAX_PIXELS = 4096 * 4096
 SIDE_MULTIPLE = 8
-DEFAULT_TIER = "1K"
 _REFUSALS = frozenset(
     {
         "SensitiveContentDetected",
@@ -119,7 +117,9 @@ def size_of(call: ProviderCall) -> str | None:
         if "aspect_ratio" not in parameters:
             return None
         width, height = fitted(
-            call.endpoint, parameters["aspect_ratio"], parameters.get("resolution", DEFAULT_TIER)
+            call.endpoint,
+            parameters["aspect_ratio"],
+            parameters.get("resolution", DEFAULT_RESOLUTION),
         )
         return f"{width}x{height}"
     tier = parameters.get("resolution")
@@ -148,8 +148,12 @@ def _up(side: float) -> int:
 
 def _smallest_tier(resolutions: Any) -> str:
     if isinstance(resolutions, EnumCapability) and resolutions.values:
-        return DEFAULT_TIER if DEFAULT_TIER in resolutions.values else resolutions.values[0]
-    return DEFAULT_TIER
+        return (
+            DEFAULT_RESOLUTION
+            if DEFAULT_RESOLUTION in resolutions.values
+            else resolutions.values[0]
+        )
+    return DEFAULT_RESOLUTION
 
 
 def _native(call: ProviderCall, name: str, default: str) -> str:

@@ -49,7 +49,7 @@ from typing import Any
 import orjson
 
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
-from imagegate.core.dimensions import dimensions, fit
+from imagegate.catalog.dimensions import DEFAULT_ASPECT_RATIO, DEFAULT_RESOLUTION, dimensions, fit
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import InvalidRequest, UpstreamError
 from imagegate.media.cpu import Stop, Stopped
@@ -127,7 +127,7 @@ def output_size(call: ProviderCall) -> tuple[int, int] | None:
     if "aspect_ratio" not in parameters and "resolution" not in parameters:
         return None
     wanted = dimensions(
-        parameters.get("aspect_ratio", "1:1"),
+        parameters.get("aspect_ratio", DEFAULT_ASPECT_RATIO),
         parameters.get("resolution", _default_resolution(published.get("resolution"))),
     )
     width_range, height_range = published.get("width"), published.get("height")
@@ -143,9 +143,9 @@ def output_size(call: ProviderCall) -> tuple[int, int] | None:
 
 def _default_resolution(published: object) -> str:
     """1K, unless the endpoint publishes resolutions without it (an SD 1.5 may offer only 512)."""
-    if isinstance(published, EnumCapability) and "1K" not in published.values:
+    if isinstance(published, EnumCapability) and DEFAULT_RESOLUTION not in published.values:
         return published.values[0]
-    return "1K"
+    return DEFAULT_RESOLUTION
 
 
 # -- the pipelines, each with its own queue ------------------------------------------------

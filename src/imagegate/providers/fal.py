@@ -42,8 +42,8 @@ from typing import Any
 
 import orjson
 
+from imagegate.catalog.dimensions import parse_size, requested_shape
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import parse_size
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
 from imagegate.media.base64_text import as_text
@@ -91,12 +91,6 @@ def native_name(endpoint: Endpoint, name: str) -> str:
     return endpoint.native_names.get(name) or DEFAULT_NAMES.get(name, name)
 
 
-def model_path(call: ProviderCall) -> str:
-    if call.references and call.endpoint.native_edit_id:
-        return call.endpoint.native_edit_id
-    return call.endpoint.native_id
-
-
 def request_body(call: ProviderCall) -> dict[str, Any]:
     endpoint = call.endpoint
     body: dict[str, Any] = {**endpoint.fixed, "prompt": call.prompt}
@@ -128,7 +122,7 @@ def _image_size(endpoint: Endpoint, parameters: dict[str, Any]) -> str | dict[st
     if not isinstance(ratio, str):
         return None
     if ranges is not None:
-        width, height = fitted(endpoint, ratio, parameters.get("resolution", "1K"))
+        width, height = fitted(endpoint, *requested_shape(parameters))
         return {"width": width, "height": height}
     if ratio in PRESETS:
         return PRESETS[ratio]
@@ -189,7 +183,7 @@ class FalProvider:
     async def generate(self, call: ProviderCall) -> ProviderResult:
         deadline = time.monotonic() + self.context.timeout_seconds
         name = self.context.info.name
-        model = model_path(call)
+        model = call.native_model
         submitted = await send(
             self.context,
             "POST",

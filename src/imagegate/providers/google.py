@@ -44,7 +44,7 @@ import orjson
 import pybase64
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.core.result import GeneratedImage, TextDelta, Usage
 from imagegate.errors import GatewayError, RateLimited, UpstreamError
 from imagegate.media.base64_text import as_text
 from imagegate.media.formats import sniff_b64
@@ -53,7 +53,6 @@ from imagegate.providers.base import (
     ProviderContext,
     ProviderEvent,
     ProviderResult,
-    TextDelta,
 )
 from imagegate.providers.base64_images import is_base64
 from imagegate.providers.sse import events
@@ -83,15 +82,6 @@ _DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
 # -- converters (no network) ---------------------------------------------------------------
-
-
-def native_model(call: ProviderCall) -> str:
-    endpoint = call.endpoint
-    return (
-        endpoint.native_edit_id
-        if call.references and endpoint.native_edit_id
-        else endpoint.native_id
-    )
 
 
 def request_body(call: ProviderCall) -> dict[str, Any]:
@@ -228,7 +218,7 @@ class GeminiProvider:
         return {"x-goog-api-key": self.context.api_key or ""}
 
     def _url(self, call: ProviderCall, method: str) -> str:
-        return f"{self.context.base_url}/v1beta/models/{native_model(call)}:{method}"
+        return f"{self.context.base_url}/v1beta/models/{call.native_model}:{method}"
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         response = await send(

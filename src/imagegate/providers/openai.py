@@ -24,10 +24,10 @@ from typing import Any
 import aiohttp
 import orjson
 
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.catalog.dimensions import DEFAULT_RESOLUTION, requested_shape
+from imagegate.core.result import GeneratedImage, PartialImage, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import (
-    PartialImage,
     ProviderCall,
     ProviderContext,
     ProviderEvent,
@@ -82,12 +82,12 @@ def free_size(call: ProviderCall) -> str | None:
     OpenAI's pixel budget; the three GPT image shapes keep their fixed sizes at 1K. None when
     the request says nothing of its size, or the endpoint has no free sizes."""
     parameters = call.parameters
-    ratio = parameters.get("aspect_ratio", "1:1")
+    ratio, resolution = requested_shape(parameters)
     if (
         free_ranges(call.endpoint) is not None
         and not ("width" in parameters and "height" in parameters)
         and ("aspect_ratio" in parameters or "resolution" in parameters)
-        and parameters.get("resolution", "1K") == "1K"
+        and resolution == DEFAULT_RESOLUTION
         and ratio in ASPECT_SIZES
     ):
         return ASPECT_SIZES[ratio]

@@ -37,8 +37,8 @@ from typing import Any
 
 import orjson
 
+from imagegate.catalog.dimensions import dimensions, requested_shape
 from imagegate.catalog.parameters import PARAMETERS
-from imagegate.core.dimensions import dimensions
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderEvent, ProviderResult
 from imagegate.providers.openai import OpenAIProvider
@@ -57,10 +57,10 @@ def size_of(parameters: dict[str, Any], renamed: dict[str, str]) -> str | None:
         return str(own["size"])
     if "width" in own and "height" in own:
         return f"{int(own['width'])}x{int(own['height'])}"
-    ratio = own.get("aspect_ratio", "1:1")
+    ratio, resolution = requested_shape(own)
     if ratio == "auto" or not ({"aspect_ratio", "resolution"} & own.keys()):
         return None
-    width, height = dimensions(ratio, own.get("resolution", "1K"))
+    width, height = dimensions(ratio, resolution)
     return f"{width}x{height}"
 
 

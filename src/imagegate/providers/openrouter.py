@@ -46,17 +46,15 @@ import aiohttp
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.core.result import GeneratedImage, PartialImage, TextDelta, Usage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.base64_text import as_text
 from imagegate.media.data_uri import encode_data_uri, is_data_uri
 from imagegate.providers.base import (
-    PartialImage,
     ProviderCall,
     ProviderContext,
     ProviderEvent,
     ProviderResult,
-    TextDelta,
 )
 from imagegate.providers.base64_images import base64_image, is_base64
 from imagegate.providers.downloads import download_image

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from imagegate.catalog.snapshot import Catalog
+from imagegate.catalog.catalog import Catalog
 from imagegate.media.fetch import SafeFetcher
 from imagegate.providers.base import Provider, ProviderContext
 from imagegate.providers.registry import load_adapter

@@ -29,8 +29,8 @@ from typing import Any
 import orjson
 
 from imagegate.catalog.descriptors import EnumCapability
+from imagegate.catalog.dimensions import parse_size, ratio_value
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import parse_size, ratio_value
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.images_generations import image_of

@@ -80,12 +80,6 @@ def wait_seconds(timeout_seconds: float) -> int:
     return max(MIN_WAIT, min(MAX_WAIT, int(timeout_seconds / 2)))
 
 
-def model_ref(call: ProviderCall) -> str:
-    if call.references and call.endpoint.native_edit_id:
-        return call.endpoint.native_edit_id
-    return call.endpoint.native_id
-
-
 def create_route(ref: str) -> tuple[str, dict[str, Any]]:
     """The path to create a prediction for a model ref, and the body fields besides `input`."""
     model, _, version = ref.partition(":")
@@ -114,7 +108,7 @@ def request_input(call: ProviderCall) -> dict[str, Any]:
 
 def request_body(call: ProviderCall) -> tuple[str, dict[str, Any]]:
     """The path and JSON body that create the prediction."""
-    path, extra = create_route(model_ref(call))
+    path, extra = create_route(call.native_model)
     return path, {**extra, "input": request_input(call)}
 
 

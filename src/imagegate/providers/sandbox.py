@@ -26,8 +26,8 @@ from typing import Any
 
 from PIL import Image
 
-from imagegate.core.dimensions import dimensions
-from imagegate.core.result import GeneratedImage, Usage
+from imagegate.catalog.dimensions import dimensions, requested_shape
+from imagegate.core.result import GeneratedImage, PartialImage, TextDelta, Usage
 from imagegate.errors import (
     ContentPolicy,
     InvalidRequest,
@@ -39,12 +39,10 @@ from imagegate.media.cpu import Stop, run_cpu, stoppable
 from imagegate.media.decode import decode_fitted
 from imagegate.media.images import InputImage
 from imagegate.providers.base import (
-    PartialImage,
     ProviderCall,
     ProviderContext,
     ProviderEvent,
     ProviderResult,
-    TextDelta,
 )
 from imagegate.providers.sandbox_render import (
     Backdrop,
@@ -143,9 +141,7 @@ class SandboxProvider:
         if "width" in parameters and "height" in parameters:
             width, height = int(parameters["width"]), int(parameters["height"])
         else:
-            width, height = dimensions(
-                parameters.get("aspect_ratio", "1:1"), parameters.get("resolution", "1K")
-            )
+            width, height = dimensions(*requested_shape(parameters))
         transparent = parameters.get("background") == "transparent"
         format = parameters.get("output_format", "png")
         return Drawing(

@@ -7,8 +7,8 @@ endpoint's own published rules: its step, its smallest and largest side.
 from __future__ import annotations
 
 from imagegate.catalog.descriptors import RangeCapability
+from imagegate.catalog.dimensions import DEFAULT_RESOLUTION, dimensions, fit, requested_shape
 from imagegate.catalog.schema import Endpoint
-from imagegate.core.dimensions import dimensions, fit
 from imagegate.providers.base import ProviderCall
 
 
@@ -22,7 +22,7 @@ def free_ranges(endpoint: Endpoint) -> tuple[RangeCapability, RangeCapability] |
 def fitted(
     endpoint: Endpoint,
     aspect_ratio: str,
-    resolution: str = "1K",
+    resolution: str = DEFAULT_RESOLUTION,
     default_step: int = 16,
     max_pixels: int | None = None,
 ) -> tuple[int, int]:
@@ -53,8 +53,7 @@ def requested_size(
         return None
     return fitted(
         call.endpoint,
-        parameters.get("aspect_ratio", "1:1"),
-        parameters.get("resolution", "1K"),
+        *requested_shape(parameters),
         default_step,
         max_pixels,
     )

@@ -58,10 +58,9 @@ def _field(call: ProviderCall, name: str, default: str) -> str:
 
 def request_body(call: ProviderCall) -> dict[str, Any]:
     endpoint = call.endpoint
-    model = endpoint.native_edit_id if call.references and endpoint.native_edit_id else None
     body: dict[str, Any] = {
         **endpoint.fixed,
-        "model": model or endpoint.native_id,
+        "model": call.native_model,
         "prompt": call.prompt,
     }
     if (pixels := requested_size(call, _DEFAULT_STEP)) is not None:

@@ -51,10 +51,9 @@ def _source(image: InputImage) -> dict[str, str]:
 
 def request_body(call: ProviderCall) -> dict[str, Any]:
     endpoint = call.endpoint
-    model = endpoint.native_edit_id if call.references and endpoint.native_edit_id else None
     body: dict[str, Any] = {
         **endpoint.fixed,
-        "model": model or endpoint.native_id,
+        "model": call.native_model,
         "prompt": call.prompt,
     }
     for name in _PASSED_BY_NAME:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from imagegate.catalog.snapshot import Catalog
+from imagegate.catalog.catalog import Catalog
 
 VARIANTS = {"floor": "price", "nitro": "latency"}
 

@@ -20,8 +20,8 @@ from imagegate.api.catalog_lookup import find_view
 from imagegate.api.etag import conditional_json
 from imagegate.api.imagerouter.errors import IMAGEROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.catalog.catalog import Catalog, ModelView
 from imagegate.catalog.query import ModelQuery, Sort, run
-from imagegate.catalog.snapshot import Catalog, ModelView
 from imagegate.core.sizes import accepted_sizes
 
 router = APIRouter(route_class=IMAGEROUTER.route_class())

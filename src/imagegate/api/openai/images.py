@@ -22,10 +22,9 @@ from imagegate.api.generation_response import answered, streamed
 from imagegate.api.media import image_items
 from imagegate.api.openai.errors import OPENAI, error_body
 from imagegate.api.openai.image_request import read_image_request
-from imagegate.core.result import GeneratedImage, ImageResult
+from imagegate.core.result import GeneratedImage, ImageResult, PartialImage
 from imagegate.errors import GatewayError
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
-from imagegate.providers.base import PartialImage
 
 router = APIRouter(route_class=OPENAI.route_class())
 RESPONSE_FORMATS = ("b64_json", "url")

@@ -17,8 +17,8 @@ from imagegate.api.catalog_lookup import find_view
 from imagegate.api.etag import conditional_json
 from imagegate.api.openai.errors import OPENAI
 from imagegate.api.query_params import QueryReader
+from imagegate.catalog.catalog import Catalog, ModelView
 from imagegate.catalog.query import ModelQuery, Sort, run
-from imagegate.catalog.snapshot import Catalog, ModelView
 
 router = APIRouter(route_class=OPENAI.route_class())
 MAX_LIMIT = 1000

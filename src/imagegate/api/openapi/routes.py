@@ -17,8 +17,8 @@ from imagegate.api.openapi.operation import Answer, Body, Operation
 from imagegate.api.openapi.service import Health
 from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import models as openrouter_models
+from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.parameters import PARAMETERS
-from imagegate.catalog.snapshot import Catalog
 
 Key = tuple[str, str]  # (method, path template)
 GENERATION_ERRORS = (400, 401, 402, 403, 404, 405, 409, 413, 429, 500, 502, 503, 504)

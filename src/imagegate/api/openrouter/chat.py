@@ -29,12 +29,11 @@ from imagegate.api.generation_response import answered, streamed
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
-from imagegate.core.result import ImageResult
+from imagegate.core.result import ImageResult, TextDelta
 from imagegate.errors import GatewayError, InvalidRequest
 from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
 from imagegate.media.json_splice import DataUri
 from imagegate.media.sources import ImageSource
-from imagegate.providers.base import TextDelta
 
 router = APIRouter(route_class=OPENROUTER.route_class())
 

@@ -18,9 +18,9 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
-from imagegate.catalog.snapshot import Catalog, EndpointView, ModelView
 from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())

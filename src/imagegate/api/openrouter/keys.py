@@ -23,7 +23,7 @@ from imagegate.accounting.keys import ApiKey
 from imagegate.accounting.usage import Spend, spend
 from imagegate.api.bodies import json_object
 from imagegate.api.openrouter.errors import OPENROUTER
-from imagegate.db.clock import utcnow
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import InvalidRequest, NotFound
 from imagegate.gateway import Gateway
 

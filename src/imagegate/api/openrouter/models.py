@@ -21,10 +21,10 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
 from imagegate.catalog.schema import Model
-from imagegate.catalog.snapshot import Catalog, EndpointView, ModelView
 from imagegate.errors import InvalidRequest
 from imagegate.routing.health import EndpointHealth
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from imagegate.catalog.catalog import EndpointView
 from imagegate.catalog.descriptors import EnumCapability
+from imagegate.catalog.dimensions import parse_size
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.schema import Model
-from imagegate.catalog.snapshot import EndpointView
-from imagegate.core.dimensions import parse_size
 from imagegate.core.request import ImageRequest
 from imagegate.core.sizes import accepted_sizes, accepts_custom_size, sizes_from_ratios
 from imagegate.errors import InvalidRequest, UnsupportedParameter
@@ -54,7 +54,7 @@ class PreparedCall:
         return {**defaults, **self.accepted} if defaults else self.accepted
 
 
-def prepare(request: ImageRequest, view: EndpointView, model: Model) -> PreparedCall:
+def validate(request: ImageRequest, view: EndpointView, model: Model) -> PreparedCall:
     published = view.parameters
     where = f"{model.id} on {view.provider.name}"
     strict = request.routing.require_parameters

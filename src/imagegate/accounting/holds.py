@@ -1,13 +1,12 @@
-"""Holding a generation's estimated cost against its key's USD limit, and charging it once.
+"""Holding a generation's estimated cost against its key's USD limit.
 
 `reserve` runs before a generation calls any provider: with the key's row locked (PostgreSQL
 `SELECT ... FOR UPDATE`, so replicas queue; SQLite has one writer at a time), it adds
 up what the key has spent and what its pending generations hold, and refuses (402) if this
-estimate would pass the limit. The hold lives on the generation's row. `charge` runs inside
-the transaction that marks a generation succeeded: one ledger row per generation (a unique
-constraint makes a second impossible) and the key's running usage, atomically. A failed or
-cancelled generation only drops its hold. A hold older than `hold_seconds` belongs to a
-generation whose gateway died; it stops counting and nothing is ever charged for it.
+estimate would pass the limit. The hold lives on the generation's row; the charge that replaces
+it is written with the success (`db/ledger.py`). A failed or cancelled generation only drops its
+hold. A hold older than `hold_seconds` belongs to a generation whose gateway died; it stops
+counting and nothing is ever charged for it.
 """
 
 from __future__ import annotations
@@ -15,22 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
-from imagegate.db.clock import utcnow
 from imagegate.db.database import Database
-from imagegate.db.tables import api_keys, generations, ledger
+from imagegate.db.tables import api_keys, generations
+from imagegate.db.timestamps import utcnow
 from imagegate.errors import InsufficientCredits
 
-_LEDGER = insert(ledger)
-_ADD_USAGE = (
-    update(api_keys)
-    .where(api_keys.c.id == bindparam("key"))
-    .values(usage_usd=api_keys.c.usage_usd + bindparam("amount"))
-)
 
-
-class Credits:
+class Holds:
     def __init__(self, database: Database, hold_seconds: float) -> None:
         self._db = database
         self._hold = dt.timedelta(seconds=hold_seconds)
@@ -76,21 +68,6 @@ def _held(connection: Connection, key_id: str, since: dt.datetime) -> Decimal:
         )
     )
     return Decimal(str(held))
-
-
-def charge(connection: Connection, generation_id: str, key_id: str | None, amount: Decimal) -> None:
-    """Inside the transaction that marks the generation succeeded."""
-    connection.execute(
-        _LEDGER,
-        {
-            "generation_id": generation_id,
-            "api_key_id": key_id,
-            "amount_usd": amount,
-            "created_at": utcnow(),
-        },
-    )
-    if key_id is not None:
-        connection.execute(_ADD_USAGE, {"key": key_id, "amount": amount})
 
 
 def _usd(value: Decimal) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
 _ONE_K: dict[str, tuple[int, int]] = {
     "1:1": (1024, 1024),
@@ -23,6 +25,9 @@ _ONE_K: dict[str, tuple[int, int]] = {
 }
 
 RESOLUTION_SCALE: dict[str, float] = {"512": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
+# what a request that names no aspect ratio or resolution is taken to mean
+DEFAULT_ASPECT_RATIO = "1:1"
+DEFAULT_RESOLUTION = "1K"
 
 _RATIO = re.compile(r"^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$")
 _SIZE = re.compile(r"^(\d{1,5})x(\d{1,5})$")
@@ -36,7 +41,17 @@ def ratio_value(aspect_ratio: str) -> float | None:
     return width / height if width > 0 and height > 0 else None
 
 
-def dimensions(aspect_ratio: str = "1:1", resolution: str = "1K") -> tuple[int, int]:
+def requested_shape(parameters: Mapping[str, Any]) -> tuple[str, str]:
+    """The aspect ratio and resolution a request asks for, the defaults where it names none."""
+    return (
+        parameters.get("aspect_ratio", DEFAULT_ASPECT_RATIO),
+        parameters.get("resolution", DEFAULT_RESOLUTION),
+    )
+
+
+def dimensions(
+    aspect_ratio: str = DEFAULT_ASPECT_RATIO, resolution: str = DEFAULT_RESOLUTION
+) -> tuple[int, int]:
     scale = RESOLUTION_SCALE.get(resolution.upper() if resolution != "512" else resolution)
     if scale is None:
         raise ValueError(f"unknown resolution {resolution!r}")

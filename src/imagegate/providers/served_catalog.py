@@ -1,4 +1,6 @@
-"""Building the catalog snapshot the gateway serves: bundled files, a user's file, the env."""
+"""The catalog as this installation can serve it: the bundled files and a user's file, with
+each provider marked available when an adapter for it is installed and its key is set. (It
+lives with the providers because which adapters exist is theirs to say.)"""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 from imagegate.catalog import files
 from imagegate.catalog.availability import configured_providers
-from imagegate.catalog.snapshot import DEFAULT_MAX_PROMPT_LENGTH, Catalog
+from imagegate.catalog.catalog import DEFAULT_MAX_PROMPT_LENGTH, Catalog
 from imagegate.providers.registry import adapter_names
 
 

@@ -14,7 +14,6 @@ from imagegate.catalog.schema import Endpoint
 from imagegate.core.cost import actual_cost
 from imagegate.core.normalize import normalize
 from imagegate.core.request import ImageRequest
-from imagegate.core.routing import estimate as estimate_of
 from imagegate.core.validate import PreparedCall, validate
 from imagegate.providers.served_catalog import build_catalog
 
@@ -102,20 +101,20 @@ def test_a_parameter_left_out_is_priced_at_the_providers_default() -> None:
     """DALL-E 3 without quality or size is standard 1024x1024 at OpenAI: $0.04 estimated and
     billed (it reports no usage), not nothing."""
     call = _catalog_call("openai/dall-e-3", {})
-    assert estimate_of(call) == Decimal("0.04")
+    assert call.estimate == Decimal("0.04")
     billed = actual_cost(call.view.endpoint.pricing, call.priced, 1, 0, None, None)
     assert billed == Decimal("0.04")
-    assert estimate_of(_catalog_call("openai/dall-e-3", {"quality": "hd"})) == Decimal("0.08")
+    assert _catalog_call("openai/dall-e-3", {"quality": "hd"}).estimate == Decimal("0.08")
     gemini = _catalog_call("google/gemini-3-pro-image-preview", {})
-    assert estimate_of(gemini) == Decimal("0.134")  # 1K, its default
+    assert gemini.estimate == Decimal("0.134")  # 1K, its default
 
 
 def test_a_choice_left_to_the_provider_is_estimated_at_the_closest_dearest_line() -> None:
     # GPT Image's quality is the provider's choice unless asked: hold the high price
-    assert estimate_of(_catalog_call("openai/gpt-image-1", {})) == Decimal("0.167")
+    assert _catalog_call("openai/gpt-image-1", {}).estimate == Decimal("0.167")
     # a shape no line names directly takes the line of that shape
     landscape = _catalog_call("openai/gpt-image-1", {"quality": "low", "aspect_ratio": "3:2"})
-    assert estimate_of(landscape) == Decimal("0.016")
+    assert landscape.estimate == Decimal("0.016")
     # a free size larger than any priced one is scaled up by its pixels
     lines = (
         _line("output_image", "image", "0.10", "high 1024x1024"),

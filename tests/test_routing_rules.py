@@ -20,7 +20,7 @@ from imagegate.db.tables import generations
 from imagegate.errors import RateLimited
 from imagegate.gateway.replay import fingerprint
 from imagegate.gateway.service import Gateway
-from imagegate.routing.retry import retry_after
+from imagegate.providers.retry_after import retry_after
 
 
 def _limited(value: str) -> RateLimited:

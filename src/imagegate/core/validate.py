@@ -16,6 +16,7 @@ The endpoint's published descriptors (native plus the gateway's own) are the rul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from imagegate.catalog.catalog import EndpointView
@@ -23,6 +24,7 @@ from imagegate.catalog.descriptors import EnumCapability
 from imagegate.catalog.dimensions import parse_size
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.schema import Model
+from imagegate.core.estimate import estimate_cost
 from imagegate.core.request import ImageRequest
 from imagegate.core.sizes import accepted_sizes, accepts_custom_size, sizes_from_ratios
 from imagegate.errors import InvalidRequest, UnsupportedParameter
@@ -52,6 +54,12 @@ class PreparedCall:
         estimate and the bill are taken from."""
         defaults = self.view.endpoint.defaults
         return {**defaults, **self.accepted} if defaults else self.accepted
+
+    @property
+    def estimate(self) -> Decimal:
+        """What this call should cost, from the endpoint's pricing lines: what `max_price` and
+        the USD hold compare against."""
+        return estimate_cost(self.view.endpoint.pricing, self.priced, len(self.references))
 
 
 def validate(request: ImageRequest, view: EndpointView, model: Model) -> PreparedCall:

@@ -121,7 +121,7 @@ async def fail(
         model_id=run.model.id if run.model else None,
         latency_ms=run.elapsed_ms(),
         attempts=[a.as_record() for a in run.attempts],
-        dropped=list(run.calls[0].dropped) if run.calls else [],
+        dropped=list(run.plan.calls[0].dropped) if run.plan else [],
         detail=error.detail,
     )
 

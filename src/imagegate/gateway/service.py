@@ -1,10 +1,11 @@
 """The gateway as a library: `Gateway.generate` and `Gateway.stream`, dialect-free.
 
+The Gateway keeps a generation's lifecycle; the Router (`routing/`) decides where it goes.
 Every generation gets an id and a record before anything can fail. Then, in order: its input
-images are loaded; the model is resolved and the request checked against what it takes and
-makes; the candidate endpoints are planned (`core.routing`); the caller's rate limit and USD
-limit admit it (the estimate is held against the key); each attempt is made and recorded. A
-provider that returns no image has failed: there is no empty success. Success is recorded and
+images are loaded (`media/`); the Router plans it (the model resolved, the request checked
+against what each candidate endpoint takes and makes); the caller's rate limit and USD limit
+admit it (the estimate is held against the key); the Router runs the attempts, each recorded.
+A provider that returns no image has failed: there is no empty success. Success is recorded and
 charged in one transaction; failure charges nothing.
 """
 
@@ -13,25 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TypeVar
 
 import aiohttp
 
 from imagegate.accounting.caller import ANONYMOUS, Caller
 from imagegate.accounting.holds import Holds
 from imagegate.accounting.keys import KeyStore
-from imagegate.accounting.rate_limits import Limits, RateLimiter, open_rate_limiter
+from imagegate.accounting.rate_limits import RateLimiter, open_rate_limiter
 from imagegate.catalog.catalog import Catalog
-from imagegate.catalog.schema import Model
 from imagegate.config import Settings
-from imagegate.core.normalize import normalize
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
-from imagegate.core.routing import estimate as planned_estimate
-from imagegate.core.routing import plan, provider_slugs
 from imagegate.core.validate import PreparedCall
 from imagegate.db.connect import open_database
 from imagegate.db.database import Database
@@ -40,14 +35,9 @@ from imagegate.db.media import MediaStore
 from imagegate.db.timestamps import utcnow
 from imagegate.errors import (
     Conflict,
-    Forbidden,
-    GatewayError,
-    InvalidRequest,
-    NoEndpoint,
-    RateLimited,
-    UpstreamTimeout,
 )
-from imagegate.gateway import attempts, housekeeping
+from imagegate.gateway import housekeeping
+from imagegate.gateway.admission import admit
 from imagegate.gateway.delivery import Delivery, note_generation, note_stream
 from imagegate.gateway.finish import cancel, fail, finish, jsonable
 from imagegate.gateway.replay import KeyReleased, fingerprint, replay
@@ -56,17 +46,16 @@ from imagegate.gateway.stream import GenerationStream, ReplayedStream
 from imagegate.media.cpu import configure as configure_cpu
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.inputs import InputLoader
-from imagegate.providers.base import ProviderEvent, ProviderResult, operator_options
+from imagegate.providers.base import ProviderResult
 from imagegate.providers.pool import ProviderPool
 from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import Redactor, configured_secrets
-from imagegate.routing.health import CircuitSettings, endpoint_key, open_health
-from imagegate.routing.retry import RetryPolicy, counts_against_endpoint, retry_after
-from imagegate.routing.variants import VARIANTS, split_variant
+from imagegate.routing.health import CircuitSettings, open_health
+from imagegate.routing.planning import Plan
+from imagegate.routing.retry import RetryPolicy
+from imagegate.routing.router import Router
 
-OUTPUT_MODALITIES = ("image", "text")
 log = logging.getLogger("imagegate")
-_T = TypeVar("_T")
 UPSTREAM_READ_BUFFER = 4 * 2**20
 CLAIM_ATTEMPTS = 5  # of an Idempotency-Key that earlier requests keep letting go of
 
@@ -108,6 +97,14 @@ class Gateway:
         self._housekeeping: asyncio.Task[None] | None = None
         self.providers = ProviderPool(
             catalog, http, fetcher, env, settings.provider_timeout_seconds
+        )
+        self.router = Router(
+            catalog,
+            self.providers,
+            self.health,
+            self.retry,
+            provider_timeout=settings.provider_timeout_seconds,
+            redactor=self.redactor,
         )
         self.inputs = InputLoader(settings.media_limits, fetcher)
         configure_cpu(settings.cpu_workers, settings.decode_memory_bytes)
@@ -163,23 +160,13 @@ class Gateway:
             return run
         finishing: asyncio.Future[ImageResult] | None = None
         try:
-            await self._prepare(run)
-            begun = time.monotonic()
-
-            async def once(call: PreparedCall, within: float) -> ProviderResult:
-                nonlocal begun
-                begun = time.monotonic()
-                adapter = self.providers.get(call.provider)
-                return await attempts.attempt(run, call, adapter, within, self.redactor)
-
-            call, result = await self._route(run, once)
+            plan = await self._prepare(run)
+            delivered = await self.router.generate(plan, run.attempts, run.started)
             # The provider has delivered, and billed: the record and the charge are written
             # whatever becomes of this request from here on (then the endpoint's health hears
             # of its success).
-            finishing = asyncio.ensure_future(self._finish(run, call, result))
-            latency = (time.monotonic() - begun) * 1000
-            endpoint = endpoint_key(call.provider, call.model.id)
-            await asyncio.shield(self.health.record(endpoint, True, latency))
+            finishing = asyncio.ensure_future(self._finish(run, delivered.call, delivered.value))
+            await asyncio.shield(self.router.judge(delivered, True))
             return await asyncio.shield(finishing)
         except asyncio.CancelledError:
             await asyncio.shield(self._stopped(run, finishing))
@@ -201,26 +188,16 @@ class Gateway:
         if isinstance(run, ImageResult):
             return ReplayedStream(run)
         try:
-            await self._prepare(run)
-
-            begun = time.monotonic()
-
-            async def first_event(
-                call: PreparedCall, within: float
-            ) -> tuple[ProviderEvent, AsyncIterator[ProviderEvent]]:
-                nonlocal begun
-                begun = time.monotonic()
-                adapter = self.providers.get(call.provider)
-                events = attempts.events(run, call, adapter, within, self.redactor)
-                return await anext(events), events
-
-            call, (first, events) = await self._route(run, first_event)
-            endpoint = endpoint_key(call.provider, call.model.id)
+            plan = await self._prepare(run)
+            delivered = await self.router.stream(plan, run.attempts, run.started)
 
             async def ended(ok: bool) -> None:
-                await self.health.record(endpoint, ok, (time.monotonic() - begun) * 1000)
+                await self.router.judge(delivered, ok)
 
-            stream = GenerationStream(run, call, first, events, self._finish, self.records, ended)
+            start = delivered.value
+            stream = GenerationStream(
+                run, delivered.call, start.first, start.rest, self._finish, self.records, ended
+            )
             note_stream(stream)
             return stream
         except asyncio.CancelledError:
@@ -259,67 +236,6 @@ class Gateway:
             await finishing
         except Exception as exc:
             await fail(run, exc, self.records)
-
-    async def _route(
-        self,
-        run: Run,
-        once: Callable[[PreparedCall, float], Awaitable[_T]],
-    ) -> tuple[PreparedCall, _T]:
-        """Rounds over the candidates: each endpoint whose circuit allows it is tried in turn,
-        falling back at once on an error that allows it; between rounds the wait grows (or is
-        the upstream's Retry-After, capped). Each attempt gets the provider timeout or what is
-        left of the request's deadline, whichever is shorter. Failures are judged for health
-        here; a success by the caller once the result is secured (a generation once its finish
-        has begun, a stream when it ends), so a client gone in between cannot lose it."""
-        policy = self.retry
-        deadline = run.started + policy.deadline
-        last: GatewayError | None = None
-        for round_number in range(policy.retries + 1):
-            hint: float | None = None
-            closed: list[float] = []
-            for call in run.calls:
-                endpoint = endpoint_key(call.provider, call.model.id)
-                wait = await self.health.allows(endpoint)
-                if wait is not None:
-                    closed.append(wait)
-                    continue
-                started = time.monotonic()
-                within = min(self.settings.provider_timeout_seconds, deadline - started)
-                if within <= 0:
-                    break
-                try:
-                    value = await once(call, within)
-                except GatewayError as exc:
-                    latency = (time.monotonic() - started) * 1000
-                    if counts_against_endpoint(exc):
-                        await self.health.record(endpoint, False, latency)
-                    if not exc.may_fall_back:
-                        raise
-                    last = exc
-                    hint = max(hint or 0.0, retry_after(exc) or 0.0) or hint
-                    continue
-                return call, value
-            if last is None and not closed:  # the deadline passed before any attempt
-                raise UpstreamTimeout(
-                    f"the request's deadline of {policy.deadline:g}s passed before any "
-                    "endpoint was tried"
-                )
-            if last is None:  # every candidate's circuit is open
-                soonest = min(closed)
-                raise NoEndpoint(
-                    f"every endpoint of {run.calls[0].model.id} is failing and resting; "
-                    f"retry in {soonest:.0f} s",
-                    headers={"Retry-After": str(max(int(soonest), 1))},
-                    metadata={"circuit": "open"},
-                )
-            if round_number == policy.retries:
-                break
-            delay = policy.delay(round_number, hint)
-            if time.monotonic() + delay > deadline:
-                break
-            await asyncio.sleep(delay)
-        assert last is not None
-        raise last
 
     async def _begin(
         self, request: ImageRequest, surface: str, caller: Caller, idempotency_key: str | None
@@ -376,18 +292,24 @@ class Gateway:
             param="Idempotency-Key",
         )
 
-    async def _prepare(self, run: Run) -> None:
+    async def _prepare(self, run: Run) -> Plan:
+        """Inputs loaded, planned, admitted: everything before the first attempt."""
         await self._load_inputs(run)
-        self._plan(run)
-        self._refuse_operator_options(run)
-        await self._order_by_speed(run)
-        await self._admit(run)
+        target = self.router.resolve(run.request.model)
+        run.model = target.model
+        operator = run.caller.is_operator or self.settings.fault_switches_for_keys
+        run.plan = plan = await self.router.plan(run.request, target, operator=operator)
+        run.request = plan.request
+        await admit(run.id, run.caller, plan, self.rate_limiter, self.holds)
+        return plan
 
     async def _load_inputs(self, run: Run) -> None:
+        """The references and mask the client sent as URLs, base64 or files, loaded and
+        checked; those that came decoded already are counted with them."""
         request = run.request
+        self.inputs.check_count(len(request.references) + len(request.reference_sources))
         if not request.reference_sources and request.mask_source is None:
             return
-        self.inputs.check_count(len(request.references) + len(request.reference_sources))
         loaded = [await self.inputs.load(source) for source in request.reference_sources]
         mask = await self.inputs.load(request.mask_source) if request.mask_source else request.mask
         run.request = replace(
@@ -397,118 +319,6 @@ class Gateway:
             reference_sources=(),
             mask_source=None,
         )
-
-    def _plan(self, run: Run) -> None:
-        request = run.request
-        name, variant = split_variant(request.model, self.catalog)
-        model = self.catalog.resolve(name)
-        if model is None:
-            raise self.catalog.unknown_model(request.model)
-        routing = provider_slugs(self.catalog, request.routing)
-        if routing is not request.routing:
-            request = replace(request, routing=routing)
-        if variant is not None:
-            request = replace(request, routing=replace(request.routing, sort=VARIANTS[variant]))
-        run.model = model
-        wanted = (
-            request.modalities
-            if request.modalities is not None
-            else frozenset(model.output_modalities)
-        )
-        unknown = sorted(wanted - set(OUTPUT_MODALITIES))
-        if unknown:
-            raise InvalidRequest(
-                f"unknown output modalities {', '.join(unknown)}; image models make image and text",
-                param="modalities",
-            )
-        if "image" not in wanted:
-            raise InvalidRequest(
-                f"model {model.id} makes {' and '.join(model.output_modalities)}; ask for "
-                f'modalities {list(model.output_modalities)} (or just ["image"])',
-                param="modalities",
-            )
-        if (request.references or request.mask) and "image" not in model.input_modalities:
-            raise InvalidRequest(
-                f"model {model.id} does not take input images", param="input_references"
-            )
-        self.inputs.check_count(len(request.references))
-        run.request = replace(request, parameters=normalize(request.parameters), modalities=wanted)
-        fallbacks = [self._fallback(name) for name in request.fallback_models]
-        usable = [m for m in fallbacks if self._can_serve(m, wanted, run.request)]
-        run.calls = plan(self.catalog, [model, *usable], run.request)
-
-    def _fallback(self, name: str) -> Model:
-        model = self.catalog.resolve(name)
-        if model is None:
-            raise self.catalog.unknown_model(name, param="models", error=InvalidRequest)
-        return model
-
-    @staticmethod
-    def _can_serve(model: Model, wanted: frozenset[str], request: ImageRequest) -> bool:
-        takes_images = not (request.references or request.mask) or "image" in model.input_modalities
-        return "image" in model.output_modalities and takes_images
-
-    def _refuse_operator_options(self, run: Run) -> None:
-        """Fault switches are the operator's: a key must not make an endpoint fail (and its
-        circuit open) for every other key."""
-        if run.caller.is_operator or self.settings.fault_switches_for_keys:
-            return
-        for call in run.calls:
-            if not call.options:
-                continue
-            reserved = sorted(
-                call.options.keys() & operator_options(self.providers.get(call.provider))
-            )
-            if reserved:
-                raise Forbidden(
-                    f"provider.options.{call.provider}.{reserved[0]} is a fault switch for the "
-                    "gateway's operator (the master key, or a gateway that has no keys)",
-                    param=f"provider.options.{call.provider}.{reserved[0]}",
-                )
-
-    async def _order_by_speed(self, run: Run) -> None:
-        """`provider.sort` latency or throughput (and `:nitro`): within each model, after the
-        providers in `order` and those taking every parameter, the fastest endpoints over the
-        last 30 minutes first; ones with no traffic yet keep their price order after them."""
-        if run.request.routing.sort not in ("latency", "throughput"):
-            return
-        keys = [endpoint_key(call.provider, call.model.id) for call in run.calls]
-        health = await self.health.health(keys)
-        order = run.request.routing.order
-        models = list(dict.fromkeys(call.model.id for call in run.calls))
-
-        def speed(item: tuple[int, PreparedCall]) -> tuple:
-            position, call = item
-            stats = health[endpoint_key(call.provider, call.model.id)].latency_ms
-            pinned = order.index(call.provider) if call.provider in order else len(order)
-            fastest = (stats is None, stats["p50"] if stats else 0.0)
-            return (models.index(call.model.id), pinned, bool(call.dropped), *fastest, position)
-
-        run.calls = [call for _, call in sorted(enumerate(run.calls), key=speed)]
-
-    async def _admit(self, run: Run) -> None:
-        """The key's rate limit, then its USD limit (holding the dearest candidate's estimate).
-        The key is as looked up for this request (see `KeyStore.find`); the hold itself reads
-        the key's limit and spending from the database."""
-        key = run.caller.key
-        if key is None:
-            return
-        limits = Limits(key.requests_per_minute, key.images_per_minute)
-        if limits.any:
-            images = int(run.request.parameters.get("n", 1))
-            wait = await self.rate_limiter.admit(key.id, images, limits)
-            if wait is not None:
-                raise RateLimited(
-                    f"key {key.name} is over its rate limit "
-                    f"({limits.requests_per_minute or '∞'} requests, "
-                    f"{limits.images_per_minute or '∞'} images a minute); retry in {wait:g} s",
-                    headers={"Retry-After": str(int(wait))},
-                    metadata={"retry_after_seconds": wait},
-                )
-        if key.limit_usd is None:
-            return  # nothing to hold against; the charge comes when it succeeds
-        estimate = max(planned_estimate(call) for call in run.calls)
-        await self.holds.reserve(run.id, key.id, estimate)
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         return await finish(

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from imagegate.providers.base import ProviderContext
+from imagegate.providers.retry_after import retry_after
 from imagegate.providers.upstream import UpstreamResponse, failure, send
-from imagegate.routing.retry import retry_after
 
 T = TypeVar("T")
 

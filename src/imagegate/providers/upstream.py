@@ -10,7 +10,7 @@ The client reads a short message that names the provider and the status; what th
 said (which may echo the gateway's key) goes in the error's `detail`, and so does a connection
 error's text (the upstream's host and port). A refusal of the client's own request (400, 422)
 keeps the upstream's reason in the message, since the client needs it (redacted and cut short
-where adapter errors become gateway errors, `gateway/attempts.py`). Those and other 4xx about
+where adapter errors become gateway errors, `routing/attempt.py`). Those and other 4xx about
 the request itself (413, 415, ...) are marked `caused_by_request`: they never count against
 the endpoint's health (another endpoint may still be tried for the latter).
 """

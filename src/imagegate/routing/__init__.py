@@ -1,1 +1,2 @@
-"""Routing: which endpoint serves a request, retries and fallbacks, and endpoint health."""
+"""Routing: which endpoints serve a request, in what order, and the attempts until one does
+(`router.py` is the front door; docs/routing.md has the map)."""

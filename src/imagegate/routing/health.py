@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from imagegate.routing.clock import SYSTEM_CLOCK, Clock
 
 WINDOW_SECONDS = 30 * 60
 
@@ -82,12 +83,13 @@ class _Circuit:
 @dataclass
 class MemoryHealth:
     settings: CircuitSettings = field(default_factory=CircuitSettings)
+    clock: Clock = SYSTEM_CLOCK
     _outcomes: dict[str, deque[tuple[float, bool, float]]] = field(default_factory=dict)
     _circuits: dict[str, _Circuit] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None:
-        now = time.time()
+        now = self.clock.time()
         async with self._lock:
             outcomes = self._outcomes.setdefault(endpoint, deque())
             outcomes.append((now, ok, latency_ms))
@@ -100,14 +102,14 @@ class MemoryHealth:
             else:
                 circuit.failures += 1
                 if self.settings.threshold and circuit.failures >= self.settings.threshold:
-                    circuit.opened_at = time.monotonic()
+                    circuit.opened_at = self.clock.monotonic()
 
     async def allows(self, endpoint: str) -> float | None:
         async with self._lock:
             circuit = self._circuits.get(endpoint)
             if circuit is None or circuit.opened_at is None:
                 return None
-            now = time.monotonic()
+            now = self.clock.monotonic()
             waited = now - circuit.opened_at
             if waited < self.settings.cooldown:
                 return self.settings.cooldown - waited
@@ -118,7 +120,7 @@ class MemoryHealth:
             return None
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
-        cutoff = time.time() - WINDOW_SECONDS
+        cutoff = self.clock.time() - WINDOW_SECONDS
         async with self._lock:
             return {
                 endpoint: summarise(
@@ -171,11 +173,12 @@ return -1
 
 
 class RedisHealth:
-    def __init__(self, url: str, settings: CircuitSettings) -> None:
+    def __init__(self, url: str, settings: CircuitSettings, clock: Clock = SYSTEM_CLOCK) -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
         self._settings = settings
+        self._clock = clock
         self._record = self._redis.register_script(_RECORD)
         self._allows = self._redis.register_script(_ALLOWS)
 
@@ -183,7 +186,7 @@ class RedisHealth:
         await self._record(
             keys=[_outcomes_key(endpoint), _circuit_key(endpoint)],
             args=[
-                time.time(),
+                self._clock.time(),
                 "1" if ok else "0",
                 round(latency_ms, 1),
                 WINDOW_SECONDS,
@@ -194,13 +197,13 @@ class RedisHealth:
 
     async def allows(self, endpoint: str) -> float | None:
         wait = await self._allows(
-            keys=[_circuit_key(endpoint)], args=[time.time(), self._settings.cooldown]
+            keys=[_circuit_key(endpoint)], args=[self._clock.time(), self._settings.cooldown]
         )
         wait = float(wait)
         return None if wait < 0 else wait
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
-        cutoff = time.time() - WINDOW_SECONDS
+        cutoff = self._clock.time() - WINDOW_SECONDS
         pipe = self._redis.pipeline(transaction=False)
         for endpoint in endpoints:
             pipe.zrangebyscore(_outcomes_key(endpoint), cutoff, "+inf")
@@ -218,8 +221,12 @@ class RedisHealth:
         await self._redis.aclose()
 
 
-def open_health(redis_url: str | None, settings: CircuitSettings) -> HealthStore:
-    return RedisHealth(redis_url, settings) if redis_url else MemoryHealth(settings)
+def open_health(
+    redis_url: str | None, settings: CircuitSettings, clock: Clock = SYSTEM_CLOCK
+) -> HealthStore:
+    if redis_url:
+        return RedisHealth(redis_url, settings, clock)
+    return MemoryHealth(settings, clock)
 
 
 def endpoint_key(provider: str, model_id: str) -> str:

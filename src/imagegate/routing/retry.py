@@ -9,10 +9,8 @@ upstream sent is honoured when it is longer, up to a cap.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 from imagegate.errors import GatewayError
 
@@ -31,24 +29,6 @@ class RetryPolicy:
         if retry_after is not None:
             return max(jittered, min(retry_after, self.retry_after_cap))
         return jittered
-
-
-def retry_after(error: GatewayError) -> float | None:
-    """Seconds from the upstream's `Retry-After`: a number of seconds or an HTTP date."""
-    value = error.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
 
 
 def counts_against_endpoint(error: GatewayError) -> bool:

@@ -19,7 +19,6 @@ from decimal import Decimal
 
 from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.schema import Model
-from imagegate.core.estimate import estimate_cost
 from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions
 from imagegate.core.validate import PreparedCall, validate
 from imagegate.errors import InvalidRequest, NoEndpoint
@@ -55,7 +54,7 @@ def provider_slugs(catalog: Catalog, routing: RoutingOptions) -> RoutingOptions:
     )
 
 
-def plan(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[PreparedCall]:
+def candidates(catalog: Catalog, models: list[Model], request: ImageRequest) -> list[PreparedCall]:
     routing = request.routing
     prepared: list[PreparedCall] = []
     first_error: InvalidRequest | None = None
@@ -118,26 +117,22 @@ def _without_backups(ranked: list[PreparedCall], order: tuple[str, ...]) -> list
     return ranked[:1]
 
 
-def estimate(call: PreparedCall) -> Decimal:
-    return estimate_cost(call.view.endpoint.pricing, call.priced, len(call.references))
-
-
 def within_price(calls: list[PreparedCall], cap: MaxPrice | None) -> list[PreparedCall]:
     if cap is None or (cap.image is None and cap.request is None):
         return calls
 
     def per_image(call: PreparedCall) -> Decimal:
-        return estimate(call) / max(int(call.accepted.get("n", 1)), 1)
+        return call.estimate / max(int(call.accepted.get("n", 1)), 1)
 
     kept = [
         call
         for call in calls
         if (cap.image is None or per_image(call) <= cap.image)
-        and (cap.request is None or estimate(call) <= cap.request)
+        and (cap.request is None or call.estimate <= cap.request)
     ]
     if kept:
         return kept
-    cheapest = min(calls, key=estimate)
+    cheapest = min(calls, key=lambda call: call.estimate)
     limits = ", ".join(
         f"{name} ${value.normalize():f}"
         for name, value in (("image", cap.image), ("request", cap.request))
@@ -147,7 +142,7 @@ def within_price(calls: list[PreparedCall], cap: MaxPrice | None) -> list[Prepar
         f"no endpoint of {calls[0].model.id} is within provider.max_price ({limits}); "
         "the cheapest, "
         f"{cheapest.view.provider.name}, would cost ${per_image(cheapest).normalize():f} an image "
-        f"(${estimate(cheapest).normalize():f} for this request)",
+        f"(${cheapest.estimate.normalize():f} for this request)",
         param="provider.max_price",
     )
 
@@ -155,4 +150,4 @@ def within_price(calls: list[PreparedCall], cap: MaxPrice | None) -> list[Prepar
 def _rank(call: PreparedCall, order: tuple[str, ...]) -> tuple:
     slug = call.provider
     position = order.index(slug) if slug in order else len(order)
-    return (position, bool(call.dropped), estimate(call), slug)
+    return (position, bool(call.dropped), call.estimate, slug)

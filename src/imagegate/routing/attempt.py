@@ -1,5 +1,5 @@
 """Calling a provider once, for one prepared call: with a deadline, and with every way it can
-go wrong turned into a gateway error and recorded on the run.
+go wrong turned into a gateway error and recorded in the generation's attempt log.
 
 This is the one place an adapter's failures become the gateway's: `guarded` redacts every
 credential from their message, detail and metadata (an upstream may echo the key it was sent)
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from imagegate.core.request import ImageRequest
 from imagegate.core.validate import PreparedCall
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
-from imagegate.gateway.run import Run
 from imagegate.providers.base import (
     Provider,
     ProviderCall,
@@ -29,57 +29,72 @@ from imagegate.providers.base import (
     operator_options,
 )
 from imagegate.redaction import Redactor
+from imagegate.routing.attempt_log import AttemptLog
+from imagegate.routing.clock import Clock
 
 log = logging.getLogger("imagegate")
 MESSAGE_LIMIT = 600  # characters of a message a client reads (an upstream's reason included)
 
 
-def provider_call(run: Run, call: PreparedCall) -> ProviderCall:
+@dataclass(frozen=True, slots=True)
+class Attempting:
+    """What every attempt of one generation shares."""
+
+    request: ImageRequest
+    log: AttemptLog
+    redact: Redactor
+    clock: Clock
+
+
+def provider_call(request: ImageRequest, call: PreparedCall) -> ProviderCall:
     return ProviderCall(
         model_id=call.model.id,
         endpoint=call.view.endpoint,
-        prompt=run.request.prompt,
+        prompt=request.prompt,
         parameters=call.native,
         references=call.references,
         mask=call.mask,
-        modalities=run.request.modalities or frozenset({"image"}),
+        modalities=request.modalities or frozenset({"image"}),
         options=call.options,
-        max_text_tokens=run.request.max_text_tokens,
-        partial_images=int(call.accepted.get("partial_images", 0)) if run.request.stream else 0,
+        max_text_tokens=request.max_text_tokens,
+        partial_images=int(call.accepted.get("partial_images", 0)) if request.stream else 0,
     )
 
 
 async def attempt(
-    run: Run, call: PreparedCall, adapter: Provider, within: float, redact: Redactor
+    on: Attempting, call: PreparedCall, adapter: Provider, within: float
 ) -> ProviderResult:
-    started = time.monotonic()
+    started = on.clock.monotonic()
     try:
-        async with asyncio.timeout(within):
-            result = await guarded(call, adapter.generate(provider_call(run, call)), redact)
+        async with on.clock.timeout(within):
+            result = await guarded(
+                call, adapter.generate(provider_call(on.request, call)), on.redact
+            )
         require_images(call, result)
     except TimeoutError as exc:
         error = UpstreamTimeout(f"{call.view.provider.name} did not answer within {within:g}s")
-        _failed(run, call, adapter, started, error)
+        _failed(on.log, call, adapter, started, error)
         raise error from exc
     except GatewayError as exc:
-        _failed(run, call, adapter, started, exc)
+        _failed(on.log, call, adapter, started, exc)
         raise
     except asyncio.CancelledError:
-        run.record_cancelled(call, started)
+        on.log.record_cancelled(call, started)
         raise
-    run.record(call, started, None)
+    on.log.record(call, started, None)
     return result
 
 
 async def events(
-    run: Run, call: PreparedCall, adapter: Provider, within: float, redact: Redactor
+    on: Attempting, call: PreparedCall, adapter: Provider, within: float
 ) -> AsyncIterator[ProviderEvent]:
     """The provider's events (or its one result, for providers that don't stream), with the
     attempt recorded and a deadline on the whole."""
-    request = provider_call(run, call)
-    started = time.monotonic()
+    request = provider_call(on.request, call)
+    clock = on.clock
+    started = clock.monotonic()
     deadline = started + within
-    if run.request.stream and isinstance(adapter, StreamingProvider):
+    if on.request.stream and isinstance(adapter, StreamingProvider):
         source = adapter.stream(request)
     else:
         source = _single(adapter.generate(request))
@@ -87,23 +102,23 @@ async def events(
     try:
         while True:
             try:
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                    event = await guarded(call, anext(source), redact)
+                async with clock.timeout(max(deadline - clock.monotonic(), 0)):
+                    event = await guarded(call, anext(source), on.redact)
             except StopAsyncIteration:
                 raise UpstreamError(f"{name} ended its stream without a result") from None
             except TimeoutError as exc:
                 raise UpstreamTimeout(f"{name} did not finish within {within:g}s") from exc
             if isinstance(event, ProviderResult):
                 require_images(call, event)
-                run.record(call, started, None)
+                on.log.record(call, started, None)
                 yield event
                 return
             yield event
     except GatewayError as exc:
-        _failed(run, call, adapter, started, exc)
+        _failed(on.log, call, adapter, started, exc)
         raise
     except (asyncio.CancelledError, GeneratorExit):
-        run.record_cancelled(call, started)
+        on.log.record_cancelled(call, started)
         raise
 
 
@@ -142,18 +157,18 @@ def _redacted(value: Any, redact: Redactor) -> Any:
 
 
 def _failed(
-    run: Run, call: PreparedCall, adapter: Provider, started: float, error: GatewayError
+    log_: AttemptLog, call: PreparedCall, adapter: Provider, started: float, error: GatewayError
 ) -> None:
     """Records the failed attempt and logs it, with what the upstream said. A failure of a call
     that carried a fault switch (an operator option) was asked for: it is the request's."""
     if call.options.keys() & operator_options(adapter):
         error.caused_by_request = True
-    run.record(call, started, error)
+    log_.record(call, started, error)
     level = logging.INFO if error.caused_by_request else logging.WARNING
     log.log(
         level,
         "generation %s: %s on %s failed (%s, %s): %s%s",
-        run.id,
+        log_.generation_id,
         call.model.id,
         call.provider,
         error.kind,

@@ -1,0 +1,143 @@
+"""The generation routes' operations, in every dialect, and the record each generation leaves.
+
+A generation route takes a JSON body (or a multipart form, where the dialect has one) and a
+key, may stream server-sent events, and answers any of `GENERATION_ERRORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
+from imagegate.api.openapi import chat, headers, images_api, query, records
+from imagegate.api.openapi import openrouter_images as openrouter
+from imagegate.api.openapi.operation import Answer, Body, Operation
+
+GENERATION_ERRORS = (400, 401, 402, 403, 404, 405, 409, 413, 429, 500, 502, 503, 504)
+# One server-sent event, as OpenAPI 3.1 tools read a `text/event-stream` schema.
+_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "description": "the event's name, where the dialect names it"},
+        "data": {"type": "string", "description": "a JSON object, or `[DONE]` at the end"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+_EVENT_STREAM = {"text/event-stream": {"schema": _EVENT}}
+
+
+def routes() -> Iterator[tuple[str, Operation]]:
+    """The generation routes: ("METHOD path", several joined by ", "), and their operation."""
+    openai_body = Body(
+        images_api.OpenAIImageRequest,
+        images_api.OpenAIImageForm,
+        example={"model": "sandbox/image", "prompt": "a boat", "size": "1024x768"},
+    )
+    yield (
+        "POST /v1/images/generations, POST /api/v1/images/generations",
+        _generates(
+            "Generate images (OpenAI)",
+            "OpenAI's Images API, in JSON or a multipart form. Reference images are read here "
+            "too, for models that take them.",
+            "OpenAI",
+            openai_body,
+            images_api.OpenAIImagesResponse,
+            images_api.OPENAI_EVENTS,
+        ),
+    )
+    yield (
+        "POST /v1/images/edits, POST /api/v1/images/edits",
+        _generates(
+            "Edit images (OpenAI)",
+            "OpenAI's edits: `image` (a file), repeated `image[]` and `mask` in a multipart "
+            "form, or data URIs and URLs in JSON.",
+            "OpenAI",
+            openai_body,
+            images_api.OpenAIImagesResponse,
+            images_api.OPENAI_EVENTS.replace("image_generation", "image_edit"),
+        ),
+    )
+    yield (
+        "POST /v1/openai/images/generations, POST /v1/openai/images/edits",
+        _generates(
+            "Generate or edit images (ImageRouter)",
+            "ImageRouter's routes: JSON or a multipart form on both; `response_format` is `url` "
+            "and `output_format` `webp` unless asked otherwise. They do not stream.",
+            "ImageRouter",
+            Body(
+                images_api.ImageRouterImageRequest,
+                images_api.ImageRouterImageForm,
+                example={"model": "sandbox/image", "prompt": "a harbour", "size": "800x600"},
+            ),
+            images_api.ImageRouterImagesResponse,
+            "",
+        ),
+    )
+    yield (
+        "POST /api/v1/images",
+        _generates(
+            "Generate images (OpenRouter Image API)",
+            "OpenRouter's Image API.",
+            "OpenRouter",
+            Body(
+                openrouter.OpenRouterImageRequest,
+                example={"model": "sandbox/image", "prompt": "a red fox", "aspect_ratio": "3:2"},
+            ),
+            openrouter.OpenRouterImagesResponse,
+            openrouter.EVENTS,
+        ),
+    )
+    yield (
+        "POST /api/v1/chat/completions, POST /v1/chat/completions",
+        _generates(
+            "Generate images through chat (OpenRouter)",
+            "The prompt is the text of the last user message, and its `image_url` parts are the "
+            "reference images. The images come back in `choices[0].message.images`.",
+            "OpenRouter",
+            Body(
+                chat.ChatRequest,
+                example={
+                    "model": "sandbox/image-text",
+                    "messages": [{"role": "user", "content": "a lighthouse at dusk"}],
+                    "modalities": ["image", "text"],
+                    "image_config": {"aspect_ratio": "16:9", "image_size": "1K"},
+                },
+            ),
+            chat.ChatCompletion,
+            chat.EVENTS,
+        ),
+    )
+    yield (
+        "GET /api/v1/generation",
+        Operation(
+            "A generation's record (OpenRouter)",
+            "Every generation has one, failed or not. A key sees only its own; the master key "
+            "sees all.",
+            "OpenRouter",
+            (Answer(200, "The record.", records.GenerationRecord),),
+            (400, 401, 404, 405, 500),
+            query=(query.text("id", "the generation id (`gen-...`)", required=True),),
+            auth="key",
+            notes={404: "No such generation for this key, or no `id`."},
+        ),
+    )
+
+
+def _generates(
+    summary: str, description: str, tag: str, body: Body, answer: type[BaseModel], events: str
+) -> Operation:
+    text = "The images." + (f"\n\n{events}" if events else "")
+    media = dict(_EVENT_STREAM) if events else {}
+    return Operation(
+        summary,
+        description,
+        tag,
+        (Answer(200, text, answer, media, headers.GENERATION),),
+        GENERATION_ERRORS,
+        body=body,
+        headers=(headers.IDEMPOTENCY_KEY,),
+        auth="key",
+    )

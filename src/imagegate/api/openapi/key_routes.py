@@ -1,0 +1,114 @@
+"""The key and credit routes' operations: the calling key and its credits (any key), and key
+management (the master key only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from imagegate.api.openapi import keys
+from imagegate.api.openapi.operation import Answer, Body, Operation
+
+_KEY_ID = {"key_id": "the key's `hash` (`key_...`)"}
+
+
+def routes() -> Iterator[tuple[str, Operation]]:
+    """The key and credit routes: ("METHOD path", several joined by ", "), and their operation."""
+    yield (
+        "GET /api/v1/key",
+        Operation(
+            "The calling key (OpenRouter)",
+            "The key's limit, what remains, its usage and its rate limits.",
+            "Keys and credits",
+            (Answer(200, "The key.", keys.CurrentKeyAnswer),),
+            (401, 404, 405, 500),
+            auth="key",
+            notes={404: "No API key is in use (none is needed, or the master key was sent)."},
+        ),
+    )
+    yield (
+        "GET /api/v1/credits",
+        Operation(
+            "Credits (OpenRouter)",
+            "The calling key's limit and usage; for the master key or without keys, the whole "
+            "gateway's usage.",
+            "Keys and credits",
+            (Answer(200, "The credits.", keys.Credits),),
+            (401, 405, 500),
+            auth="key",
+        ),
+    )
+    yield (
+        "POST /api/v1/keys",
+        _manages(
+            "Create a key",
+            "The secret is in this answer only.",
+            Answer(201, "The new key, and its secret.", keys.CreatedKey),
+            (400, 401, 403, 405, 413, 500),
+            body=Body(keys.NewKey, example={"name": "my-app", "limit": 20}),
+        ),
+    )
+    yield (
+        "GET /api/v1/keys",
+        _manages(
+            "List keys",
+            "Revoked keys too.",
+            Answer(200, "The keys.", keys.KeyList),
+            (401, 403, 405, 500),
+        ),
+    )
+    yield (
+        "GET /api/v1/keys/{key_id}",
+        _manages(
+            "A key",
+            "",
+            Answer(200, "The key.", keys.KeyAnswer),
+            (401, 403, 404, 405, 500),
+            path=_KEY_ID,
+        ),
+    )
+    yield (
+        "PATCH /api/v1/keys/{key_id}",
+        _manages(
+            "Change a key",
+            "`limit: null` removes the limit; `disabled` revokes or restores the key.",
+            Answer(200, "The key as changed.", keys.KeyAnswer),
+            (400, 401, 403, 404, 405, 413, 500),
+            body=Body(keys.KeyChanges, example={"limit": 50}),
+            path=_KEY_ID,
+        ),
+    )
+    yield (
+        "DELETE /api/v1/keys/{key_id}",
+        _manages(
+            "Revoke a key",
+            "The key stops working at once and stays listed, with its history.",
+            Answer(200, "The revoked key.", keys.DeletedKey),
+            (401, 403, 404, 405, 500),
+            path=_KEY_ID,
+        ),
+    )
+
+
+def _manages(
+    summary: str,
+    description: str,
+    answer: Answer,
+    errors: tuple[int, ...],
+    body: Body | None = None,
+    path: dict[str, str] | None = None,
+) -> Operation:
+    """Key management: the master key only."""
+    return Operation(
+        summary,
+        description,
+        "Keys and credits",
+        (answer,),
+        errors,
+        body=body,
+        path=path or {},
+        auth="master",
+        notes={
+            401: "Not the master key.",
+            403: "`IMAGEGATE_MASTER_KEY` is not set: key management over HTTP is off.",
+        },
+    )

@@ -1,0 +1,47 @@
+"""The service routes' operations: images handed out as URLs (`/media/...`) and `/health`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from imagegate.api.openapi.operation import Answer, Operation
+from imagegate.api.openapi.service import Health
+
+_IMAGE_BYTES = {"schema": {"type": "string", "format": "binary"}}
+
+
+def routes() -> Iterator[tuple[str, Operation]]:
+    """The service routes: ("METHOD path", several joined by ", "), and their operation."""
+    yield (
+        "GET /media/{token}",
+        Operation(
+            "An image handed out as a URL",
+            "Images answered with `response_format: url`, until they expire "
+            "(`media_url_ttl_seconds`).",
+            "Media",
+            (
+                Answer(
+                    200,
+                    "The image.",
+                    media={
+                        "image/png": _IMAGE_BYTES,
+                        "image/jpeg": _IMAGE_BYTES,
+                        "image/webp": _IMAGE_BYTES,
+                    },
+                ),
+            ),
+            (404, 405, 500),
+            path={"token": "the token in the URL a generation answered with"},
+            notes={404: "Unknown, or expired."},
+        ),
+    )
+    yield (
+        "GET /health",
+        Operation(
+            "Health",
+            "200 once the gateway has loaded its catalog and opened its database.",
+            "Health",
+            (Answer(200, "Serving.", Health),),
+            (405, 500),
+        ),
+    )

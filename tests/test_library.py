@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -292,3 +293,34 @@ def test_the_public_names_are_exported_lazily() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['imagegate']"
+
+
+def test_interrupting_a_sync_call_cancels_its_generation(tmp_path: Path) -> None:
+    """Ctrl-C in a script or notebook stops the generation it was waiting for: recorded as
+    cancelled, not charged, and the call returns at once rather than when the provider answers."""
+    database = tmp_path / "records.db"
+    script = textwrap.dedent(
+        f"""
+        import os, signal, threading, time
+        from imagegate import ImageRequest, RoutingOptions, Settings, SyncGateway
+
+        slow = RoutingOptions(options={{"sandbox": {{"delay_ms": 20000}}}})
+        settings = Settings(database_url="sqlite+aiosqlite:///{database}", catalog="{OVERLAY}")
+        with SyncGateway(settings, env={{}}) as gateway:
+            threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+            began = time.monotonic()
+            try:
+                gateway.generate(ImageRequest(model="{PRICED}", prompt="x", routing=slow))
+            except KeyboardInterrupt:
+                print(round(time.monotonic() - began))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert int(done.stdout) < 5
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT status, error_kind, cost_usd FROM generations").fetchall()
+    assert [(status, kind, float(cost or 0)) for status, kind, cost in rows] == [
+        ("failed", "cancelled", 0.0)
+    ]

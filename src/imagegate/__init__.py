@@ -11,11 +11,13 @@ line's `--help`, stays cheap; type checkers and `dir(imagegate)` see them all th
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+TYPE_CHECKING = False  # not typing's: importing typing would double `import imagegate`'s time
 if TYPE_CHECKING:
+    from typing import Any
+
     from imagegate.catalog.catalog import EndpointView, ModelView
     from imagegate.config import Settings
     from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions

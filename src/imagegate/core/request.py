@@ -122,11 +122,15 @@ class ImageRequest:
         merged.update(named)
         if isinstance(references, InputImage | ImageSource | str | bytes | PathLike | Image.Image):
             references = (references,)  # one image, not an iterable of characters or bytes
-        held = [image for image in references if isinstance(image, InputImage)]
-        given_images = [image for image in references if not isinstance(image, InputImage)]
+        images = list(references)
+        held = [image for image in images if isinstance(image, InputImage)]
         sources = (
             *reference_sources,
-            *(image_source(image, f"references[{i}]") for i, image in enumerate(given_images)),
+            *(
+                image_source(image, f"references[{number}]")
+                for number, image in enumerate(images)
+                if not isinstance(image, InputImage)
+            ),
         )
         if mask is not None and not isinstance(mask, InputImage):
             if mask_source is not None:

@@ -1,7 +1,8 @@
 """`imagegate generate "prompt" -m MODEL ...`: images to files, with progress.
 
-With `--url` it talks to a running gateway (see remote.py); without, it runs the gateway's core
-in this process on the same data directory and catalog as `imagegate serve`.
+With `--url` it talks to a running gateway (see remote.py); without, it runs the gateway in this
+process through the library's face (`imagegate.Gateway`), on the same data directory, database
+and catalog as `imagegate serve`.
 """
 
 from __future__ import annotations
@@ -123,37 +124,25 @@ async def _local(
     output: str,
     status: Status,
 ) -> Saved:
-    from imagegate.core.request import ImageRequest
-    from imagegate.core.result import ImageResult, PartialImage
-    from imagegate.gateway import Gateway
+    from imagegate import Gateway, ImageRequest, ImageResult, PartialImage
     from imagegate.media.sources import ImageSource
 
     settings = load_settings()
-    gateway = await Gateway.open(settings)
-    try:
-        sources = tuple(
-            ImageSource(f"--input {number}", data=data) for number, data in enumerate(references, 1)
-        )
-        request = ImageRequest(
-            model=model,
-            prompt=prompt,
-            parameters=parameters,
-            reference_sources=sources,
-            stream=True,
-        )
-        stream = await gateway.stream(request, "cli")
-        result: ImageResult | None = None
-        async for event in stream.events():
+    # the data directory's database, as `serve` uses (the library's default is in memory)
+    settings = settings.model_copy(update={"database_url": settings.resolved_database_url})
+    labelled = [ImageSource(f"--input {n}", data=data) for n, data in enumerate(references, 1)]
+    request = ImageRequest(model=model, prompt=prompt, parameters=parameters, references=labelled)
+    result: ImageResult | None = None
+    async with Gateway(settings, surface="cli") as gateway:
+        async for event in gateway.stream(request):
             if isinstance(event, PartialImage):
                 status.update(f"partial image {event.index + 1}…")
             elif isinstance(event, ImageResult):
                 result = event
-        assert result is not None
-        blobs = [(image.data, image.format) for image in result.images]
-        paths = _write(blobs, output, result.id)
-        return Saved(paths, result.id, result.provider_name, float(result.cost_usd))
-    finally:
-        await gateway.close()
+    assert result is not None
+    blobs = [(image.data, image.format) for image in result.images]
+    paths = _write(blobs, output, result.id)
+    return Saved(paths, result.id, result.provider_name, float(result.cost_usd))
 
 
 def _remote(

@@ -22,6 +22,7 @@ from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError, GatewayError
 
 if TYPE_CHECKING:
+    from imagegate import Gateway
     from imagegate.catalog.catalog import Catalog, ModelView
 
 app = typer.Typer(
@@ -38,14 +39,17 @@ def _csv(value: str | None) -> frozenset[str] | None:
     return frozenset(item.strip() for item in value.split(",") if item.strip()) if value else None
 
 
-def _catalog() -> Catalog:
-    from imagegate.providers.served_catalog import build_catalog
+def _gateway() -> Gateway:
+    """The library's gateway, for its catalog only: listing opens no database."""
+    from imagegate import Gateway
 
     try:
-        return build_catalog(load_settings().user_catalog)
+        gateway = Gateway(load_settings(), surface="cli")
+        gateway.catalog  # noqa: B018  (built now: a bad catalog file is a configuration error)
     except ConfigurationError as exc:
         typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from exc
+    return gateway
 
 
 def _fail(message: str) -> typer.Exit:
@@ -87,38 +91,29 @@ def list_models(
     if ctx.invoked_subcommand is not None:
         return
     from imagegate.api.openrouter.image_models import list_item
-    from imagegate.catalog.parameters import PARAMETERS
-    from imagegate.catalog.query import ModelQuery, Sort, run
 
-    catalog = _catalog()
+    gateway = _gateway()
     if sort not in SORTS:
         raise _fail(f"--sort must be one of {', '.join(SORTS)}, not {sort!r}")
-    supported = _csv(supports) or frozenset()
-    unknown = sorted(supported - PARAMETERS.keys())
-    if unknown:
-        raise _fail(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(PARAMETERS)}")
-    providers = _csv(provider)
-    if providers is not None and providers - catalog.providers.keys():
-        missing = ", ".join(sorted(providers - catalog.providers.keys()))
-        raise _fail(f"unknown provider(s) {missing}; known: {', '.join(sorted(catalog.providers))}")
-    query = ModelQuery(
-        output_modalities=_csv(output),
-        input_modalities=_csv(inputs),
-        providers=providers,
-        supports=supported,
-        text=search,
-        max_price=Decimal(str(max_price)) if max_price is not None else None,
-        include_unavailable=all_models,
-        sort=Sort(sort),
-    )
-    page = run(catalog, query)
-    if as_json:
-        typer.echo(
-            orjson.dumps([list_item(view) for view in page.items], option=orjson.OPT_INDENT_2)
+    try:
+        views = gateway.models(
+            output_modalities=_csv(output),
+            input_modalities=_csv(inputs),
+            providers=_csv(provider),
+            supports=_csv(supports) or (),
+            search=search,
+            max_price=max_price,
+            include_unavailable=all_models,
+            sort=sort,
         )
+    except GatewayError as exc:
+        raise _fail(exc.message) from exc
+    if as_json:
+        typer.echo(orjson.dumps([list_item(view) for view in views], option=orjson.OPT_INDENT_2))
         return
-    _console().print(_table(page.items, all_models))
+    _console().print(_table(views, all_models))
     if not all_models:
+        catalog = gateway.catalog
         hidden = len(catalog.models) - len(catalog.views(include_unavailable=False))
         if hidden:
             typer.echo(f"{hidden} more models need a provider key; --all lists them.")
@@ -130,12 +125,12 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="print the endpoint records")] = False,
 ) -> None:
     """Show a model's endpoints: each parameter with its allowed values, and the prices."""
-    from imagegate.api.catalog_lookup import find_view
     from imagegate.api.openrouter.image_models import endpoint_record
 
-    catalog = _catalog()
+    gateway = _gateway()
+    catalog = gateway.catalog
     try:
-        view = find_view(catalog, model_id, include_unavailable=True)
+        view = gateway.model(model_id)
     except GatewayError as exc:
         raise _fail(exc.message) from exc
     if as_json:
@@ -180,7 +175,7 @@ def show(
         console.print(f"[dim]source: {escape(endpoint.endpoint.source)}[/dim]")
 
 
-def _table(views: tuple[ModelView, ...], show_availability: bool) -> Table:
+def _table(views: list[ModelView], show_availability: bool) -> Table:
     table = Table("model", "name", "in → out", "providers", "$/image", "released")
     if show_availability:
         table.add_column("available")

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from imagegate.media.base64_text import Base64Text
-from imagegate.media.formats import FORMAT_MEDIA_TYPES
+from imagegate.media.formats import EXTENSIONS, FORMAT_MEDIA_TYPES
 from imagegate.media.probe import pixel_size
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+_SUFFIX_FORMATS = {f".{extension}": name for name, extension in EXTENSIONS.items()} | {
+    ".jpeg": "jpeg"
+}
 
 
 class GeneratedImage:
@@ -65,6 +75,30 @@ class GeneratedImage:
     def pixel_size(self) -> tuple[int, int] | None:
         """Width and height from the header (None for SVG)."""
         return pixel_size(self.head()) or pixel_size(self.data)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Writes the image to `path` as it came; re-encoded only when the file's extension
+        names another raster format (`fox.jpg` for a PNG). Asking for `output_format` saves
+        that decoding."""
+        target = Path(path)
+        wanted = _SUFFIX_FORMATS.get(target.suffix.lower(), self.format)
+        data = self.data
+        if wanted != self.format:
+            if "svg" in (wanted, self.format):
+                raise ValueError(f"a {self.format} image cannot be saved as {target.suffix}")
+            from imagegate.media.convert import convert
+
+            data = convert(data, wanted)
+        target.write_bytes(data)
+        return target
+
+    def to_pil(self) -> Image.Image:
+        """The image as a Pillow image (not for SVG)."""
+        if self.format == "svg":
+            raise ValueError("an SVG image has no Pillow form")
+        from PIL import Image
+
+        return Image.open(io.BytesIO(self.data))
 
 
 @dataclass(frozen=True, slots=True)

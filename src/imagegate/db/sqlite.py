@@ -11,6 +11,10 @@ timeout let other processes share the file (the CLI, a second gateway), taking t
 
 `synchronous=NORMAL` is WAL's usual setting: a committed transaction survives the process
 crashing; a power cut may lose the last few (never corrupting the file, never charging twice).
+
+An in-memory database (`sqlite+aiosqlite:///:memory:`, the library's default) lives in one
+connection: every connection to `:memory:` would be a database of its own. So it has one engine
+holding that one connection, and reads run on the writer's thread, in turn with the writes.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from imagegate.db.database import T, Work
 from imagegate.db.migrate import run_migrations
@@ -32,12 +37,20 @@ from imagegate.db.migrate import run_migrations
 log = logging.getLogger("imagegate")
 
 
+def in_memory(url: str) -> bool:
+    database = make_url(url).database
+    return not database or database == ":memory:"
+
+
 def _engine(url: str, begin: str) -> Engine:
+    # one connection either way; for `:memory:` always the same one (it is the database)
+    pool: dict[str, Any] = (
+        {"poolclass": StaticPool} if in_memory(url) else {"pool_size": 1, "max_overflow": 0}
+    )
     engine = create_engine(
         make_url(url).set(drivername="sqlite"),
         connect_args={"timeout": 30, "check_same_thread": False},
-        pool_size=1,
-        max_overflow=0,
+        **pool,
         json_serializer=lambda value: orjson.dumps(value).decode(),
         json_deserializer=orjson.loads,
     )
@@ -82,10 +95,13 @@ class SQLiteDatabase:
 
     @classmethod
     async def open(cls, url: str) -> SQLiteDatabase:
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        opened = cls(_engine(url, "BEGIN IMMEDIATE"), _engine(url, "BEGIN"))
+        if in_memory(url):
+            engine = _engine(url, "BEGIN IMMEDIATE")
+            writes = ThreadPoolExecutor(1, thread_name_prefix="imagegate-db-write")
+            opened = cls(engine, engine, _writes=writes, _reads=writes)
+        else:
+            Path(str(make_url(url).database)).parent.mkdir(parents=True, exist_ok=True)
+            opened = cls(_engine(url, "BEGIN IMMEDIATE"), _engine(url, "BEGIN"))
         await asyncio.get_running_loop().run_in_executor(opened._writes, opened._migrate)
         return opened
 

@@ -12,6 +12,7 @@ charged in one transaction; failure charges nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -140,6 +141,8 @@ class Gateway:
     async def close(self) -> None:
         if self._housekeeping is not None:
             self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping  # nothing of it outlives the database it sweeps
         await self.health.close()
         await self.rate_limiter.close()
         await self.fetcher.close()

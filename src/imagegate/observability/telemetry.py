@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from typing import TYPE_CHECKING, Protocol
 
 from opentelemetry import trace
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from imagegate.config import Settings
     from imagegate.core.request import ImageRequest
     from imagegate.core.result import Attempt, ImageResult
-    from imagegate.core.validate import PreparedCall
     from imagegate.redaction import Redactor
 
 NO_PROVIDER = "none"  # a generation that ended before any attempt
@@ -39,8 +38,7 @@ class RunView(Protocol):
     request: ImageRequest
     started: float
     model: Model | None
-    calls: list[PreparedCall]
-    attempts: list[Attempt]
+    attempts: Sized  # every attempt so far
 
 
 class GenerationTelemetry:
@@ -104,7 +102,8 @@ class ObservedGeneration(GenerationTelemetry):
         self._metrics = telemetry.metrics
         self._run: RunView | None = run  # let go of when it ends (the run holds this)
         self._provider = NO_PROVIDER
-        self._key = key_label(run.caller.key_id) if telemetry.metrics is not None else ""
+        metrics = telemetry.metrics
+        self._key = key_label(run.caller.key_id) if metrics and metrics.key_label else ""
         self._span: trace.Span | None = None
         if self._metrics is not None:
             self._metrics.in_flight.inc()
@@ -198,7 +197,6 @@ class ObservedGeneration(GenerationTelemetry):
                     t.REQUEST_MODEL: model,
                     t.STATUS: kind,
                     t.ERROR_TYPE: kind,
-                    t.DROPPED: list(run.calls[0].dropped) if run.calls else [],
                     t.ATTEMPTS: len(run.attempts),
                 }
             )

@@ -226,3 +226,38 @@ def test_cost_per_key_is_opt_in_and_labelled_by_a_hash_of_the_key_id(tmp_path: P
         assert value(samples, "imagegate_cost_usd_total", **labels) == pytest.approx(0.01)
     finally:
         gateway.stop()
+
+
+def test_a_client_that_leaves_shows_a_cancelled_attempt_and_nothing_in_flight(
+    gateway: Gateway,
+) -> None:
+    before = scrape(gateway)
+    slow = {"provider": {"options": {"sandbox": {"delay_ms": 4000}}}}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{gateway.url}/v1/images/generations",
+            json={"model": PRICED, "prompt": "a red fox", **slow},
+            timeout=httpx.Timeout(10, read=0.5),
+        )
+    served = {"model": PRICED, "provider": "sandbox"}
+    deadline = time.monotonic() + 3
+    while True:
+        after = scrape(gateway)
+        attempts = "imagegate_upstream_attempts_total"
+        cancelled = value(after, attempts, **served, outcome="cancelled") - value(
+            before, attempts, **served, outcome="cancelled"
+        )
+        if cancelled or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert cancelled == 1
+    failed = {**served, "surface": SURFACE, "status": "cancelled"}
+    assert (
+        value(after, "imagegate_requests_total", **failed)
+        - value(before, "imagegate_requests_total", **failed)
+        == 1
+    )
+    assert value(after, "imagegate_generations_in_flight") == 0
+    assert value(after, "imagegate_cost_usd_total", **served) == value(
+        before, "imagegate_cost_usd_total", **served
+    )

@@ -4,10 +4,13 @@ credential in them unless the operator asks for the prompt (and then still no cr
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -15,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from conftest import OVERLAY
+from conftest import OVERLAY, start_gateway
 from imagegate.config import load_settings
 from imagegate.core.request import ImageRequest, RoutingOptions
 from imagegate.gateway import Gateway
@@ -150,3 +153,46 @@ async def test_the_prompt_only_when_asked_and_never_a_credential(
     assert "marker-9f27" in root.attributes["gen_ai.input.messages"]
     told = every_value(list(spans.get_finished_spans()))
     assert OPENAI_KEY not in told and EU_KEY not in told
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP endpoint that keeps the bodies posted to /v1/traces."""
+
+    received: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/v1/traces":
+            self.received.append(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_served_gateway_exports_its_spans_to_the_otlp_endpoint(tmp_path: Path) -> None:
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    gateway = start_gateway(
+        tmp_path / "home",
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OPENAI_API_KEY=OPENAI_KEY,
+    )
+    try:
+        response = httpx.post(
+            f"{gateway.url}/api/v1/images",
+            json={"model": "test/png-only", "prompt": f"{PROMPT} {OPENAI_KEY}"},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        gateway.stop()  # a gateway that stops flushes what it has batched
+        collector.shutdown()
+    exported = b"".join(_Collector.received)
+    assert b"generate_content test/png-only" in exported
+    assert response.json()["id"].encode() in exported
+    assert b"marker-9f27" not in exported and OPENAI_KEY.encode() not in exported

@@ -22,7 +22,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from benchmarks import targets
-from benchmarks.run import SCENARIOS, Measurement, load, measure, median_of
+from benchmarks.generation import SCENARIOS, Measurement, measure_turn, median_of
+from benchmarks.load_process import load
 from imagegate.accounting.caller import ANONYMOUS
 from imagegate.config import load_settings
 from imagegate.core.result import Attempt, GeneratedImage, ImageResult, Usage
@@ -54,7 +55,7 @@ def compare(
             measured: dict[str, list[Measurement]] = {target.name: [] for target in running}
             for turn in range(rounds):
                 for target in running if turn % 2 == 0 else running[::-1]:
-                    measured[target.name].append(measure(target, scenario, duration, 0))
+                    measured[target.name].append(measure_turn(target, scenario, duration, 0))
             results += [median_of(measured[target.name]) for target in running]
     return results
 

@@ -92,13 +92,17 @@ def bare_proxy(work: Path, upstream: Running) -> Iterator[Running]:
 
 @contextmanager
 def imagegate(
-    work: Path, upstream: Running | None, catalog: Path | None = None
+    work: Path,
+    upstream: Running | None,
+    catalog: Path | None = None,
+    name: str = "imagegate",
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Running]:
     """The gateway as a user runs it: `imagegate serve`, embedded SQLite in its home, a master
-    key, and one API key the load is sent with."""
+    key, and one API key the load is sent with (`settings`: more `IMAGEGATE_*` variables)."""
     port = free_port()
     home = work / f"imagegate-home-{port}"
-    env = {"IMAGEGATE_HOME": str(home), "IMAGEGATE_MASTER_KEY": MASTER_KEY}
+    env = {"IMAGEGATE_HOME": str(home), "IMAGEGATE_MASTER_KEY": MASTER_KEY, **(settings or {})}
     if upstream is not None:
         env |= {"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": f"{upstream_base(upstream)}/v1"}
     if catalog is not None:
@@ -117,7 +121,7 @@ def imagegate(
         )
         created.raise_for_status()
         yield Running(
-            "imagegate",
+            name,
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
             openai_body("openai/gpt-image-1"),

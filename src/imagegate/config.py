@@ -128,6 +128,21 @@ class Settings(BaseSettings):
     circuit_cooldown_seconds: float = Field(
         default=30.0, gt=0, description="how long an open circuit keeps an endpoint out"
     )
+    metrics: bool = Field(
+        default=True, description="serve GET /metrics (Prometheus) and count for it; false: off"
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="let anyone read /metrics; default: the master key is needed once one is set",
+    )
+    metrics_key_label: bool = Field(
+        default=False,
+        description="label cost with a short hash of each API key's id (one series per key)",
+    )
+    trace_prompts: bool = Field(
+        default=False,
+        description="put the prompt (credentials redacted) on generation spans; default: never",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from imagegate import __version__
-from imagegate.api import cors, errors, health, media, openapi
+from imagegate.api import cors, errors, health, media, metrics, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
 from imagegate.api.delivery import DeliveryTracking
@@ -72,6 +72,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     app.include_router(openrouter_generation.router)
     app.include_router(openrouter_keys.router)
     app.include_router(media.router)
+    app.include_router(metrics.router)
     openapi.install(app)
     app.add_middleware(DeliveryTracking)  # a client gone mid-way: cancelled or abandoned
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -27,7 +27,7 @@ class Authenticator:
         self._required: tuple[float, bool] = (0.0, False)
 
     async def caller(self, request: Request) -> Caller:
-        token = _bearer(request)
+        token = bearer_token(request)
         required = await self.required()
         if token is not None and self._master and hmac.compare_digest(token, self._master):
             return Caller(master=True)
@@ -43,7 +43,7 @@ class Authenticator:
     async def master(self, request: Request) -> None:
         if not self._master:
             raise Forbidden("key management over HTTP needs IMAGEGATE_MASTER_KEY to be set")
-        token = _bearer(request)
+        token = bearer_token(request)
         if token is None or not hmac.compare_digest(token, self._master):
             raise AuthError(
                 "key management needs the master key: Authorization: Bearer <master key>"
@@ -59,7 +59,7 @@ class Authenticator:
         return required
 
 
-def _bearer(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -62,6 +62,14 @@ class GeneratedImage:
         """The base64 as a str, for code that needs one (streamed events); a copy."""
         return str(self.base64)
 
+    @property
+    def size(self) -> int:
+        """The image's length in bytes, counted without decoding its base64."""
+        if self._data is not None or self._b64 is None:
+            return len(self.data)
+        ascii = self._b64.ascii
+        return len(ascii) // 4 * 3 - bytes(ascii[-2:]).count(b"=")
+
     def head(self, size: int = 65536) -> bytes:
         """The first `size` bytes (or a little less), decoding only that much base64: enough
         for the image's header without decoding megabytes."""

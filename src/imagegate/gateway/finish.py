@@ -80,7 +80,7 @@ async def finish(
         api_key_id=run.caller.key_id,
         text=text,
     )
-    return ImageResult(
+    finished = ImageResult(
         id=run.id,
         model_id=call.model.id,
         provider=call.provider,
@@ -96,6 +96,8 @@ async def finish(
         finish_reason=result.finish_reason,
         latency_ms=run.elapsed_ms(),
     )
+    run.telemetry.succeeded(finished)
+    return finished
 
 
 async def fail(
@@ -108,6 +110,7 @@ async def fail(
         log.error("generation %s failed with an unexpected error", run.id, exc_info=error)
         error = InternalError(f"the gateway failed: {type(error).__name__}")
     error.headers.setdefault(GENERATION_HEADER, run.id)
+    run.telemetry.failed(kind or error.kind)
     error.metadata.setdefault("generation_id", run.id)
     try:
         await run.recorded()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from imagegate.accounting.caller import Caller
 from imagegate.catalog.schema import Model
 from imagegate.core.request import ImageRequest
+from imagegate.observability import NOT_OBSERVED, GenerationTelemetry
 from imagegate.routing.attempt_log import AttemptLog
 from imagegate.routing.planning import Plan
 
@@ -32,6 +33,7 @@ class Run:
     plan: Plan | None = None
     # the write of the pending record, when it was left to run beside the generation
     recording: asyncio.Task[None] | None = None
+    telemetry: GenerationTelemetry = NOT_OBSERVED  # metrics and spans of this generation
 
     def __post_init__(self) -> None:
         self.attempts = AttemptLog(self.id)
@@ -44,3 +46,8 @@ class Run:
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)
+
+    def observe(self, telemetry: GenerationTelemetry) -> None:
+        """Reports this generation's attempts, and its end, to `telemetry`."""
+        self.telemetry = telemetry
+        self.attempts.on_record = telemetry.attempt_ended

@@ -47,6 +47,7 @@ from imagegate.gateway.stream import GenerationStream, ReplayedStream
 from imagegate.media.cpu import configure as configure_cpu
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.inputs import InputLoader
+from imagegate.observability import Telemetry
 from imagegate.providers.base import ProviderResult
 from imagegate.providers.pool import ProviderPool
 from imagegate.providers.served_catalog import build_catalog
@@ -83,10 +84,13 @@ class Gateway:
         self.keys = KeyStore(database)
         self.holds = Holds(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
+        self.telemetry = Telemetry(settings, catalog, self.redactor, env)
         self.health = open_health(
             settings.redis_url,
             CircuitSettings(
-                threshold=settings.circuit_threshold, cooldown=settings.circuit_cooldown_seconds
+                threshold=settings.circuit_threshold,
+                cooldown=settings.circuit_cooldown_seconds,
+                on_change=self.telemetry.circuit_changed,
             ),
         )
         self.retry = RetryPolicy(
@@ -148,6 +152,7 @@ class Gateway:
         await self.fetcher.close()
         await self.http.close()
         await self.database.close()
+        self.telemetry.close()
 
     # -- generation -----------------------------------------------------------------------
 
@@ -161,6 +166,7 @@ class Gateway:
         run = await self._begin(request, surface, caller, idempotency_key)
         if isinstance(run, ImageResult):
             return run
+        run.observe(self.telemetry.began(run))
         finishing: asyncio.Future[ImageResult] | None = None
         try:
             plan = await self._prepare(run)
@@ -190,6 +196,7 @@ class Gateway:
         run = await self._begin(request, surface, caller, idempotency_key)
         if isinstance(run, ImageResult):
             return ReplayedStream(run)
+        run.observe(self.telemetry.began(run))
         try:
             plan = await self._prepare(run)
             delivered = await self.router.stream(plan, run.attempts, run.started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from imagegate.core.result import Attempt
 from imagegate.core.validate import PreparedCall
@@ -10,11 +10,17 @@ from imagegate.errors import GatewayError
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
 
 
+def _unheard(attempt: Attempt, started: float) -> None:
+    return None
+
+
 class AttemptLog:
     def __init__(self, generation_id: str, clock: Clock = SYSTEM_CLOCK) -> None:
         self.generation_id = generation_id  # for the operator's log lines
         self.attempts: list[Attempt] = []
         self._clock = clock
+        # told of each attempt as it is recorded, with when it began (for metrics and spans)
+        self.on_record: Callable[[Attempt, float], None] = _unheard
 
     def __iter__(self) -> Iterator[Attempt]:
         return iter(self.attempts)
@@ -34,6 +40,7 @@ class AttemptLog:
                 detail=None if error is None else error.detail,
             )
         )
+        self.on_record(self.attempts[-1], started)
 
     def record_cancelled(self, call: PreparedCall, started: float) -> None:
         """The attempt that was running when the client went away (status 499, as nginx
@@ -48,6 +55,7 @@ class AttemptLog:
                 message="the client went away during this attempt",
             )
         )
+        self.on_record(self.attempts[-1], started)
 
     def _since(self, started: float) -> int:
         return int((self._clock.monotonic() - started) * 1000)

@@ -20,12 +20,17 @@ import asyncio
 import math
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
 
 WINDOW_SECONDS = 30 * 60
+
+
+def _unwatched(endpoint: str, state: str) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +44,8 @@ class EndpointHealth:
 class CircuitSettings:
     threshold: int = 3  # failures in a row that open the circuit; 0 turns it off
     cooldown: float = 30.0
+    # told `closed`, `open` or `half_open` as an endpoint's circuit is seen to be in that state
+    on_change: Callable[[str, str], None] = _unwatched
 
 
 class HealthStore(Protocol):
@@ -99,10 +106,12 @@ class MemoryHealth:
             circuit.probing_since = None
             if ok:
                 circuit.failures, circuit.opened_at = 0, None
+                self.settings.on_change(endpoint, "closed")
             else:
                 circuit.failures += 1
                 if self.settings.threshold and circuit.failures >= self.settings.threshold:
                     circuit.opened_at = self.clock.monotonic()
+                    self.settings.on_change(endpoint, "open")
 
     async def allows(self, endpoint: str) -> float | None:
         async with self._lock:
@@ -117,6 +126,7 @@ class MemoryHealth:
             if probing is not None and now - probing < self.settings.cooldown:
                 return self.settings.cooldown - (now - probing)  # wait for that probe's verdict
             circuit.probing_since = now
+            self.settings.on_change(endpoint, "half_open")
             return None
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
@@ -154,7 +164,7 @@ else
   end
 end
 redis.call('EXPIRE', KEYS[2], window)
-return 1
+return redis.call('HEXISTS', KEYS[2], 'opened_at')
 """
 
 _ALLOWS = """
@@ -183,7 +193,7 @@ class RedisHealth:
         self._allows = self._redis.register_script(_ALLOWS)
 
     async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None:
-        await self._record(
+        opened = await self._record(
             keys=[_outcomes_key(endpoint), _circuit_key(endpoint)],
             args=[
                 self._clock.time(),
@@ -194,12 +204,15 @@ class RedisHealth:
                 uuid.uuid4().hex,
             ],
         )
+        self._settings.on_change(endpoint, "open" if opened else "closed")
 
     async def allows(self, endpoint: str) -> float | None:
         wait = await self._allows(
             keys=[_circuit_key(endpoint)], args=[self._clock.time(), self._settings.cooldown]
         )
         wait = float(wait)
+        if wait >= 0:
+            self._settings.on_change(endpoint, "open")  # as this replica sees it
         return None if wait < 0 else wait
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:

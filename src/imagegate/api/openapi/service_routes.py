@@ -45,3 +45,19 @@ def routes() -> Iterator[tuple[str, Operation]]:
             (405, 500),
         ),
     )
+    yield (
+        "GET /metrics",
+        Operation(
+            "Prometheus metrics",
+            "Generations, upstream attempts, circuits, cost, images and bytes, in the Prometheus "
+            "text format (OpenMetrics when `Accept` asks for it); see docs/observability.md.",
+            "Health",
+            (Answer(200, "The metrics.", media={"text/plain": {"schema": {"type": "string"}}}),),
+            (401, 404, 405, 500),
+            auth="master",
+            notes={
+                401: "Not the master key (needed once one is set, unless `metrics_public`).",
+                404: "`metrics` is off on this gateway.",
+            },
+        ),
+    )

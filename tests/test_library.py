@@ -292,7 +292,7 @@ def test_the_public_names_are_exported_lazily() -> None:
         "import imagegate, sys; print(sorted(m for m in sys.modules if m.startswith('imagegate')))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "['imagegate']"
+    assert done.stdout.strip() == "['imagegate', 'imagegate.version']"
 
 
 def test_interrupting_a_sync_call_cancels_its_generation(tmp_path: Path) -> None:

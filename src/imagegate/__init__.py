@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from imagegate.version import __version__
 
 TYPE_CHECKING = False  # not typing's: importing typing would double `import imagegate`'s time
 if TYPE_CHECKING:

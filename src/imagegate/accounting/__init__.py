@@ -1,1 +1,1 @@
-"""Accounting: API keys, credits and limits, the ledger, and rate limits."""
+"""Accounting: API keys, holds against their USD limits, rate limits and usage."""

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from imagegate import __version__
 from imagegate.api import cors, errors, health, media, metrics, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
@@ -27,6 +26,7 @@ from imagegate.config import Settings
 from imagegate.gateway import Gateway
 from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import redact_every_handler
+from imagegate.version import __version__
 
 
 @asynccontextmanager

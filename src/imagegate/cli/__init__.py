@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from imagegate import __version__
 from imagegate.cli import generate, keys, models, serve
 from imagegate.cli.help_format import NamedCommand, NamedGroup
+from imagegate.version import __version__
 
 app = typer.Typer(
     name="imagegate",

@@ -314,21 +314,18 @@ class Gateway:
         return plan
 
     async def _load_inputs(self, run: Run) -> None:
-        """The references and mask the client sent as URLs, base64 or files, loaded and
-        checked; those that came decoded already are counted with them."""
         request = run.request
-        self.inputs.check_count(len(request.references) + len(request.reference_sources))
-        if not request.reference_sources and request.mask_source is None:
-            return
-        loaded = [await self.inputs.load(source) for source in request.reference_sources]
-        mask = await self.inputs.load(request.mask_source) if request.mask_source else request.mask
-        run.request = replace(
-            request,
-            references=(*request.references, *loaded),
-            mask=mask,
-            reference_sources=(),
-            mask_source=None,
+        references, mask = await self.inputs.load_all(
+            request.references, request.reference_sources, request.mask, request.mask_source
         )
+        if request.reference_sources or request.mask_source is not None:
+            run.request = replace(
+                request,
+                references=references,
+                mask=mask,
+                reference_sources=(),
+                mask_source=None,
+            )
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         return await finish(

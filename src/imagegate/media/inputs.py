@@ -27,6 +27,21 @@ class InputLoader:
         self.limits = limits
         self.fetcher = fetcher
 
+    async def load_all(
+        self,
+        references: tuple[InputImage, ...],
+        sources: tuple[ImageSource, ...],
+        mask: InputImage | None,
+        mask_source: ImageSource | None,
+    ) -> tuple[tuple[InputImage, ...], InputImage | None]:
+        """A request's references and mask, loaded: those it sent as URLs, base64 or files
+        (`sources`) after those that arrived decoded, all counted against the limit first."""
+        self.check_count(len(references) + len(sources))
+        loaded = [await self.load(source) for source in sources]
+        if mask_source is not None:
+            mask = await self.load(mask_source)
+        return (*references, *loaded), mask
+
     async def load(self, source: ImageSource) -> InputImage:
         if source.data is not None:
             return await self.uploaded(source.data, source.content_type, source.label)

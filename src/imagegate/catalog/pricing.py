@@ -133,11 +133,22 @@ def _closest_output_line(
 
 
 def _values(line: PricingLine) -> frozenset[str]:
-    return frozenset(token for token in line.tokens() if _SIZE.fullmatch(token) is None)
+    return _variant_values(line.variant) if line.variant else _NO_TOKENS
 
 
 def _size(line: PricingLine) -> tuple[int, int] | None:
-    for token in line.tokens():
+    return _variant_size(line.variant) if line.variant else None
+
+
+# A catalog has a few hundred variants; reading them is done once each, not per request.
+@lru_cache(maxsize=4096)
+def _variant_values(variant: str) -> frozenset[str]:
+    return frozenset(token for token in _variant_tokens(variant) if _SIZE.fullmatch(token) is None)
+
+
+@lru_cache(maxsize=4096)
+def _variant_size(variant: str) -> tuple[int, int] | None:
+    for token in _variant_tokens(variant):
         match = _SIZE.fullmatch(token)
         if match is not None:
             return int(match[1]), int(match[2])

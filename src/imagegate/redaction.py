@@ -14,10 +14,13 @@ import logging
 import numbers
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 MASK = "[REDACTED]"
 MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words
+SHORT_TEXT = 256  # characters: texts this short have their answers remembered
+SHORT_TEXTS_CACHED = 4096
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
 
 # Shapes of credentials, whoever they belong to.
@@ -57,6 +60,9 @@ class Redactor:
         # longest first, so a secret that contains another is masked whole
         ordered = sorted(kept, key=len, reverse=True)
         self._literal = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+        # Short texts repeat (an access log line's method, path, format string): each is
+        # scanned once. A redactor's secrets never change, so neither does its answer.
+        self._short = lru_cache(maxsize=SHORT_TEXTS_CACHED)(self._scan)
 
     def __call__(self, text: str) -> str:
         return self.redact(text)
@@ -64,6 +70,11 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not text:
             return text
+        if len(text) <= SHORT_TEXT:
+            return self._short(text)
+        return self._scan(text)
+
+    def _scan(self, text: str) -> str:
         if self._literal is not None:
             text = self._literal.sub(MASK, text)
         text = _URL_PASSWORD.sub(lambda m: f"{m[1]}{MASK}{m[3]}", text)

@@ -11,10 +11,12 @@ import contextlib
 import ipaddress
 import logging
 import socket
+import sys
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
 
 import typer
 
+from imagegate.cli.access_log import log_config
 from imagegate.cli.listen import CannotListen, listen
 from imagegate.config import Settings, load_settings
 from imagegate.errors import ConfigurationError
@@ -99,7 +101,13 @@ def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) 
         f"(providers: {', '.join(sorted(catalog.configured))}); "
         f"serving on http://{f'[{host}]' if ':' in host else host}:{port}"
     )
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)  # sets up logging
+    config = uvicorn.Config(  # sets up logging
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=log_config(use_colors=sys.stdout.isatty()),
+    )
     _gateway_logs()
     server = uvicorn.Server(config)
     # uvicorn re-raises the Ctrl-C it shut down on (and a second one interrupts the shutdown)

@@ -114,24 +114,19 @@ class ImageRequest:
         if unknown:
             raise TypeError(_unknown_keywords(unknown))
         given = locals()
-        named = {name: given[name] for name in NAMED_PARAMETERS if given[name] is not None}
-        merged = dict(parameters) if parameters is not None else {}
-        twice = sorted(named.keys() & merged.keys())
-        if twice:
-            raise TypeError(f"{', '.join(twice)} given both in parameters and as a keyword")
-        merged.update(named)
-        if isinstance(references, InputImage | ImageSource | str | bytes | PathLike | Image.Image):
-            references = (references,)  # one image, not an iterable of characters or bytes
-        images = list(references)
-        held = [image for image in images if isinstance(image, InputImage)]
-        sources = (
-            *reference_sources,
-            *(
-                image_source(image, f"references[{number}]")
-                for number, image in enumerate(images)
-                if not isinstance(image, InputImage)
-            ),
-        )
+        named = {name: value for name in NAMED_PARAMETERS if (value := given[name]) is not None}
+        if named or not isinstance(parameters, dict):
+            merged = dict(parameters) if parameters is not None else {}
+            twice = sorted(named.keys() & merged.keys())
+            if twice:
+                raise TypeError(f"{', '.join(twice)} given both in parameters and as a keyword")
+            merged.update(named)
+        else:
+            merged = parameters  # as a surface (or `replace`) passes it: kept, not copied
+        if isinstance(references, tuple) and all(isinstance(i, InputImage) for i in references):
+            held, sources = references, tuple(reference_sources)  # loaded already, or none
+        else:
+            held, sources = _split_references(references, reference_sources)
         if mask is not None and not isinstance(mask, InputImage):
             if mask_source is not None:
                 raise TypeError("mask and mask_source both given")
@@ -139,8 +134,8 @@ class ImageRequest:
         values = {
             "model": model,
             "prompt": prompt,
-            "parameters": parameters if isinstance(parameters, dict) and not named else merged,
-            "references": tuple(held),
+            "parameters": merged,
+            "references": held,
             "mask": mask,
             "reference_sources": sources,
             "mask_source": mask_source,
@@ -154,6 +149,26 @@ class ImageRequest:
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
+
+
+def _split_references(
+    references: Iterable[InputImage | GivenImage], reference_sources: Iterable[ImageSource]
+) -> tuple[tuple[InputImage, ...], tuple[ImageSource, ...]]:
+    """Images loaded already, and the sources of those still to load (the ones given as paths,
+    bytes or PIL images after `reference_sources`)."""
+    if isinstance(references, InputImage | ImageSource | str | bytes | PathLike | Image.Image):
+        references = (references,)  # one image, not an iterable of characters or bytes
+    images = list(references)
+    held = tuple(image for image in images if isinstance(image, InputImage))
+    sources = (
+        *reference_sources,
+        *(
+            image_source(image, f"references[{number}]")
+            for number, image in enumerate(images)
+            if not isinstance(image, InputImage)
+        ),
+    )
+    return held, sources
 
 
 # The keyword-only arguments of `ImageRequest`: the catalog's request parameters (not the

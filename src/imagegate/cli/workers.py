@@ -49,6 +49,10 @@ def serve_workers(settings: Settings, sock: socket.socket, log_level: str, worke
 
     # The workers read their settings as this process did, and learn how many they are.
     os.environ["IMAGEGATE_WORKERS"] = str(workers)
+    # Each wake-up of a worker's libuv loop accepts one connection, then lets the others take
+    # theirs: by default the first to wake takes every connection waiting (a client's whole
+    # pool, kept alive), leaving the other workers idle.
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     os.environ["IMAGEGATE_HOST"] = settings.host
     os.environ["IMAGEGATE_PORT"] = str(sock.getsockname()[1])
     config = uvicorn.Config(

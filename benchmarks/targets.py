@@ -102,7 +102,12 @@ def imagegate(
     key, and one API key the load is sent with (`settings`: more `IMAGEGATE_*` variables)."""
     port = free_port()
     home = work / f"imagegate-home-{port}"
-    env = {"IMAGEGATE_HOME": str(home), "IMAGEGATE_MASTER_KEY": MASTER_KEY, **(settings or {})}
+    env = {
+        "IMAGEGATE_HOME": str(home),
+        "IMAGEGATE_MASTER_KEY": MASTER_KEY,
+        "IMAGEGATE_WORKERS": "1",  # one process, as these figures always were; settings may say
+        **(settings or {}),
+    }
     if upstream is not None:
         env |= {"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": f"{upstream_base(upstream)}/v1"}
     if catalog is not None:

@@ -44,6 +44,8 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
         if key not in PROVIDER_KEYS and not key.startswith("IMAGEGATE_")
     }
     env["IMAGEGATE_HOME"] = str(home)
+    # One process, whatever the machine's cores: tests of several workers ask for them.
+    env["IMAGEGATE_WORKERS"] = "1"
     env.update(extra)
     return env
 

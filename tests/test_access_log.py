@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from conftest import clean_env, free_port
 
@@ -18,13 +19,16 @@ LINE = re.compile(
 )
 
 
-def test_each_request_is_one_uvicorn_style_line_with_credentials_masked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_each_request_is_one_uvicorn_style_line_with_credentials_masked(
+    tmp_path: Path, workers: str
+) -> None:
     port = free_port()
     log = tmp_path / "stdout.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "imagegate", "serve", "--port", str(port)],
-            env=clean_env(tmp_path / "home"),
+            env=clean_env(tmp_path / "home", IMAGEGATE_WORKERS=workers),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

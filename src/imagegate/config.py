@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="processes `imagegate serve` runs on its one port; they share rate limits, "
+        "circuits and endpoint health through the database (or Redis); 0: one per core, at "
+        "most 8",
+    )
     public_url: str | None = Field(
         default=None,
         description="base URL clients reach the gateway at, for media links; default: the "

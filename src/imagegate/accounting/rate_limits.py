@@ -1,7 +1,9 @@
 """Per-key rate limits: requests and images per minute, in fixed one-minute windows.
 
 In one process the counters live in memory; with `IMAGEGATE_REDIS_URL` they live in Redis,
-checked and counted by one Lua script so replicas share each key's limit exactly. A request
+checked and counted by one Lua script so replicas share each key's limit exactly; the worker
+processes of one `imagegate serve --workers N` without Redis share them through the database
+(`shared_rate_limits.py`). A request
 over either limit is refused whole (nothing is counted) with the seconds until its window ends,
 which becomes `Retry-After`.
 """
@@ -12,7 +14,10 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from imagegate.db.database import Database
 
 WINDOW_SECONDS = 60
 
@@ -48,7 +53,7 @@ class MemoryRateLimiter:
             if _over(requests + 1, limits.requests_per_minute) or _over(
                 counted + images, limits.images_per_minute
             ):
-                return _until_next(now)
+                return until_next_window(now)
             self._counts[(key_id, window)] = (requests + 1, counted + images)
             for stale in [k for k in self._counts if k[1] < window]:
                 del self._counts[stale]
@@ -90,19 +95,27 @@ class RedisRateLimiter:
         rpm = limits.requests_per_minute if limits.requests_per_minute is not None else -1
         ipm = limits.images_per_minute if limits.images_per_minute is not None else -1
         admitted = await self._script(keys=keys, args=[rpm, ipm, images, WINDOW_SECONDS * 2])
-        return None if admitted else _until_next(now)
+        return None if admitted else until_next_window(now)
 
     async def close(self) -> None:
         await self._redis.aclose()
 
 
-def open_rate_limiter(redis_url: str | None) -> RateLimiter:
-    return RedisRateLimiter(redis_url) if redis_url else MemoryRateLimiter()
+def open_rate_limiter(redis_url: str | None, shared: Database | None = None) -> RateLimiter:
+    """Redis when configured; else the database when `shared` (sibling worker processes use
+    it too); else this process's memory."""
+    if redis_url:
+        return RedisRateLimiter(redis_url)
+    if shared is not None:
+        from imagegate.accounting.shared_rate_limits import DatabaseRateLimiter
+
+        return DatabaseRateLimiter(shared)
+    return MemoryRateLimiter()
 
 
 def _over(value: int, limit: int | None) -> bool:
     return limit is not None and value > limit
 
 
-def _until_next(now: float) -> float:
+def until_next_window(now: float) -> float:
     return math.ceil(WINDOW_SECONDS - now % WINDOW_SECONDS)

@@ -2,7 +2,8 @@
 
 Everything that can stop it is checked before it prints or opens anything: the settings,
 protected mode, the catalog, then the listening socket (a port in use is said in one line). Then
-the start-up line, and uvicorn serving on that very socket (see listen.py).
+the start-up line, and uvicorn serving on that very socket (see listen.py): in this process, or
+in `--workers N` processes sharing it (see workers.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 
 from imagegate.cli.access_log import log_config
 from imagegate.cli.listen import CannotListen, listen
+from imagegate.cli.workers import resolved_workers, serve_workers
 from imagegate.config import Settings, load_settings
 from imagegate.errors import ConfigurationError
 
@@ -60,6 +62,14 @@ def serve(
     port: Annotated[
         int, typer.Option(envvar="IMAGEGATE_PORT", help="port to listen on; 0: any free one")
     ] = Settings.model_fields["port"].default,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="IMAGEGATE_WORKERS",
+            min=0,
+            help="processes serving the port; 0: one per core, at most 8",
+        ),
+    ] = Settings.model_fields["workers"].default,
     log_level: Annotated[
         LogLevel,
         typer.Option(
@@ -74,7 +84,9 @@ def serve(
     # Only what was given on the command line or in its variable overrides the settings: the
     # defaults shown in --help are the settings' own, which config.toml may change.
     overrides = {
-        name: value for name, value in (("host", host), ("port", port)) if _given(ctx, name)
+        name: value
+        for name, value in (("host", host), ("port", port), ("workers", workers))
+        if _given(ctx, name)
     }
     try:
         settings = load_settings(**overrides)
@@ -83,7 +95,12 @@ def serve(
         sock = listen(settings.host, settings.port)
     except (ConfigurationError, CannotListen) as exc:
         raise _fail(exc) from exc
-    _run(app, settings, sock, log_level)
+    processes = resolved_workers(settings)
+    if processes == 1:
+        _run(app, settings, sock, log_level)
+        return
+    typer.echo(started_line(app, settings, sock) + f" ({processes} workers)")
+    serve_workers(settings, sock, log_level, processes)
 
 
 def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) -> None:
@@ -94,13 +111,7 @@ def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) 
     if settings.allocator_tuning:
         tune_allocator()
     host, port = settings.host, sock.getsockname()[1]
-    catalog = app.state.catalog
-    available = len(catalog.views(include_unavailable=False))
-    typer.echo(
-        f"imagegate: {available} of {len(catalog.models)} models available "
-        f"(providers: {', '.join(sorted(catalog.configured))}); "
-        f"serving on http://{f'[{host}]' if ':' in host else host}:{port}"
-    )
+    typer.echo(started_line(app, settings, sock))
     config = uvicorn.Config(  # sets up logging
         app,
         host=host,
@@ -108,7 +119,7 @@ def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) 
         log_level=log_level,
         log_config=log_config(use_colors=sys.stdout.isatty()),
     )
-    _gateway_logs()
+    gateway_logs()
     server = uvicorn.Server(config)
     # uvicorn re-raises the Ctrl-C it shut down on (and a second one interrupts the shutdown)
     with contextlib.suppress(KeyboardInterrupt):
@@ -117,7 +128,18 @@ def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) 
         raise typer.Exit(3)  # as uvicorn.run: the application did not start
 
 
-def _gateway_logs() -> None:
+def started_line(app: FastAPI, settings: Settings, sock: socket.socket) -> str:
+    host, port = settings.host, sock.getsockname()[1]
+    catalog = app.state.catalog
+    available = len(catalog.views(include_unavailable=False))
+    return (
+        f"imagegate: {available} of {len(catalog.models)} models available "
+        f"(providers: {', '.join(sorted(catalog.configured))}); "
+        f"serving on http://{f'[{host}]' if ':' in host else host}:{port}"
+    )
+
+
+def gateway_logs() -> None:
     """The gateway's own lines (a failed attempt and what the upstream said, redacted once the
     gateway has started) go to stderr beside uvicorn's, at the same level."""
     handler = logging.StreamHandler()

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +31,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from imagegate.db.database import T, Work
 from imagegate.db.migrate import run_migrations
 
 log = logging.getLogger("imagegate")
+LOCK_TIMEOUT_SECONDS = 30  # another process's write lock, before a write fails
 
 
 def in_memory(url: str) -> bool:
@@ -61,15 +65,37 @@ def _engine(url: str, begin: str) -> Engine:
         cursor = connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # readers and the CLI wait in SQLite's handler; the writer polls (`_take_write_lock`)
+        cursor.execute(f"PRAGMA busy_timeout={0 if begin == 'BEGIN IMMEDIATE' else 30000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        if begin == "BEGIN IMMEDIATE":
+            _take_write_lock(connection)
+        else:
+            connection.exec_driver_sql(begin)
 
     return engine
+
+
+def _take_write_lock(connection: Connection) -> None:
+    """`BEGIN IMMEDIATE`, waiting for another process's write in short polls of our own rather
+    than SQLite's busy handler, whose sleeps grow to 1, 2, 5, 10... ms: with several gateway
+    processes writing to one file (`serve --workers N`) those stalls, not the writes, would
+    bound the throughput. This runs on the writer thread; the event loop never waits here."""
+    deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+    pause = 0.0001
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.002)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -102,3 +103,36 @@ media = Table(
 )
 Index("ix_media_expires_at", media.c.expires_at)
 Index("ix_media_generation_id", media.c.generation_id)
+
+# State that the processes of one `imagegate serve --workers N` share when there is no Redis
+# (see accounting/shared_rate_limits.py and routing/shared_health.py).
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("minute", Integer, primary_key=True),  # unix time // 60
+    Column("requests", Integer, nullable=False),
+    Column("images", Integer, nullable=False),
+)
+
+endpoint_outcomes = Table(
+    "endpoint_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("endpoint", String(255), nullable=False),
+    Column("at", Float, nullable=False),  # unix time
+    Column("ok", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+)
+Index("ix_endpoint_outcomes_endpoint_at", endpoint_outcomes.c.endpoint, endpoint_outcomes.c.at)
+Index("ix_endpoint_outcomes_at", endpoint_outcomes.c.at)
+
+# one row per endpoint with failures in a row; none once it succeeds again
+endpoint_circuits = Table(
+    "endpoint_circuits",
+    metadata,
+    Column("endpoint", String(255), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("opened_at", Float),  # unix time
+    Column("probing_since", Float),
+)

@@ -92,6 +92,7 @@ class Gateway:
                 cooldown=settings.circuit_cooldown_seconds,
                 on_change=self.telemetry.circuit_changed,
             ),
+            shared=shared_with_siblings(settings, database),
         )
         self.retry = RetryPolicy(
             retries=settings.retries,
@@ -134,7 +135,7 @@ class Gateway:
         )
         policy = FetchPolicy.from_strings(settings.fetch_allow_networks.split(","))
         fetcher = SafeFetcher(policy, settings.fetch_timeout_seconds)
-        limiter = open_rate_limiter(settings.redis_url)
+        limiter = open_rate_limiter(settings.redis_url, shared_with_siblings(settings, database))
         gateway = cls(settings, catalog, database, http, fetcher, environment, limiter)
         await housekeeping.sweep(gateway.records, gateway.media, settings.hold_seconds)
         gateway._housekeeping = asyncio.create_task(
@@ -344,6 +345,12 @@ def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str
             [master, settings.database_url, settings.redis_url],
         )
     )
+
+
+def shared_with_siblings(settings: Settings, database: Database) -> Database | None:
+    """The database, when this is one of several worker processes (`imagegate serve
+    --workers N`): without Redis, they share rate limits and endpoint health through it."""
+    return database if settings.workers > 1 else None
 
 
 def _log_failed_record(task: asyncio.Future[None]) -> None:

@@ -11,7 +11,8 @@ success closes the circuit and whose failure opens it again. A probe that ends w
 verdict (say it was rate limited) holds the lease for one cooldown at most.
 
 In one process everything lives in memory; with Redis (`IMAGEGATE_REDIS_URL`) replicas share
-outcomes and circuits, so one replica's evidence protects them all.
+outcomes and circuits, so one replica's evidence protects them all; the worker processes of one
+`imagegate serve --workers N` without Redis share them through the database (`shared_health.py`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
+
+if TYPE_CHECKING:
+    from imagegate.db.database import Database
 
 WINDOW_SECONDS = 30 * 60
 
@@ -235,10 +239,20 @@ class RedisHealth:
 
 
 def open_health(
-    redis_url: str | None, settings: CircuitSettings, clock: Clock = SYSTEM_CLOCK
+    redis_url: str | None,
+    settings: CircuitSettings,
+    clock: Clock = SYSTEM_CLOCK,
+    shared: Database | None = None,
 ) -> HealthStore:
+    """Redis when configured; else the database when `shared` (sibling worker processes use
+    it too, see `shared_health.py`); else this process's memory."""
     if redis_url:
         return RedisHealth(redis_url, settings, clock)
+    if shared is not None:
+        from imagegate.db.change_signal import change_signal
+        from imagegate.routing.shared_health import DatabaseHealth
+
+        return DatabaseHealth(shared, settings, change_signal(shared, "circuits"), clock)
     return MemoryHealth(settings, clock)
 
 

@@ -1,0 +1,85 @@
+"""`imagegate serve --workers N`: N processes serving on the one socket `serve` bound.
+
+uvicorn's own supervisor (`uvicorn.supervisors.Multiprocess`) runs them: each worker is a
+fresh (spawned) interpreter that builds its own application from the settings (the factory
+below) and accepts connections from the shared listening socket, so the kernel hands each
+connection to whichever worker is free. The supervisor forwards Ctrl-C and SIGTERM as a
+graceful shutdown of every worker and waits for them all; a worker that dies after it started
+is replaced; one that cannot start stops the whole server (exit status 3), since every
+restart would fail the same way.
+
+The workers share what a user can see across requests (rate limits, circuits, endpoint
+health, idempotency) through the database, or Redis when configured: see
+docs/configuration.md, "Workers".
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+
+from imagegate.cli.access_log import log_config
+from imagegate.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+MAX_DEFAULT_WORKERS = 8
+
+
+def default_workers() -> int:
+    """One per core this process may run on, at most `MAX_DEFAULT_WORKERS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
+def resolved_workers(settings: Settings) -> int:
+    return settings.workers or default_workers()
+
+
+def serve_workers(settings: Settings, sock: socket.socket, log_level: str, workers: int) -> None:
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    # The workers read their settings as this process did, and learn how many they are.
+    os.environ["IMAGEGATE_WORKERS"] = str(workers)
+    # Each wake-up of a worker's libuv loop accepts one connection, then lets the others take
+    # theirs: by default the first to wake takes every connection waiting (a client's whole
+    # pool, kept alive), leaving the other workers idle.
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+    os.environ["IMAGEGATE_HOST"] = settings.host
+    os.environ["IMAGEGATE_PORT"] = str(sock.getsockname()[1])
+    config = uvicorn.Config(
+        f"{__name__}:create_worker_app",
+        factory=True,
+        host=settings.host,
+        port=sock.getsockname()[1],
+        log_level=log_level,
+        log_config=log_config(use_colors=sys.stdout.isatty()),
+        workers=workers,
+    )
+    supervisor = Multiprocess(config, sockets=[sock])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        raise typer.Exit(3)  # as uvicorn.run: the application did not start
+
+
+def create_worker_app() -> FastAPI:
+    """The application of one worker process (uvicorn's factory, called in the worker)."""
+    from imagegate.allocator import tune_allocator
+    from imagegate.api.app import create_app
+    from imagegate.cli.serve import gateway_logs
+
+    settings = load_settings()
+    if settings.allocator_tuning:
+        tune_allocator()
+    gateway_logs()
+    return create_app(settings)

@@ -1,6 +1,7 @@
 """The discovery benchmark: imagegate over a synthetic catalog (5,000 models by default), one
-client: a filtered, sorted page of `GET /api/v1/images/models`, paging through it, a query never
-asked before, and the page's 304 revalidation; `checks` and `table` for the report."""
+wrk connection: a filtered, sorted page of `GET /api/v1/images/models`, paging through it, a
+query never asked before, and the page's 304 revalidation; `checks` and `table` for the report.
+The answers are small, so wrk checks the status of every one (200, or 304 with the ETag)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ import httpx
 import orjson
 
 from benchmarks import targets
-from benchmarks.load import LoadResult
-from benchmarks.load_process import load
 from benchmarks.synthetic_catalog import synthetic_catalog
+from benchmarks.wrk import WrkResult, wrk
 
 DISCOVERY_QUERY = (
     "/api/v1/images/models?output_modalities=image&supports=seed,output_format"
@@ -38,7 +38,6 @@ class Discovery:
     first_time_p99_ms: float
     revalidate_p50_ms: float
     revalidate_p99_ms: float
-    errors: int
 
 
 def measure(work: Path, models: int, duration: float) -> Discovery:
@@ -52,14 +51,15 @@ def measure(work: Path, models: int, duration: float) -> Discovery:
         first.raise_for_status()
         assert first.json()["total_count"] > 0
 
-        def measured(query: str, headers: dict[str, str], **options: int) -> LoadResult:
-            return load(
+        def measured(query: str, headers: dict[str, str], **options: int) -> WrkResult:
+            return wrk(
                 base + query,
                 method="GET",
                 headers=headers,
-                concurrency=1,
+                connections=1,
                 duration=duration,
                 warmup=1,
+                check_each=True,
                 **options,
             )
 
@@ -82,7 +82,6 @@ def measure(work: Path, models: int, duration: float) -> Discovery:
         first_time_p99_ms=first_time.p99_ms,
         revalidate_p50_ms=revalidate.p50_ms,
         revalidate_p99_ms=revalidate.p99_ms,
-        errors=page.errors + paging.errors + first_time.errors + revalidate.errors,
     )
 
 
@@ -100,7 +99,7 @@ def table(found: Discovery) -> str:
         f"| its 304 (`If-None-Match`) | {found.revalidate_p50_ms:.2f} "
         f"| {found.revalidate_p99_ms:.2f} |",
         "",
-        f"Start-up with the 5,000-model catalog: {found.start_seconds:.1f} s.",
+        f"Start-up with the {found.models:,}-model catalog: {found.start_seconds:.1f} s.",
     ]
     return "\n".join(lines)
 
@@ -109,9 +108,9 @@ def checks(found: Discovery) -> list[tuple[str, str, bool]]:
     """The issue's targets for discovery: (target, what was measured, met)."""
     return [
         (
-            f"discovery over {found.models:,} models: page p50 ≤ 10 ms",
+            f"discovery over {found.models:,} models: page p50 ≤ 1 ms",
             f"{found.page_p50_ms:.2f} ms",
-            found.page_p50_ms <= 10,
+            found.page_p50_ms <= 1,
         ),
         (
             "discovery: 304 p50 ≤ 1 ms",

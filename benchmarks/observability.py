@@ -22,8 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from benchmarks import targets
-from benchmarks.generation import SCENARIOS, Measurement, measure_turn, median_of
-from benchmarks.load_process import load
+from benchmarks.generation import SCENARIOS, Measurement, measure_turn, median_of, warm_up
 from imagegate.accounting.caller import ANONYMOUS
 from imagegate.config import load_settings
 from imagegate.core.result import Attempt, GeneratedImage, ImageResult, Usage
@@ -45,17 +44,11 @@ def compare(
         ]
         for scenario in (s for s in SCENARIOS if s.name in scenarios):
             for target in running:
-                load(
-                    target.url,
-                    duration=warmup,
-                    body=target.body(scenario.size),
-                    headers=target.headers,
-                    concurrency=scenario.concurrency,
-                )
+                warm_up(target, scenario, warmup)
             measured: dict[str, list[Measurement]] = {target.name: [] for target in running}
             for turn in range(rounds):
                 for target in running if turn % 2 == 0 else running[::-1]:
-                    measured[target.name].append(measure_turn(target, scenario, duration, 0))
+                    measured[target.name].append(measure_turn(target, scenario, duration))
             results += [median_of(measured[target.name]) for target in running]
     return results
 
@@ -116,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     for m in results:
         print(
             f"{m.scenario:8} {m.target:12} {m.per_second:7.1f} req/s  p50 {m.p50_ms:6.2f} ms  "
-            f"CPU {m.cpu_ms_per_request:5.2f} ms/request  errors {m.errors}"
+            f"CPU {m.cpu_ms_per_request:5.2f} ms/request  wrk {m.wrk_cpu_ms_per_request:5.2f} ms"
         )
     for on, off in zip(results[::2], results[1::2], strict=True):
         extra = on.cpu_ms_per_request / off.cpu_ms_per_request - 1

@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from benchmarks import busy, discovery, generation, memory, targets
+from benchmarks.wrk import wrk_version
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
@@ -32,8 +33,8 @@ def report(
             if targets.litellm_installed()
             else "LiteLLM not installed"
         )
-        + f"; per target and load, the median of {rounds} turns of {duration:g} s each, "
-        "the targets taking turns.",
+        + f", wrk {wrk_version()} (`-t1`, on the same cores); per target and load, the median "
+        f"of {rounds} turns of {duration:g} s each, the targets taking turns.",
         "",
         "```",
         command,
@@ -43,10 +44,13 @@ def report(
         "",
         generation.table(results),
     ]
+    compared = generation.workers_compared(results)
+    if compared:
+        lines += ["", compared]
     if found:
         lines += [
             "",
-            f"### Discovery ({found.models:,} synthetic models, one client)",
+            f"### Discovery ({found.models:,} synthetic models, one wrk connection)",
             "",
             discovery.table(found),
         ]

@@ -3,14 +3,17 @@
     python -m benchmarks.run [--duration 10] [--write docs/benchmarks.md] [--json out.json]
 
 Generation (`benchmarks/generation.py`): every target (the upstream directly, the bare proxy,
-imagegate, LiteLLM when installed) under the three loads of the issue: one client with 1 MB
-images, sixteen with 1 MB, sixteen with 4 MB; the targets take turns, `--rounds` times per load,
-and each figure is the median of its turns. Per load: requests/s, p50 and p99 latency, p50 added
-over the direct floor, CPU time per request of the target's processes, and their peak resident
-memory.
+imagegate, LiteLLM when installed) under the three loads of the issue, driven by wrk
+(`benchmarks/wrk.py`, one thread): one connection with 1 MB images, sixteen with 1 MB, sixteen
+with 4 MB; the targets take turns, `--rounds` times per load, and each figure is the median of
+its turns. Per load: requests/s, p50 and p99 latency, p50 added over the direct floor, CPU time
+per request of the target's processes and of wrk, and the target's peak resident memory.
+`--workers N` adds imagegate started with `imagegate serve --workers N` beside the one-worker
+default (when this imagegate's `serve` has the option).
 
-Discovery (`benchmarks/discovery.py`): imagegate over a synthetic catalog of 5,000 models: a
-filtered, sorted page of `GET /api/v1/images/models`, and its 304 revalidation.
+Discovery (`benchmarks/discovery.py`): imagegate over a synthetic catalog of 5,000 models, one
+wrk connection: a filtered, sorted page of `GET /api/v1/images/models`, and its 304
+revalidation.
 
 Memory (`benchmarks/memory.py`): three requests at once with eight 40-megapixel references
 each, the gateway's peak and after-load resident memory. Busy (`benchmarks/busy.py`): `/health`
@@ -35,7 +38,9 @@ from benchmarks.report import report, write_into
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per load")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds measured per load (whole: wrk's unit)"
+    )
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3, help="turns per target and load")
     parser.add_argument(
@@ -44,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma list of direct, bare, imagegate, litellm",
     )
     parser.add_argument("--loads", default=",".join(s.name for s in generation.SCENARIOS))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="also measure imagegate with `serve --workers N` (0: not)",
+    )
     parser.add_argument("--models", type=int, default=5000, help="0 skips discovery")
     parser.add_argument(
         "--memory-cases",
@@ -60,12 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     if "litellm" in names and not targets.litellm_installed():
         print("LiteLLM is not installed (pip install '.[bench]'): left out", file=sys.stderr)
         names.remove("litellm")
+    if args.workers and not targets.serve_has_workers():
+        parser.error("this imagegate's `serve` has no --workers option yet")
     loads = args.loads.split(",")
     scenarios = [s for s in generation.SCENARIOS if s.name in loads]
     with tempfile.TemporaryDirectory(prefix="imagegate-bench-") as directory:
         work = Path(directory)
         results = generation.measure(
-            work, names, scenarios, args.duration, args.warmup, args.rounds
+            work, names, scenarios, args.duration, args.warmup, args.rounds, args.workers
         )
         found = discovery.measure(work, args.models, args.duration) if args.models else None
         cases = [case for case in args.memory_cases.split(",") if case]

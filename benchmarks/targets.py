@@ -2,15 +2,18 @@
 
 - `direct`: the upstream itself, the floor.
 - `bare proxy`: `benchmarks/bare_proxy.py`, forwarding alone.
-- `imagegate`: `imagegate serve` on its default embedded configuration (SQLite, generation
-  records written), with a master key and a client API key, so auth is on.
+- `imagegate`: `imagegate serve` on its defaults (SQLite, generation records written, uvicorn's
+  access log at the default level), with a master key and a client API key, so auth is on; with
+  `workers`, `imagegate serve --workers N`.
 - `litellm`: the LiteLLM proxy with one worker, when the `bench` extra installed it.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -97,10 +100,15 @@ def imagegate(
     catalog: Path | None = None,
     name: str = "imagegate",
     settings: dict[str, str] | None = None,
+    workers: int | None = None,
 ) -> Iterator[Running]:
-    """The gateway as a user runs it: `imagegate serve`, embedded SQLite in its home, a master
-    key, and one API key the load is sent with (`settings`: more `IMAGEGATE_*` variables)."""
+    """The gateway as a user runs it: `imagegate serve` with its default options (the request
+    log included), embedded SQLite in its home, a master key, and one API key the load is sent
+    with (`settings`: more `IMAGEGATE_*` variables; `workers`: passed as `--workers`)."""
     port = free_port()
+    command = [sys.executable, "-m", "imagegate", "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     home = work / f"imagegate-home-{port}"
     env = {
         "IMAGEGATE_HOME": str(home),
@@ -112,12 +120,7 @@ def imagegate(
         env |= {"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": f"{upstream_base(upstream)}/v1"}
     if catalog is not None:
         env["IMAGEGATE_CATALOG"] = str(catalog)
-    process = start(
-        [sys.executable, "-m", "imagegate", "serve", "--port", str(port), "--log-level", "warning"],
-        f"http://127.0.0.1:{port}/health",
-        work / "imagegate.log",
-        env,
-    )
+    process = start(command, f"http://127.0.0.1:{port}/health", work / f"imagegate-{port}.log", env)
     try:
         created = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/keys",
@@ -134,6 +137,17 @@ def imagegate(
         )
     finally:
         stop(process)
+
+
+def serve_has_workers() -> bool:
+    """Whether this imagegate's `serve` takes `--workers` (the option is being added)."""
+    command = [sys.executable, "-m", "imagegate", "serve", "--help"]
+    shown = subprocess.run(command, capture_output=True, text=True, env=_plain_terminal())
+    return "--workers" in shown.stdout
+
+
+def _plain_terminal() -> dict[str, str]:
+    return {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
 
 
 def litellm_installed() -> bool:

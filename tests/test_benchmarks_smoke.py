@@ -1,5 +1,5 @@
 """The benchmark harness runs end to end (briefly, with no thresholds: those live in
-docs/benchmarks.md, measured by `scripts/bench`)."""
+docs/benchmarks.md, measured by `scripts/bench`), its load driven by wrk for a second a turn."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def test_the_benchmarks_run_and_report_every_target(tmp_path: Path) -> None:
             sys.executable,
             "-m",
             "benchmarks.run",
-            "--duration=0.5",
-            "--warmup=0.2",
+            "--duration=1",  # wrk counts whole seconds
+            "--warmup=1",
             "--rounds=1",
             "--targets=direct,bare,imagegate",
             "--loads=c1-1mb",
@@ -38,10 +38,11 @@ def test_the_benchmarks_run_and_report_every_target(tmp_path: Path) -> None:
     results = orjson.loads(report.read_bytes())
     rows = {row["target"]: row for row in results["generation"]}
     assert set(rows) == {"direct", "bare proxy", "imagegate"}
-    for row in rows.values():
-        assert row["requests"] > 0 and row["errors"] == 0, row
-        assert row["cpu_ms_per_request"] > 0 and row["peak_rss_mb"] > 0
+    for row in rows.values():  # a turn with an error answer fails the run instead
+        assert row["requests"] > 0 and row["p50_ms"] > 0, row
+        assert row["cpu_ms_per_request"] > 0 and row["wrk_cpu_ms_per_request"] > 0
+        assert row["peak_rss_mb"] > 0
     found = results["discovery"]
-    assert found["errors"] == 0 and found["models"] == 300
+    assert found["models"] == 300
     assert found["page_p50_ms"] > 0 and found["revalidate_p50_ms"] > 0
     assert "| c1-1mb | imagegate |" in completed.stdout

@@ -1,6 +1,7 @@
 """`imagegate serve --workers 2` on the embedded SQLite, without Redis: one port, two processes,
-and nothing a client can tell apart from one process: rate limits, circuits, endpoint health and
-idempotency hold across them; Ctrl-C and SIGTERM stop them all; a killed worker is replaced.
+and nothing a client can tell apart from one process: rate limits, circuits, endpoint health,
+idempotency and `/metrics` hold across them; Ctrl-C and SIGTERM stop them all; a killed worker
+is replaced.
 
 Which worker served a request is read from the kernel, not from the gateway (which tells
 clients nothing about its processes): the worker holding the server end of the request's
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import Gateway, clean_env, start_gateway
 from fakes.fal import FalFake
@@ -98,19 +100,22 @@ def _worker_of(connection: http.client.HTTPConnection, gateway: Gateway) -> int:
 
 
 def _connections(gateway: Gateway, each: int) -> dict[int, list[http.client.HTTPConnection]]:
-    """`each` open connections on every one of the two workers, by worker pid."""
+    """`each` open connections on every one of the two workers, by worker pid (waiting up to
+    30 s for a worker still starting, as right after `serve` printed its line)."""
     port = int(gateway.url.rsplit(":", 1)[1])
     by_worker: dict[int, list[http.client.HTTPConnection]] = {}
-    extra: list[http.client.HTTPConnection] = []
-    for _ in range(40 * each):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         connection.connect()
         held = by_worker.setdefault(_worker_of(connection, gateway), [])
-        (held if len(held) < each else extra).append(connection)
+        if len(held) < each:
+            held.append(connection)
+        else:
+            connection.close()
+            time.sleep(0.02)  # the other worker may not be accepting yet
         if len(by_worker) == 2 and all(len(held) == each for held in by_worker.values()):
             break
-    for connection in extra:
-        connection.close()
     assert len(by_worker) == 2 and all(len(held) == each for held in by_worker.values()), {
         pid: len(held) for pid, held in by_worker.items()
     }
@@ -136,6 +141,26 @@ def _key(gateway: Gateway, **fields) -> str:
     )
     assert response.status_code == 201, response.text
     return response.json()["key"]
+
+
+def _scrape(connection: http.client.HTTPConnection) -> dict[str, float]:
+    """`/metrics` through this connection's worker: each metric's samples summed over labels."""
+    connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {MASTER}"})
+    response = connection.getresponse()
+    text = response.read().decode()
+    assert response.status == 200, text
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
+
+
+def _metrics_dir(worker: int) -> Path:
+    """The directory where a worker keeps its metrics (what `serve` exported to it)."""
+    environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+    (found,) = [v for v in environ if v.startswith(b"PROMETHEUS_MULTIPROC_DIR=")]
+    return Path(found.split(b"=", 1)[1].decode())
 
 
 def _in_one_window() -> None:
@@ -168,6 +193,16 @@ def workers(fal: FalFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         TOGETHER_API_KEY="together-key-for-tests",
         TOGETHER_BASE_URL="http://127.0.0.1:9",  # never reached in these tests
         IMAGEGATE_FETCH_ALLOW_NETWORKS="127.0.0.0/8",  # fal's results, on the fake
+    )
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """Two workers that have served nothing yet: their metrics start at zero."""
+    gateway = start_gateway(
+        tmp_path_factory.mktemp("metered"), IMAGEGATE_WORKERS="2", IMAGEGATE_MASTER_KEY=MASTER
     )
     yield gateway
     gateway.stop()
@@ -316,12 +351,90 @@ def test_port_0_with_workers_says_its_port_and_a_signal_stops_every_worker(
             connections[0].close()
         every = _children(process.pid)
         assert set(held) <= set(every)
+        metrics_dir = _metrics_dir(next(iter(held)))
+        assert metrics_dir.name.startswith("imagegate-metrics-")
+        assert metrics_dir.stat().st_mode & 0o777 == 0o700  # the workers' files, private
+        assert list(metrics_dir.glob("counter_*.db"))
     finally:
         process.send_signal(stop)
         _, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
     assert "Traceback" not in errors
+    assert not metrics_dir.exists()  # removed when the server stopped
     deadline = time.monotonic() + 5  # no orphans: the workers, and multiprocessing's helper
     while [pid for pid in every if _alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in every if _alive(pid)]
+
+
+def test_every_scrape_through_either_worker_shows_the_whole_servers_counts(
+    metered: Gateway,
+) -> None:
+    by_worker = _connections(metered, each=4)
+    auth = {"Authorization": f"Bearer {MASTER}"}
+    for held in by_worker.values():  # 4 generations through each worker
+        for connection in held:
+            status, body, _ = _post(connection, "/api/v1/images", IMAGE, auth)
+            assert status == 200, body
+    for _ in range(3):  # several scrapes, each worker answering in turn
+        for pid, held in by_worker.items():
+            totals = _scrape(held[0])
+            assert totals.get("imagegate_requests_total") == 8, (pid, totals)
+            assert totals.get("imagegate_generation_duration_seconds_count") == 8, pid
+            assert totals.get("imagegate_images_total") == 8, pid
+            assert totals.get("imagegate_generations_in_flight") == 0, pid
+            assert totals.get("imagegate_queue_depth") == 0, pid
+    for held in by_worker.values():
+        for connection in held:
+            connection.close()
+
+
+def test_a_killed_workers_generation_stops_counting_in_flight(metered: Gateway) -> None:
+    (doomed, *_), (watcher, *_) = _connections(metered, each=1).values()
+    before = _scrape(watcher)
+    slow = {**IMAGE, "provider": {"options": {"sandbox": {"delay_ms": 30000}}}}
+
+    def send() -> None:
+        with contextlib.suppress(OSError, http.client.HTTPException):  # dies with its worker
+            _post(doomed, "/api/v1/images", slow, {"Authorization": f"Bearer {MASTER}"})
+
+    request = threading.Thread(target=send, daemon=True)
+    request.start()
+    deadline = time.monotonic() + 10
+    while _scrape(watcher).get("imagegate_generations_in_flight") != 1:
+        assert time.monotonic() < deadline, "the slow generation never showed in flight"
+        time.sleep(0.05)
+
+    os.kill(_worker_of(doomed, metered), signal.SIGKILL)
+    deadline = time.monotonic() + 15  # the supervisor notices within a second or two
+    while (totals := _scrape(watcher)).get("imagegate_generations_in_flight") != 0:
+        assert time.monotonic() < deadline, "a dead worker's generation still counts in flight"
+        time.sleep(0.1)
+    # What the dead worker counted before it died still counts.
+    assert totals.get("imagegate_requests_total") == before.get("imagegate_requests_total")
+    request.join(timeout=5)
+    doomed.close()
+    watcher.close()
+
+
+def test_a_metrics_directory_the_user_chose_is_used_and_kept(tmp_path: Path) -> None:
+    chosen = tmp_path / "prometheus"  # not there yet: serve makes it
+    gateway = start_gateway(
+        tmp_path / "home",
+        IMAGEGATE_WORKERS="2",
+        IMAGEGATE_MASTER_KEY=MASTER,
+        PROMETHEUS_MULTIPROC_DIR=str(chosen),
+    )
+    try:
+        by_worker = _connections(gateway, each=1)
+        auth = {"Authorization": f"Bearer {MASTER}"}
+        for (connection,) in by_worker.values():
+            status, body, _ = _post(connection, "/api/v1/images", IMAGE, auth)
+            assert status == 200, body
+        for pid, (connection,) in by_worker.items():
+            assert _metrics_dir(pid) == chosen
+            assert _scrape(connection).get("imagegate_requests_total") == 2
+            connection.close()
+    finally:
+        gateway.stop()
+    assert {f"counter_{pid}.db" for pid in by_worker} <= {f.name for f in chosen.iterdir()}

@@ -2,7 +2,10 @@
 
 It needs the master key once one is set, unless `metrics_public` opens it; `metrics = false`
 turns it off (404). A gateway without a master key listens on loopback only, so there it is
-open like the rest of the gateway."""
+open like the rest of the gateway.
+
+Under `serve --workers N` whichever worker answers shows every worker's figures (read from the
+files of `PROMETHEUS_MULTIPROC_DIR`: `GatewayMetrics.exposition`)."""
 
 from __future__ import annotations
 

@@ -14,10 +14,7 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from imagegate.db.database import Database
+from typing import Protocol
 
 WINDOW_SECONDS = 60
 
@@ -99,18 +96,6 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-
-def open_rate_limiter(redis_url: str | None, shared: Database | None = None) -> RateLimiter:
-    """Redis when configured; else the database when `shared` (sibling worker processes use
-    it too); else this process's memory."""
-    if redis_url:
-        return RedisRateLimiter(redis_url)
-    if shared is not None:
-        from imagegate.accounting.shared_rate_limits import DatabaseRateLimiter
-
-        return DatabaseRateLimiter(shared)
-    return MemoryRateLimiter()
 
 
 def _over(value: int, limit: int | None) -> bool:

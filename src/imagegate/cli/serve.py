@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import logging
 import socket
 import sys
 from typing import TYPE_CHECKING, Annotated, Literal, get_args
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, get_args
 import typer
 
 from imagegate.cli.access_log import log_config
+from imagegate.cli.gateway_logs import gateway_logs
 from imagegate.cli.listen import CannotListen, listen
 from imagegate.cli.workers import resolved_workers, serve_workers
 from imagegate.config import Settings, load_settings
@@ -137,17 +137,6 @@ def started_line(app: FastAPI, settings: Settings, sock: socket.socket) -> str:
         f"(providers: {', '.join(sorted(catalog.configured))}); "
         f"serving on http://{f'[{host}]' if ':' in host else host}:{port}"
     )
-
-
-def gateway_logs() -> None:
-    """The gateway's own lines (a failed attempt and what the upstream said, redacted once the
-    gateway has started) go to stderr beside uvicorn's, at the same level."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)-9s %(name)s: %(message)s"))
-    logger = logging.getLogger("imagegate")
-    logger.handlers = [handler]
-    logger.setLevel(logging.getLogger("uvicorn.error").level)
-    logger.propagate = False
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

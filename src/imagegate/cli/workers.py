@@ -138,7 +138,7 @@ def create_worker_app() -> FastAPI:
     """The application of one worker process (uvicorn's factory, called in the worker)."""
     from imagegate.allocator import tune_allocator
     from imagegate.api.app import create_app
-    from imagegate.cli.serve import gateway_logs
+    from imagegate.cli.gateway_logs import gateway_logs
 
     settings = load_settings()
     if settings.allocator_tuning:

@@ -23,7 +23,8 @@ import aiohttp
 from imagegate.accounting.caller import ANONYMOUS, Caller
 from imagegate.accounting.holds import Holds
 from imagegate.accounting.keys import KeyStore
-from imagegate.accounting.rate_limits import RateLimiter, open_rate_limiter
+from imagegate.accounting.open_rate_limiter import open_rate_limiter
+from imagegate.accounting.rate_limits import RateLimiter
 from imagegate.catalog.catalog import Catalog
 from imagegate.config import Settings
 from imagegate.core.request import ImageRequest
@@ -52,7 +53,8 @@ from imagegate.providers.base import ProviderResult
 from imagegate.providers.pool import ProviderPool
 from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import Redactor, configured_secrets
-from imagegate.routing.health import CircuitSettings, open_health
+from imagegate.routing.health import CircuitSettings
+from imagegate.routing.open_health import open_health
 from imagegate.routing.planning import Plan
 from imagegate.routing.retry import RetryPolicy
 from imagegate.routing.router import Router

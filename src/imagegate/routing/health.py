@@ -23,12 +23,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
-
-if TYPE_CHECKING:
-    from imagegate.db.database import Database
 
 WINDOW_SECONDS = 30 * 60
 
@@ -236,24 +233,6 @@ class RedisHealth:
 
     async def close(self) -> None:
         await self._redis.aclose()
-
-
-def open_health(
-    redis_url: str | None,
-    settings: CircuitSettings,
-    clock: Clock = SYSTEM_CLOCK,
-    shared: Database | None = None,
-) -> HealthStore:
-    """Redis when configured; else the database when `shared` (sibling worker processes use
-    it too, see `shared_health.py`); else this process's memory."""
-    if redis_url:
-        return RedisHealth(redis_url, settings, clock)
-    if shared is not None:
-        from imagegate.db.change_signal import change_signal
-        from imagegate.routing.shared_health import DatabaseHealth
-
-        return DatabaseHealth(shared, settings, change_signal(shared, "circuits"), clock)
-    return MemoryHealth(settings, clock)
 
 
 def endpoint_key(provider: str, model_id: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -39,6 +40,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     redact_every_handler(gateway.redactor)
     master = settings.master_key.get_secret_value() if settings.master_key else None
     app.state.auth = Authenticator(gateway.keys, master)
+    # What start-up built (the catalog's models, views and indexes: millions of objects with
+    # a large user catalog) lives as long as the server: once its garbage is collected, the
+    # rest is moved out of the collector's sight, so a full collection no longer walks it all
+    # (with 5,000 models that was a pause of 200+ ms every few seconds).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -26,7 +26,7 @@ from imagegate.errors import UpstreamError
 from imagegate.media.base64_text import as_text
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderEvent, ProviderResult
 from imagegate.providers.openrouter_cost import cost_of, usage_of
-from imagegate.providers.openrouter_errors import coded_failure
+from imagegate.providers.openrouter_errors import answer_object, coded_failure
 from imagegate.providers.openrouter_media import reference_parts, url_image
 from imagegate.providers.openrouter_stream import payloads
 from imagegate.providers.upstream import refused
@@ -73,10 +73,7 @@ def chat_body(call: ProviderCall) -> dict[str, Any]:
 async def chat_result(context: ProviderContext, body: Any) -> ProviderResult:
     """The result of a whole (not streamed, or buffered) chat completion."""
     name = context.info.name
-    if not isinstance(body, dict):
-        raise UpstreamError(f"{name} answered with an unexpected body")
-    if isinstance(body.get("error"), dict):
-        raise coded_failure(name, body["error"])
+    body = answer_object(name, body)
     choices = body.get("choices")
     choice = choices[0] if isinstance(choices, list) and choices else {}
     message = choice.get("message") if isinstance(choice, dict) else None

@@ -42,6 +42,16 @@ def coded_failure(name: str, error: dict[str, Any]) -> GatewayError:
     return UpstreamError(f"{name} failed mid-stream", detail=message)
 
 
+def answer_object(name: str, body: Any) -> dict[str, Any]:
+    """A whole 200 answer on either path, as the object it must be: an error object in it is
+    raised (`coded_failure`), anything but an object is an upstream error."""
+    if not isinstance(body, dict):
+        raise UpstreamError(f"{name} answered with an unexpected body")
+    if isinstance(body.get("error"), dict):
+        raise coded_failure(name, body["error"])
+    return body
+
+
 def _moderation(error: Any) -> str | None:
     """The reason a 403 gives for refusing the content, or None when it is not moderation."""
     metadata = error.get("metadata") if isinstance(error, dict) else None

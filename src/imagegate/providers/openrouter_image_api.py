@@ -24,7 +24,7 @@ from imagegate.providers.base import ProviderCall, ProviderContext, ProviderEven
 from imagegate.providers.base64_images import is_base64
 from imagegate.providers.openrouter_chat import CHAT_ONLY_FIXED
 from imagegate.providers.openrouter_cost import cost_of, usage_of
-from imagegate.providers.openrouter_errors import coded_failure
+from imagegate.providers.openrouter_errors import answer_object, coded_failure
 from imagegate.providers.openrouter_media import b64_image, reference_parts, url_image
 from imagegate.providers.openrouter_stream import payloads
 
@@ -56,10 +56,7 @@ def images_body(call: ProviderCall) -> dict[str, Any]:
 async def images_result(context: ProviderContext, body: Any) -> ProviderResult:
     """The result of a whole (not streamed, or buffered) Image API answer."""
     name = context.info.name
-    if not isinstance(body, dict):
-        raise UpstreamError(f"{name} answered with an unexpected body")
-    if isinstance(body.get("error"), dict):
-        raise coded_failure(name, body["error"])
+    body = answer_object(name, body)
     data = body.get("data")
     if not isinstance(data, list):
         raise UpstreamError(f"{name} answered without a data list")

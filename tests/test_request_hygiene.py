@@ -238,6 +238,40 @@ def test_cors_refuses_other_origins_and_is_off_by_default(
     assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
 
 
+def test_a_generation_answers_alike_on_the_direct_route_and_the_full_stack(
+    cross_origin: Gateway,
+) -> None:
+    """Without an Origin a generation POST goes straight to its endpoint (api/direct_routes.py);
+    with one (CORS on) it takes the whole middleware stack: the client cannot tell them apart
+    but for the CORS headers."""
+    cases = [
+        ("/v1/images/generations", orjson.dumps({"model": "test/png-only"})),
+        ("/api/v1/images", orjson.dumps({"prompt": "a cat"})),
+        ("/v1/openai/images/generations", b"{not json"),
+        ("/api/v1/chat/completions", orjson.dumps({"model": "no/such-model", "messages": []})),
+    ]
+    for path, body in cases:
+        answers = [
+            httpx.post(
+                f"{cross_origin.url}{path}",
+                content=body,
+                headers={"Content-Type": "application/json", **origin},
+            )
+            for origin in ({}, {"Origin": "https://app.example.com"})
+        ]
+        direct, full = answers
+        assert 400 <= direct.status_code < 500, (path, direct.text)
+        assert (direct.status_code, direct.json()) == (full.status_code, full.json()), path
+        assert "access-control-allow-origin" not in direct.headers
+        assert full.headers["access-control-allow-origin"] == "https://app.example.com"
+    made = [
+        httpx.post(f"{cross_origin.url}/api/v1/images", json=SANDBOX, headers=origin)
+        for origin in ({}, {"Origin": "https://app.example.com"})
+    ]
+    assert [answer.status_code for answer in made] == [200, 200]
+    assert made[0].json()["data"][0].keys() == made[1].json()["data"][0].keys()
+
+
 # -- small -------------------------------------------------------------------------------------
 
 

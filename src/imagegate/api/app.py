@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from imagegate.api import cors, errors, health, media, metrics, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
 from imagegate.api.delivery import DeliveryTracking
+from imagegate.api.direct_routes import GatewayApp
 from imagegate.api.imagerouter import images as imagerouter_images
 from imagegate.api.imagerouter import models as imagerouter_models
 from imagegate.api.openai import images as openai_images
@@ -52,8 +54,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await gateway.close()
 
 
-def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
-    app = FastAPI(
+# the hot path: their POST routes go straight to the endpoint (`direct_routes`)
+GENERATION_ROUTERS = (
+    openai_images.router,
+    openrouter_chat.router,
+    openrouter_images.router,
+    imagerouter_images.router,
+)
+
+
+def create_app(settings: Settings, catalog: Catalog | None = None) -> GatewayApp:
+    app = GatewayApp(
         title="imagegate",
         version=__version__,
         summary="One gateway for every image-generation model.",
@@ -67,10 +78,8 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     )
     errors.install(app)
     # Routes are matched in order, one by one: the generation surfaces (the hot path) first.
-    app.include_router(openai_images.router)
-    app.include_router(openrouter_chat.router)
-    app.include_router(openrouter_images.router)
-    app.include_router(imagerouter_images.router)
+    for router in GENERATION_ROUTERS:
+        app.include_router(router)
     app.include_router(health.router)
     app.include_router(openrouter_image_models.router)
     app.include_router(openrouter_models.router)
@@ -83,5 +92,15 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> FastAPI:
     openapi.install(app)
     app.add_middleware(DeliveryTracking)  # a client gone mid-way: cancelled or abandoned
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    cors.install(app, settings.cors_origins)  # outermost: a preflight never reaches the rest
+    cors_on = cors.install(app, settings.cors_origins)  # outermost: a preflight never gets further
+    app.route_directly(
+        [
+            route
+            for router in GENERATION_ROUTERS
+            for route in router.routes
+            if isinstance(route, APIRoute)
+        ],
+        settings.max_body_bytes,
+        cors_on=cors_on,
+    )
     return app

@@ -28,10 +28,11 @@ EXPOSED_HEADERS = (
 )
 
 
-def install(app: FastAPI, origins: str) -> None:
+def install(app: FastAPI, origins: str) -> bool:
+    """Whether CORS is on (any origin is allowed)."""
     allowed = [origin.strip().rstrip("/") for origin in origins.split(",") if origin.strip()]
     if not allowed:
-        return
+        return False
     app.add_middleware(
         CORSMiddleware,
         allow_origins=allowed,
@@ -42,3 +43,4 @@ def install(app: FastAPI, origins: str) -> None:
         expose_headers=list(EXPOSED_HEADERS),
         max_age=PREFLIGHT_CACHE_SECONDS,
     )
+    return True

@@ -17,22 +17,60 @@ from sqlalchemy.exc import IntegrityError
 
 from imagegate.db.database import Database
 from imagegate.db.ledger import charge
+from imagegate.db.prepared import Prepared
 from imagegate.db.tables import generations, ledger
 from imagegate.db.timestamps import utcnow
 
-# Built once: executed with a parameter dict, each compiles once per process.
-_INSERT = insert(generations)
+_BEGUN = (
+    "id",
+    "created_at",
+    "surface",
+    "model",
+    "status",
+    "images",
+    "streamed",
+    "parameters",
+    "dropped_parameters",
+    "attempts",
+    "api_key_id",
+    "idempotency_scope",
+    "idempotency_key",
+    "fingerprint",
+    "user_agent",
+)
+_SUCCEEDED = (
+    "generation",
+    "status",
+    "completed_at",
+    "model_id",
+    "provider",
+    "images",
+    "parameters",
+    "dropped_parameters",
+    "usage",
+    "cost_usd",
+    "latency_ms",
+    "attempts",
+    "reserved_usd",
+    "text",
+    "error_kind",
+    "error_message",
+)
+_INSERT = Prepared(insert(generations), _BEGUN)
 _FINISH = update(generations).where(
     generations.c.id == bindparam("generation"), generations.c.status == "pending"
 )
 # A success may also end a record the sweep took for a stopped gateway's (a generation that ran
 # longer than `hold_seconds`): it did finish, and is charged once.
-_SUCCEED = update(generations).where(
-    generations.c.id == bindparam("generation"),
-    or_(
-        generations.c.status == "pending",
-        and_(generations.c.status == "failed", generations.c.error_kind == "interrupted"),
+_SUCCEED = Prepared(
+    update(generations).where(
+        generations.c.id == bindparam("generation"),
+        or_(
+            generations.c.status == "pending",
+            and_(generations.c.status == "failed", generations.c.error_kind == "interrupted"),
+        ),
     ),
+    _SUCCEEDED,
 )
 
 
@@ -80,7 +118,7 @@ class GenerationStore:
             "user_agent": user_agent,
         }
         try:
-            await self._db.write(lambda connection: connection.execute(_INSERT, row))
+            await self._db.write(lambda connection: _INSERT.run(connection, row))
         except IntegrityError as exc:
             if idempotency is None:
                 raise
@@ -133,7 +171,7 @@ class GenerationStore:
         }
 
         def work(connection: Connection) -> bool:
-            if not connection.execute(_SUCCEED, values).rowcount:
+            if not _SUCCEED.run(connection, values):
                 return False
             charge(connection, id, api_key_id, cost_usd)
             return True

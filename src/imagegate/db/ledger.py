@@ -10,21 +10,23 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, bindparam, insert, update
 
+from imagegate.db.prepared import Prepared
 from imagegate.db.tables import api_keys, ledger
 from imagegate.db.timestamps import utcnow
 
-_LEDGER = insert(ledger)
-_ADD_USAGE = (
+_LEDGER = Prepared(insert(ledger), ("generation_id", "api_key_id", "amount_usd", "created_at"))
+_ADD_USAGE = Prepared(
     update(api_keys)
     .where(api_keys.c.id == bindparam("key"))
-    .values(usage_usd=api_keys.c.usage_usd + bindparam("amount"))
+    .values(usage_usd=api_keys.c.usage_usd + bindparam("amount")),
+    ("key", "amount"),
 )
 
 
 def charge(connection: Connection, generation_id: str, key_id: str | None, amount: Decimal) -> None:
     """Inside the transaction that marks the generation succeeded."""
-    connection.execute(
-        _LEDGER,
+    _LEDGER.run(
+        connection,
         {
             "generation_id": generation_id,
             "api_key_id": key_id,
@@ -33,4 +35,4 @@ def charge(connection: Connection, generation_id: str, key_id: str | None, amoun
         },
     )
     if key_id is not None:
-        connection.execute(_ADD_USAGE, {"key": key_id, "amount": amount})
+        _ADD_USAGE.run(connection, {"key": key_id, "amount": amount})

@@ -18,6 +18,7 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.api.rendered_items import RenderedItems
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
@@ -62,7 +63,11 @@ async def list_image_models(request: Request) -> Response:
 
     def render() -> dict[str, Any]:
         page = run(catalog, query)
-        return {"data": [list_item(view) for view in page.items], "total_count": page.total}
+        version = catalog.version
+        return {
+            "data": [_RENDERED.get(version, view.model.id, view) for view in page.items],
+            "total_count": page.total,
+        }
 
     return conditional_json(request, catalog.version, render)
 
@@ -102,6 +107,9 @@ def list_item(view: ModelView) -> dict[str, Any]:
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,
     }
+
+
+_RENDERED = RenderedItems(list_item)
 
 
 def endpoint_record(view: EndpointView, health: EndpointHealth | None) -> dict[str, Any]:

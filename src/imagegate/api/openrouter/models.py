@@ -21,6 +21,7 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.api.rendered_items import RenderedItems
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
@@ -111,7 +112,7 @@ async def list_models(request: Request) -> Response:
             next_params.update(offset=str(page.next_offset), limit=str(query.limit))
             next_link = f"/api/v1/models?{urlencode(next_params)}"
         return {
-            "data": [model_object(view) for view in page.items],
+            "data": [_RENDERED.get(catalog.version, view.model.id, view) for view in page.items],
             "links": {"next": next_link},
             "total_count": page.total,
         }
@@ -180,6 +181,9 @@ def model_object(view: ModelView) -> dict[str, Any]:
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,
     }
+
+
+_RENDERED = RenderedItems(model_object)
 
 
 def endpoint_object(

@@ -72,6 +72,7 @@ class Telemetry:
         self.catalog_ids = frozenset(catalog.models)
         self.trace_prompts = settings.trace_prompts
         self.redact = redactor
+        self._circuits: dict[str, str] = {}  # endpoint: the state its gauge shows
 
     def began(self, run: RunView) -> GenerationTelemetry:
         if self.metrics is None and self.tracing.tracer is None:
@@ -79,7 +80,11 @@ class Telemetry:
         return ObservedGeneration(self, run)
 
     def circuit_changed(self, endpoint: str, state: str) -> None:
-        """An endpoint's circuit is now `closed`, `open` or `half_open`."""
+        """An endpoint's circuit is now `closed`, `open` or `half_open` (told after every
+        outcome: the gauge is set only when that changes)."""
+        if self._circuits.get(endpoint) == state:
+            return
+        self._circuits[endpoint] = state
         if self.metrics is not None:
             provider, model = split_endpoint(endpoint)
             label = model_label(model, self.catalog_ids)

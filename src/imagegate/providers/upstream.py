@@ -18,10 +18,9 @@ the endpoint's health (another endpoint may still be tried for the latter).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -37,13 +36,7 @@ from imagegate.errors import (
     UpstreamTimeout,
 )
 from imagegate.media import json_splice
-from imagegate.media.cpu import run_cpu
 from imagegate.providers.base import ProviderContext
-
-# A JSON answer at least this long (images, in practice) is parsed in the CPU pool as it
-# arrives: checking a megabyte of base64 (`json_splice`) takes 0.2 ms the event loop can use.
-PARSED_OFF_LOOP = 2**18
-_UNPARSED: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +45,6 @@ class UpstreamResponse:
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
-    parsed: Any = field(default=_UNPARSED, repr=False)  # the body's JSON, if parsed already
 
     @property
     def ok(self) -> bool:
@@ -60,8 +52,6 @@ class UpstreamResponse:
 
     def json(self) -> Any:
         """The body parsed, with images' base64 left as `Base64Text` views (`json_splice`)."""
-        if self.parsed is not _UNPARSED:
-            return self.parsed
         try:
             return json_splice.loads(self.body)
         except orjson.JSONDecodeError as exc:
@@ -96,12 +86,7 @@ async def send(
             # BFL's x-key, that no client strips): a redirect is an answer, never followed
             allow_redirects=False,
         ) as response:
-            answer = await response.read()
-            parsed = _UNPARSED
-            if len(answer) >= PARSED_OFF_LOOP and response.content_type == "application/json":
-                with contextlib.suppress(orjson.JSONDecodeError):  # `json()` will say so
-                    parsed = await run_cpu(json_splice.loads, answer)
-            return UpstreamResponse(name, response.status, response.headers, answer, parsed)
+            return UpstreamResponse(name, response.status, response.headers, await response.read())
     except TimeoutError as exc:
         raise UpstreamTimeout(f"{name} did not answer in time") from exc
     except asyncio.CancelledError:

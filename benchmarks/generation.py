@@ -124,6 +124,7 @@ def measure(
         upstream = stack.enter_context(targets.direct(work))
         starters: dict[str, Callable[[], AbstractContextManager[targets.Running]]] = {
             "bare": lambda: targets.bare_proxy(work, upstream),
+            "asgi": lambda: targets.asgi_proxy(work, upstream),
             "imagegate": lambda: targets.imagegate(work, upstream),
             "litellm": lambda: targets.litellm(work, upstream),
         }

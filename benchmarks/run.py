@@ -45,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="turns per target and load")
     parser.add_argument(
         "--targets",
-        default="direct,bare,imagegate,litellm",
-        help="comma list of direct, bare, imagegate, litellm",
+        default="direct,bare,asgi,imagegate,litellm",
+        help="comma list of direct, bare, asgi, imagegate, litellm",
     )
     parser.add_argument("--loads", default=",".join(s.name for s in generation.SCENARIOS))
     parser.add_argument(

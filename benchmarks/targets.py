@@ -1,7 +1,9 @@
-"""The four targets, each started on loopback in front of the same fake upstream.
+"""The targets, each started on loopback in front of the same fake upstream.
 
 - `direct`: the upstream itself, the floor.
 - `bare proxy`: `benchmarks/bare_proxy.py`, forwarding alone.
+- `asgi proxy`: `benchmarks/asgi_proxy.py`, forwarding alone on imagegate's own server and
+  client (uvicorn, aiohttp): what imagegate could be with no work of its own.
 - `imagegate`: `imagegate serve` on its defaults (SQLite, generation records written, uvicorn's
   access log at the default level), with a master key and a client API key, so auth is on; with
   `workers`, `imagegate serve --workers N`.
@@ -68,23 +70,36 @@ def upstream_base(upstream: Running) -> str:
 
 @contextmanager
 def bare_proxy(work: Path, upstream: Running) -> Iterator[Running]:
+    with _forwarder("bare_proxy", "bare proxy", work, upstream) as running:
+        yield running
+
+
+@contextmanager
+def asgi_proxy(work: Path, upstream: Running) -> Iterator[Running]:
+    with _forwarder("asgi_proxy", "asgi proxy", work, upstream) as running:
+        yield running
+
+
+@contextmanager
+def _forwarder(module: str, name: str, work: Path, upstream: Running) -> Iterator[Running]:
+    """One of the pass-through proxies (`benchmarks/<module>.py`)."""
     port = free_port()
     process = start(
         [
             sys.executable,
             "-m",
-            "benchmarks.bare_proxy",
+            f"benchmarks.{module}",
             "--port",
             str(port),
             "--upstream",
             upstream_base(upstream),
         ],
         f"http://127.0.0.1:{port}/health",
-        work / "bare_proxy.log",
+        work / f"{module}.log",
     )
     try:
         yield Running(
-            "bare proxy",
+            name,
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
             openai_body("gpt-image-1"),

@@ -22,7 +22,7 @@ def test_the_benchmarks_run_and_report_every_target(tmp_path: Path) -> None:
             "--duration=1",  # wrk counts whole seconds
             "--warmup=1",
             "--rounds=1",
-            "--targets=direct,bare,imagegate",
+            "--targets=direct,bare,asgi,imagegate",
             "--loads=c1-1mb",
             "--models=300",
             "--memory-cases=",  # their own smoke test: tests/test_memory_benchmarks_smoke.py
@@ -37,7 +37,7 @@ def test_the_benchmarks_run_and_report_every_target(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = orjson.loads(report.read_bytes())
     rows = {row["target"]: row for row in results["generation"]}
-    assert set(rows) == {"direct", "bare proxy", "imagegate"}
+    assert set(rows) == {"direct", "bare proxy", "asgi proxy", "imagegate"}
     for row in rows.values():  # a turn with an error answer fails the run instead
         assert row["requests"] > 0 and row["p50_ms"] > 0, row
         assert row["cpu_ms_per_request"] > 0 and row["wrk_cpu_ms_per_request"] > 0

@@ -136,3 +136,29 @@ endpoint_circuits = Table(
     Column("opened_at", Float),  # unix time
     Column("probing_since", Float),
 )
+
+# Jobs (issue 14): a generation that outlives its request, a row from the moment it is accepted.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("api_key_id", String(40)),  # whose job it is (None: anonymous or the master key)
+    Column("master", Boolean, nullable=False),  # submitted with the master key
+    Column("surface", String(64), nullable=False),  # whose dialect its result is written in
+    Column("request", JSON, nullable=False),  # the ImageRequest, as `core.request_json` writes it
+    # queued | running | completed | failed | cancelled | expired
+    Column("status", String(16), nullable=False),
+    Column("progress", Float),  # 0..1, when the upstream says
+    Column("generation_id", String(40)),  # the generation record that carries the result
+    Column("error", JSON),  # {kind, message, status} once failed
+    Column("lease_owner", String(64)),  # the worker running it
+    Column("lease_until", DateTime(timezone=True)),  # after which another worker may take it
+    Column("attempts", Integer, nullable=False),  # times a worker has claimed it
+    Column("callback_url", Text),
+    Column("upstream", JSON),  # an asynchronous upstream's task: resumed, never submitted again
+    Column("expires_at", DateTime(timezone=True), nullable=False),  # of the job and its result
+)
+Index("ix_jobs_status_created_at", jobs.c.status, jobs.c.created_at)
+Index("ix_jobs_api_key_id_created_at", jobs.c.api_key_id, jobs.c.created_at)

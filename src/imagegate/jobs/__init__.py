@@ -1,0 +1,1 @@
+"""Jobs: generations that outlive their request (docs/jobs.md)."""

@@ -1,0 +1,108 @@
+"""Job rows: a job is claimed by one worker at a time, and a lease that runs out lets another
+take it over; a worker that lost its lease changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from conftest import STORES
+from imagegate.db.connect import open_database
+from imagegate.jobs.store import CANCELLED, COMPLETED, QUEUED, RUNNING, JobStore
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture(params=STORES)
+async def open_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Callable[[float], object]]:
+    """Opens a JobStore on an empty database of its own: SQLite, or a database created for
+    the test on the session's PostgreSQL (claims there take `FOR UPDATE SKIP LOCKED`)."""
+    if request.param == "embedded":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}"
+    else:
+        server_url, _ = request.getfixturevalue("shared_stores")
+        name = f"jobs_{secrets.token_hex(4)}"
+        admin = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as connection:
+            await connection.execute(text(f"CREATE DATABASE {name}"))
+        await admin.dispose()
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    opened = []
+
+    async def open_(lease_seconds: float) -> JobStore:
+        database = await open_database(url)
+        opened.append(database)
+        return JobStore(database, lease_seconds)
+
+    yield open_
+    for database in opened:
+        await database.close()
+
+
+async def _submit(store: JobStore, *ids: str, key: str | None = "key-a") -> None:
+    for id in ids:
+        await store.submit(
+            id, api_key_id=key, surface="openrouter.images", request={"model": "m"}, ttl=DAY
+        )
+        await asyncio.sleep(0.002)  # distinct creation times: the oldest is claimed first
+
+
+async def test_each_job_goes_to_one_worker_oldest_first(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(60)
+    await _submit(store, "j1", "j2", "j3")
+    claims = await asyncio.gather(*(store.claim(f"worker-{n}") for n in range(5)))
+    taken = [claim["id"] for claim in claims if claim is not None]
+    assert sorted(taken) == ["j1", "j2", "j3"]  # three jobs, three claims, none twice
+    first = await store.claim("late")
+    assert first is None
+    j1 = await store.get("j1")
+    assert j1 is not None and j1["status"] == RUNNING and j1["attempts"] == 1
+
+
+async def test_a_lease_that_runs_out_passes_the_job_on(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(0.2)
+    await _submit(store, "j1")
+    first = await store.claim("worker-a")
+    assert first is not None and await store.claim("worker-b") is None
+    await asyncio.sleep(0.3)  # worker-a stopped renewing (killed, say)
+    second = await store.claim("worker-b")
+    assert second is not None and second["id"] == "j1" and second["attempts"] == 2
+    # worker-a comes back: it can neither renew nor finish what is no longer its own
+    assert not await store.renew("j1", "worker-a")
+    assert not await store.complete("j1", "worker-a", "gen-a")
+    assert await store.renew("j1", "worker-b")
+    assert await store.complete("j1", "worker-b", "gen-b")
+    done = await store.get("j1")
+    assert done is not None
+    assert (done["status"], done["generation_id"], done["lease_owner"]) == (
+        COMPLETED,
+        "gen-b",
+        None,
+    )
+    assert await store.claim("worker-c") is None  # a finished job is never claimed again
+
+
+async def test_only_a_queued_job_is_cancelled_and_a_callers_list_is_theirs(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(60)
+    await _submit(store, "a1", "a2", "a3")
+    await _submit(store, "b1", key="key-b")
+    running = await store.claim("worker")
+    assert running is not None and running["id"] == "a1"
+    assert not await store.cancel_queued("a1")  # begun: cancelling it is the runner's business
+    assert await store.cancel_queued("a2")
+    mine = await store.list("key-a", None, 10, 0)
+    assert [job["id"] for job in mine] == ["a3", "a2", "a1"]  # newest first
+    assert [job["status"] for job in mine] == [QUEUED, CANCELLED, RUNNING]
+    assert [job["id"] for job in await store.list("key-a", QUEUED, 10, 0)] == ["a3"]
+    assert [job["id"] for job in await store.list("key-a", None, 1, 1)] == ["a2"]
+    assert [job["id"] for job in await store.list("key-b", None, 10, 0)] == ["b1"]

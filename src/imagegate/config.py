@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(
         default=86400, ge=60, description="how long a result stays replayable by Idempotency-Key"
     )
+    job_lease_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="how long a worker holds a job without renewing it; after it, another "
+        "worker (or this one restarted) takes the job over",
+    )
+    job_concurrency: int = Field(
+        default=4, ge=1, description="jobs each serve process runs at once"
+    )
     retries: int = Field(
         default=2, ge=0, le=10, description="further rounds over the endpoints after a failure"
     )

@@ -44,6 +44,10 @@ _TAGS = [
     {"name": "OpenRouter", "description": "OpenRouter's chat, Image API, listings and records"},
     {"name": "ImageRouter", "description": "ImageRouter's image routes and model list"},
     {"name": "Keys and credits", "description": "API keys, limits and usage"},
+    {
+        "name": "Jobs",
+        "description": "Generations that outlive their request (`Prefer: respond-async`)",
+    },
     {"name": "Media", "description": "Images handed out as URLs"},
     {"name": "Health", "description": "Whether the gateway is serving"},
 ]

@@ -3,13 +3,19 @@
 `document.py` refuses a route missing from this table, and an entry no route serves. The
 table is put together from one module per group of routes: `generation_routes.py` (generation
 in every dialect, and its record), `listing_routes.py` (model lists and details),
-`key_routes.py` (the calling key, credits, key management) and `service_routes.py` (media URLs,
-health).
+`key_routes.py` (the calling key, credits, key management), `job_routes.py` (jobs) and
+`service_routes.py` (media URLs, health).
 """
 
 from __future__ import annotations
 
-from imagegate.api.openapi import generation_routes, key_routes, listing_routes, service_routes
+from imagegate.api.openapi import (
+    generation_routes,
+    job_routes,
+    key_routes,
+    listing_routes,
+    service_routes,
+)
 from imagegate.api.openapi.operation import Operation
 from imagegate.catalog.catalog import Catalog
 
@@ -23,6 +29,7 @@ def operations(catalog: Catalog) -> dict[Key, Operation]:
         *generation_routes.routes(),
         *listing_routes.routes(catalog),
         *key_routes.routes(),
+        *job_routes.routes(),
         *service_routes.routes(),
     )
     for routes, operation in groups:

@@ -20,6 +20,7 @@ from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_response import answered, streamed
+from imagegate.api.job_submission import prefers_async, submit_job
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
@@ -59,6 +60,8 @@ async def create_image(request: Request) -> Response:
         user=text_field(body, "user"),
         user_agent=request.headers.get("user-agent"),
     )
+    if prefers_async(request):
+        return await submit_job(request, image_request, SURFACE, caller)
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return streamed(_events(stream), stream)

@@ -1,0 +1,110 @@
+"""`GET /api/v1/jobs/{id}`, `GET /api/v1/jobs`, `POST /api/v1/jobs/{id}/cancel` (docs/jobs.md).
+
+A job is its caller's: another key's job is a 404, as if it did not exist; the master key (or
+anyone, in protected mode) sees every job. A completed job carries `result`, the body the
+synchronous request would have answered with, rendered from the stored result as a replay is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from imagegate.accounting.caller import Caller
+from imagegate.api.openrouter import images as openrouter_images
+from imagegate.api.openrouter.errors import OPENROUTER
+from imagegate.api.query_params import QueryReader
+from imagegate.api.spliced_response import SplicedJSONResponse
+from imagegate.core.result import ImageResult
+from imagegate.errors import Conflict, NotFound
+from imagegate.gateway import Gateway
+from imagegate.gateway.replay import replay
+from imagegate.jobs.store import COMPLETED, QUEUED, TERMINAL, Job, JobStore
+
+router = APIRouter(route_class=OPENROUTER.route_class())
+
+STATUSES = {status: status for status in (QUEUED, "running", *sorted(TERMINAL))}
+# how each surface that can run as a job writes its result
+RESULT_BODIES: dict[str, Callable[[ImageResult], dict[str, Any]]] = {
+    openrouter_images.SURFACE: openrouter_images.response_body,
+}
+
+
+@router.get("/api/v1/jobs/{job_id}")
+async def get_job(request: Request, job_id: str) -> Response:
+    job = await _own_job(request, job_id)
+    return _json(await _job_object(request, job, with_result=True))
+
+
+@router.get("/api/v1/jobs")
+async def list_jobs(request: Request) -> Response:
+    caller: Caller = await request.app.state.auth.caller(request)
+    params = QueryReader(request.query_params, ("status", "limit", "offset"))
+    status = params.choice("status", STATUSES, None)  # type: ignore[arg-type]
+    limit = params.integer("limit", 1, 100) or 20
+    offset = params.integer("offset", 0) or 0
+    store: JobStore = request.app.state.jobs
+    owner = None if caller.is_operator or caller.master else caller.key_id
+    found = await store.list(owner, status, limit, offset, everyone=owner is None)
+    objects = [await _job_object(request, job, with_result=False) for job in found]
+    return _json({"data": objects})
+
+
+@router.post("/api/v1/jobs/{job_id}/cancel")
+async def cancel_job(request: Request, job_id: str) -> Response:
+    job = await _own_job(request, job_id)
+    store: JobStore = request.app.state.jobs
+    if not await store.cancel_queued(job["id"]):
+        raise Conflict(f"job {job_id} is {job['status']}; only a queued job can be cancelled yet")
+    cancelled = await store.get(job["id"])
+    assert cancelled is not None
+    return _json(await _job_object(request, cancelled, with_result=False))
+
+
+async def _own_job(request: Request, job_id: str) -> Job:
+    caller: Caller = await request.app.state.auth.caller(request)
+    store: JobStore = request.app.state.jobs
+    job = await store.get(job_id)
+    sees_all = caller.is_operator or caller.master
+    if job is None or not (sees_all or job["api_key_id"] == caller.key_id):
+        raise NotFound(f"no job {job_id}")
+    return job
+
+
+async def _job_object(request: Request, job: Job, with_result: bool) -> dict[str, Any]:
+    created, updated = job["created_at"], job["updated_at"]
+    found: dict[str, Any] = {
+        "id": job["id"],
+        "object": "job",
+        "status": job["status"],
+        "created": int(created.timestamp()),
+        "updated": int(updated.timestamp()),
+        "surface": job["surface"],
+        "model": job["request"]["model"],
+        "progress": job["progress"],
+        "generation_id": job["generation_id"],
+        "polling_url": f"/api/v1/jobs/{job['id']}",
+        "error": job["error"],
+    }
+    if with_result and job["status"] == COMPLETED:
+        found["result"] = RESULT_BODIES[job["surface"]](await _result(request, job))
+    return found
+
+
+async def _result(request: Request, job: Job) -> ImageResult:
+    gateway: Gateway = request.app.state.gateway
+    generation_id = job["generation_id"]
+    record = await gateway.records.get(generation_id)
+    if record is None:
+        raise NotFound(f"the result of {job['id']} is no longer kept")
+    return await replay(
+        generation_id, record["fingerprint"], gateway.records, gateway.media, gateway.catalog
+    )
+
+
+def _json(body: dict[str, Any]) -> Response:
+    return SplicedJSONResponse(body)  # a result's images go out as the base64 they are kept as

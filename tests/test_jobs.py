@@ -1,0 +1,133 @@
+"""Jobs through a served gateway: `Prefer: respond-async` answers 202 with a job, a worker in the
+gateway runs it, and the job shows the body the synchronous request would have answered with;
+a job is its caller's alone."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from conftest import Gateway, start_gateway
+
+MASTER = "master-secret-for-job-tests"
+ASYNC = {"Prefer": "respond-async"}
+SANDBOX = {"model": "sandbox/image", "prompt": "a lighthouse", "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    gateway = start_gateway(tmp_path_factory.mktemp("jobs"), IMAGEGATE_MASTER_KEY=MASTER)
+    yield gateway
+    gateway.stop()
+
+
+def _key(gateway: Gateway, name: str) -> httpx.Client:
+    admin = {"Authorization": f"Bearer {MASTER}"}
+    created = httpx.post(f"{gateway.url}/api/v1/keys", json={"name": name}, headers=admin)
+    assert created.status_code in (200, 201), created.text
+    secret = created.json()["key"]
+    return httpx.Client(
+        base_url=gateway.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+    )
+
+
+def _wait(client: httpx.Client, job_id: str, seconds: float = 30) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['status']} after {seconds} s")
+
+
+def test_a_job_runs_and_shows_what_the_synchronous_call_answers(secured: Gateway) -> None:
+    with _key(secured, "jobs-a") as client:
+        accepted = client.post("/api/v1/images", json=SANDBOX, headers=ASYNC)
+        assert accepted.status_code == 202, accepted.text
+        job = accepted.json()
+        assert job["status"] == "queued" and job["id"].startswith("job_")
+        assert accepted.headers["location"] == job["polling_url"] == f"/api/v1/jobs/{job['id']}"
+        assert accepted.headers["preference-applied"] == "respond-async"
+        done = _wait(client, job["id"])
+        assert done["status"] == "completed", done
+        synchronous = client.post("/api/v1/images", json=SANDBOX)
+        assert synchronous.status_code == 200
+        result, answered = done["result"], synchronous.json()
+        assert result["id"] == done["generation_id"] != answered["id"]
+        assert result["model"] == answered["model"] and result["provider"] == answered["provider"]
+        assert result["usage"] == answered["usage"]
+        # the same seed, the same picture: the job ran the request the client sent
+        assert result["data"][0]["b64_json"] == answered["data"][0]["b64_json"]
+        image = Image.open(io.BytesIO(base64.b64decode(result["data"][0]["b64_json"])))
+        assert image.format == "PNG" and image.width > 0
+        record = client.get("/api/v1/generation", params={"id": done["generation_id"]})
+        assert record.status_code == 200 and record.json()["data"]["id"] == done["generation_id"]
+        listed = client.get("/api/v1/jobs").json()["data"]
+        assert [item["id"] for item in listed] == [job["id"]]
+        assert "result" not in listed[0]
+
+
+def test_a_job_is_its_callers_alone(secured: Gateway) -> None:
+    with _key(secured, "owner") as owner, _key(secured, "stranger") as stranger:
+        job = owner.post("/api/v1/images", json=SANDBOX, headers=ASYNC).json()
+        assert stranger.get(f"/api/v1/jobs/{job['id']}").status_code == 404
+        assert stranger.post(f"/api/v1/jobs/{job['id']}/cancel").status_code == 404
+        assert job["id"] not in [item["id"] for item in stranger.get("/api/v1/jobs").json()["data"]]
+        unknown = owner.get("/api/v1/jobs/job_nothing")
+        assert unknown.status_code == 404 and "job_nothing" in unknown.json()["error"]["message"]
+        admin = httpx.get(
+            f"{secured.url}/api/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {MASTER}"}
+        )
+        assert admin.status_code == 200 and admin.json()["id"] == job["id"]
+        assert _wait(owner, job["id"])["status"] == "completed"
+
+
+def test_bad_job_requests_are_refused_before_anything_is_stored(secured: Gateway) -> None:
+    with _key(secured, "bad") as client:
+        unknown = client.post("/api/v1/images", json={**SANDBOX, "model": "no/such"}, headers=ASYNC)
+        assert unknown.status_code == 404, unknown.text
+        streaming = client.post("/api/v1/images", json={**SANDBOX, "stream": True}, headers=ASYNC)
+        assert streaming.status_code == 400 and "stream" in streaming.json()["error"]["message"]
+        assert client.get("/api/v1/jobs").json()["data"] == []
+        bad_status = client.get("/api/v1/jobs", params={"status": "sleeping"})
+        assert bad_status.status_code == 400
+
+
+def test_a_job_left_by_a_killed_gateway_is_not_paid_for_twice(tmp_path: Path) -> None:
+    """Killed mid-run, the gateway's next start finds the job's lease run out; the generation it
+    had begun is not run again (the provider may have billed it): the job fails `interrupted`."""
+    env = {
+        "IMAGEGATE_MASTER_KEY": MASTER,
+        "IMAGEGATE_JOB_LEASE_SECONDS": "1",
+        "IMAGEGATE_FAULT_SWITCHES_FOR_KEYS": "true",
+    }
+    first = start_gateway(tmp_path / "home", **env)
+    try:
+        with _key(first, "killed") as client:
+            slow = {**SANDBOX, "provider": {"options": {"sandbox": {"delay_ms": 5000}}}}
+            job = client.post("/api/v1/images", json=slow, headers=ASYNC).json()
+            deadline = time.monotonic() + 10
+            while client.get(f"/api/v1/jobs/{job['id']}").json()["status"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            time.sleep(1.0)  # its generation begun and recorded, the upstream at work (5 s)
+            secret = client.headers["Authorization"]
+    finally:
+        first.process.kill()
+        first.process.wait()
+    second = start_gateway(tmp_path / "home", **env)
+    try:
+        with httpx.Client(base_url=second.url, headers={"Authorization": secret}) as client:
+            done = _wait(client, job["id"])
+            assert done["status"] == "failed" and done["error"]["kind"] == "interrupted", done
+            assert "not run again" in done["error"]["message"]
+    finally:
+        second.stop()

@@ -23,7 +23,7 @@ from typing import Any
 
 from imagegate.accounting.caller import Caller
 from imagegate.core.request_json import request_from_json
-from imagegate.errors import Conflict, GatewayError
+from imagegate.errors import AuthError, Conflict, GatewayError
 from imagegate.gateway import Gateway
 from imagegate.jobs.store import Job, JobStore
 
@@ -120,7 +120,7 @@ class JobRunner:
             return Caller(master=job["master"])
         key = await self._gateway.keys.get(job["api_key_id"])
         if key is None or not key.active:
-            raise GatewayError("the job's API key has been revoked")
+            raise AuthError("the API key that submitted this job has been revoked")
         return Caller(key=key)
 
     async def _renew(self, job_id: str) -> None:

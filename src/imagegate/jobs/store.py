@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from imagegate.db.database import Database
 from imagegate.db.tables import jobs
@@ -64,14 +64,21 @@ class JobStore:
         await self._db.write(lambda connection: connection.execute(jobs.insert(), row))
 
     async def claim(self, owner: str) -> Job | None:
-        """The oldest job ready to run, now this worker's until its lease runs out."""
+        """The oldest job ready to run, now this worker's until its lease runs out. An idle
+        gateway looks every second: it reads first, and writes only when there is a job."""
+
+        def any_ready(connection: Connection) -> bool:
+            return (
+                connection.execute(select(jobs.c.id).where(_ready(utcnow())).limit(1)).first()
+                is not None
+            )
+
+        if not await self._db.read(any_ready):
+            return None
 
         def work(connection: Connection) -> Job | None:
             now = utcnow()
-            ready = or_(
-                jobs.c.status == QUEUED,
-                and_(jobs.c.status == RUNNING, jobs.c.lease_until < now),
-            )
+            ready = _ready(now)
             pick = select(jobs.c.id).where(ready).order_by(jobs.c.created_at).limit(1)
             if connection.dialect.name == "postgresql":
                 pick = pick.with_for_update(skip_locked=True)
@@ -163,3 +170,8 @@ class JobStore:
             .values(**values)
         )
         return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
+
+
+def _ready(now: dt.datetime) -> ColumnElement[bool]:
+    """Queued, or running under a lease that ran out (its worker stopped)."""
+    return or_(jobs.c.status == QUEUED, and_(jobs.c.status == RUNNING, jobs.c.lease_until < now))

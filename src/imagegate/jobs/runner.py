@@ -88,10 +88,13 @@ class JobRunner:
             outcome = await self._generate(job)
         finally:
             renewing.cancel()
-        if isinstance(outcome, str):
-            await self._store.complete(job["id"], self.owner, outcome)
-        else:
-            await self._store.fail(job["id"], self.owner, outcome)
+        try:
+            if isinstance(outcome, str):
+                await self._store.complete(job["id"], self.owner, outcome)
+            else:
+                await self._store.fail(job["id"], self.owner, outcome)
+        except Exception:  # its lease runs out, and the next claim replays the generation
+            log.exception("job %s: its outcome could not be recorded", job["id"])
 
     async def _generate(self, job: Job) -> str | dict[str, Any]:
         """The generation id of the result, or the error."""
@@ -126,6 +129,11 @@ class JobRunner:
     async def _renew(self, job_id: str) -> None:
         while True:
             await asyncio.sleep(self._lease_seconds / 3)
-            if not await self._store.renew(job_id, self.owner):
+            try:
+                renewed = await self._store.renew(job_id, self.owner)
+            except Exception:  # the database is away for a moment: try again next time
+                log.warning("job %s: its lease could not be renewed", job_id, exc_info=True)
+                continue
+            if not renewed:
                 log.warning("job %s: its lease passed to another worker", job_id)
                 return

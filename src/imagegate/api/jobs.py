@@ -22,7 +22,7 @@ from imagegate.api.spliced_response import SplicedJSONResponse
 from imagegate.core.result import ImageResult
 from imagegate.errors import Conflict, NotFound
 from imagegate.gateway import Gateway
-from imagegate.gateway.replay import replay
+from imagegate.gateway.replay import stored_result
 from imagegate.jobs.store import COMPLETED, QUEUED, TERMINAL, Job, JobStore
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -48,8 +48,8 @@ async def list_jobs(request: Request) -> Response:
     limit = params.integer("limit", 1, 100) or 20
     offset = params.integer("offset", 0) or 0
     store: JobStore = request.app.state.jobs
-    owner = None if caller.is_operator or caller.master else caller.key_id
-    found = await store.list(owner, status, limit, offset, everyone=owner is None)
+    # the operator (the master key, or anyone in protected mode) sees every job
+    found = await store.list(None if caller.is_operator else caller.key_id, status, limit, offset)
     objects = [await _job_object(request, job, with_result=False) for job in found]
     return _json({"data": objects})
 
@@ -69,8 +69,7 @@ async def _own_job(request: Request, job_id: str) -> Job:
     caller: Caller = await request.app.state.auth.caller(request)
     store: JobStore = request.app.state.jobs
     job = await store.get(job_id)
-    sees_all = caller.is_operator or caller.master
-    if job is None or not (sees_all or job["api_key_id"] == caller.key_id):
+    if job is None or not (caller.is_operator or job["api_key_id"] == caller.key_id):
         raise NotFound(f"no job {job_id}")
     return job
 
@@ -99,11 +98,12 @@ async def _result(request: Request, job: Job) -> ImageResult:
     gateway: Gateway = request.app.state.gateway
     generation_id = job["generation_id"]
     record = await gateway.records.get(generation_id)
-    if record is None:
+    result = None
+    if record is not None:
+        result = await stored_result(record, gateway.media, gateway.catalog)
+    if result is None:
         raise NotFound(f"the result of {job['id']} is no longer kept")
-    return await replay(
-        generation_id, record["fingerprint"], gateway.records, gateway.media, gateway.catalog
-    )
+    return result
 
 
 def _json(body: dict[str, Any]) -> Response:

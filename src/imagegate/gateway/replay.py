@@ -96,12 +96,24 @@ async def replay(
             f"a request with this Idempotency-Key is still in progress ({earlier_id}); "
             "retry once it has finished"
         )
-    stored = await media.of_generation(earlier_id)
-    if not stored:
+    result = await stored_result(record, media, catalog)
+    if result is None:
         raise NotFound(
             f"the result of {earlier_id} is no longer kept; use a new Idempotency-Key",
             param="Idempotency-Key",
         )
+    return result
+
+
+async def stored_result(
+    record: dict[str, Any], media: MediaStore, catalog: Catalog
+) -> ImageResult | None:
+    """A finished generation's result from its record and kept images (None once they are
+    gone): what an idempotent repeat and a job's `GET` answer with."""
+    earlier_id = record["id"]
+    stored = await media.of_generation(earlier_id)
+    if not stored:
+        return None
     usage = record["usage"] or {}
     provider = record["provider"]
     return ImageResult(

@@ -131,16 +131,11 @@ class JobStore:
         status: str | None,
         limit: int,
         offset: int,
-        everyone: bool = False,
     ) -> list[Job]:
-        """A caller's jobs (`everyone`: all jobs), newest first."""
+        """A key's jobs (None: every job), newest first."""
         query = select(jobs)
-        if not everyone:
-            query = query.where(
-                jobs.c.api_key_id.is_(None)
-                if api_key_id is None
-                else jobs.c.api_key_id == api_key_id
-            )
+        if api_key_id is not None:
+            query = query.where(jobs.c.api_key_id == api_key_id)
         if status is not None:
             query = query.where(jobs.c.status == status)
         query = (

@@ -7,7 +7,6 @@ synchronous request would have answered with, rendered from the stored result as
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.accounting.caller import Caller
-from imagegate.api.openrouter import images as openrouter_images
+from imagegate.api.job_results import RESULT_BODIES
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.api.spliced_response import SplicedJSONResponse
@@ -28,10 +27,6 @@ from imagegate.jobs.store import COMPLETED, QUEUED, TERMINAL, Job, JobStore
 router = APIRouter(route_class=OPENROUTER.route_class())
 
 STATUSES = {status: status for status in (QUEUED, "running", *sorted(TERMINAL))}
-# how each surface that can run as a job writes its result
-RESULT_BODIES: dict[str, Callable[[ImageResult], dict[str, Any]]] = {
-    openrouter_images.SURFACE: openrouter_images.response_body,
-}
 
 
 @router.get("/api/v1/jobs/{job_id}")

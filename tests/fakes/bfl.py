@@ -9,12 +9,13 @@
 - Faults: the generic ones, plus `moderated` (`Content Moderated`), `request_moderated`
   (`Request Moderated`), `failed` (`Error`), `empty` (Ready without a sample) and `expired`
   (the sample URL answers 403). `polling_base` / `files_base` move the polling URL / the
-  sample elsewhere.
+  sample elsewhere. `task_seconds` makes every task take that long (a slow model).
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
@@ -168,6 +169,9 @@ class BlackForestLabsFake(FakeServer):
     def __init__(self) -> None:
         super().__init__()
         self.tasks: dict[str, dict[str, Any]] = {}
+        # a task is Ready no sooner than this after its submit (polls meanwhile say how far
+        # it is): a slow model, for jobs that outlive a gateway
+        self.task_seconds = 0.0
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/{model}", self.submit)
@@ -199,6 +203,7 @@ class BlackForestLabsFake(FakeServer):
             "size": (width, height),
             "format": body.get("output_format", "jpeg"),
             "fault": self.active_fault(request),
+            "submitted": time.monotonic(),
         }
         return web.json_response(
             {
@@ -219,6 +224,10 @@ class BlackForestLabsFake(FakeServer):
         if task is None:
             return web.json_response({"id": task_id, "status": "Task not found"})
         task["polls"] += 1
+        elapsed = time.monotonic() - task["submitted"]
+        if elapsed < self.task_seconds:
+            progress = round(elapsed / self.task_seconds, 2)
+            return web.json_response({"id": task_id, "status": "Processing", "progress": progress})
         if task["polls"] == 1:
             return web.json_response({"id": task_id, "status": "Pending", "progress": 0.1})
         if task["polls"] == 2:

@@ -51,10 +51,18 @@ async def list_jobs(request: Request) -> Response:
 
 @router.post("/api/v1/jobs/{job_id}/cancel")
 async def cancel_job(request: Request, job_id: str) -> Response:
+    """A queued job is cancelled before anything runs; a running one is stopped (here at once,
+    in another process at its next lease renewal) and its upstream task cancelled where the
+    provider can. Either way nothing is charged, unless the provider delivered as the job was
+    cancelled: then the job completes with what was delivered (and charged)."""
     job = await _own_job(request, job_id)
     store: JobStore = request.app.state.jobs
-    if not await store.cancel_queued(job["id"]):
-        raise Conflict(f"job {job_id} is {job['status']}; only a queued job can be cancelled yet")
+    if await store.cancel_queued(job["id"]):
+        pass
+    elif await store.cancel_running(job["id"]):
+        request.app.state.job_runner.cancel(job["id"])
+    else:
+        raise Conflict(f"job {job_id} has already ended ({job['status']})")
     cancelled = await store.get(job["id"])
     assert cancelled is not None
     return _json(await _job_object(request, cancelled, with_result=False))

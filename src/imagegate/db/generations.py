@@ -12,13 +12,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from imagegate.db.database import Database
 from imagegate.db.ledger import charge
 from imagegate.db.prepared import Prepared
-from imagegate.db.tables import generations, ledger
+from imagegate.db.tables import generations, jobs, ledger
 from imagegate.db.timestamps import utcnow
 
 _BEGUN = (
@@ -235,11 +235,22 @@ class GenerationStore:
 
     async def expire_interrupted(self, older_than: dt.timedelta) -> int:
         """Generations still pending long after any could finish belonged to a gateway that
-        stopped mid-way: marked failed (`interrupted`), their holds dropped, nothing charged."""
+        stopped mid-way: marked failed (`interrupted`), their holds dropped, nothing charged.
+        A job's generation whose worker still holds the job's lease is alive, however long it
+        takes, and is left alone."""
         now = utcnow()
+        job_alive = exists().where(
+            jobs.c.id == generations.c.idempotency_key,
+            jobs.c.status == "running",
+            jobs.c.lease_until > now,
+        )
         statement = (
             update(generations)
-            .where(generations.c.status == "pending", generations.c.created_at < now - older_than)
+            .where(
+                generations.c.status == "pending",
+                generations.c.created_at < now - older_than,
+                ~job_alive,
+            )
             .values(
                 status="failed",
                 error_kind="interrupted",
@@ -251,6 +262,38 @@ class GenerationStore:
             )
         )
         return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
+
+    async def holding_key(self, scope: str, key: str) -> tuple[str, str] | None:
+        """The generation that holds an Idempotency-Key in its scope, and its status."""
+
+        def work(connection: Connection) -> tuple[str, str] | None:
+            row = connection.execute(
+                select(generations.c.id, generations.c.status).where(
+                    generations.c.idempotency_scope == scope,
+                    generations.c.idempotency_key == key,
+                )
+            ).first()
+            return (row.id, row.status) if row is not None else None
+
+        return await self._db.read(work)
+
+    async def close_unfinished(self, id: str, kind: str, message: str) -> bool:
+        """A pending generation its gateway stopped running: failed as `kind`, its hold and
+        its Idempotency-Key let go, nothing charged. False if it had already ended."""
+        statement = (
+            update(generations)
+            .where(generations.c.id == id, generations.c.status == "pending")
+            .values(
+                status="failed",
+                error_kind=kind,
+                error_message=message,
+                reserved_usd=None,
+                idempotency_key=None,
+                cost_usd=0,
+                completed_at=utcnow(),
+            )
+        )
+        return bool(await self._db.write(lambda connection: connection.execute(statement).rowcount))
 
     async def get(self, id: str) -> dict[str, Any] | None:
         def work(connection: Connection) -> dict[str, Any] | None:

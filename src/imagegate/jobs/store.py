@@ -109,6 +109,33 @@ class JobStore:
     async def fail(self, id: str, owner: str, error: dict[str, Any]) -> bool:
         return await self._finish(id, owner, FAILED, error=error)
 
+    async def record_upstream(self, id: str, owner: str, upstream: dict[str, Any]) -> bool:
+        """What the running job has sent upstream, and the task to resume (`upstream_log.py`)."""
+        return await self._owned_update(id, owner, upstream=upstream, updated_at=utcnow())
+
+    async def record_progress(self, id: str, owner: str, progress: float) -> bool:
+        return await self._owned_update(id, owner, progress=progress, updated_at=utcnow())
+
+    async def cancel_running(self, id: str) -> bool:
+        """A running job marked cancelled; its worker sees it (at once in this process, at its
+        next lease renewal elsewhere) and stops it, cancelling the upstream where it can."""
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == id, jobs.c.status == RUNNING)
+            .values(status=CANCELLED, updated_at=utcnow())
+        )
+        return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
+
+    async def complete_cancelled(self, id: str, generation_id: str) -> bool:
+        """A job cancelled while its provider delivered: the generation was recorded and
+        charged, so the job is completed with it (the client can fetch what it paid for)."""
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == id, jobs.c.status == CANCELLED)
+            .values(status=COMPLETED, generation_id=generation_id, updated_at=utcnow())
+        )
+        return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
+
     async def cancel_queued(self, id: str) -> bool:
         """A job no worker has begun: cancelled, nothing run, nothing charged."""
         statement = (

@@ -12,6 +12,9 @@ is done; `Request Moderated` / `Content Moderated` are content-policy refusals; 
 `polling_url` is followed only on the base URL's host or its domain (`*.bfl.ai`, BFL's regional
 hosts), and a poll that fails with 429, 5xx or a malformed body is tried again within the
 attempt's time (`polling_urls`). The submit answer's `cost` (credits, $0.01 each) is the charge.
+A job keeps the task (id, `polling_url`, cost) as soon as BFL accepts it, and a restarted
+gateway polls it again (`upstream_tasks`); the poll's `progress` (0..1) is the job's. BFL has
+no way to cancel a task.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import pybase64
 
 from imagegate.errors import UpstreamError
+from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
@@ -73,20 +77,8 @@ class BlackForestLabsProvider:
         name = self.context.info.name
         deadline = time.monotonic() + self.context.timeout_seconds
         headers = {"x-key": self.context.api_key or "", "accept": "application/json"}
-        submitted = await send(
-            self.context,
-            "POST",
-            f"{self.context.base_url}/v1/{call.endpoint.native_id}",
-            json=request_body(call),
-            headers=headers,
-        )
-        if not submitted.ok:
-            raise failure(submitted)
-        task = submitted.json()
-        polling_url = task.get("polling_url") if isinstance(task, dict) else None
-        if not isinstance(polling_url, str):
-            raise UpstreamError(f"{name} accepted the request but gave no polling_url")
-        polling_url = checked(self.context, polling_url, "polling_url")
+        task = upstream_tasks.resumable(self.context, call) or await self._submit(call, headers)
+        polling_url = checked(self.context, task["polling_url"], "polling_url")
 
         async def fetch() -> dict[str, Any]:
             state = await get_json(self.context, polling_url, headers=headers, deadline=deadline)
@@ -100,6 +92,7 @@ class BlackForestLabsProvider:
                     f"{name} failed ({status})",
                     detail=str(state.get("details") or state.get("result")),
                 )
+            await upstream_tasks.progress(state.get("progress"))
             return state
 
         state = await poll(
@@ -118,3 +111,24 @@ class BlackForestLabsProvider:
             cost_usd=Decimal(str(cost)) * CREDIT_USD if isinstance(cost, int | float) else None,
             upstream_id=str(task.get("id")),
         )
+
+    async def _submit(self, call: ProviderCall, headers: dict[str, str]) -> dict[str, Any]:
+        """The task BFL accepted: its id, `polling_url` and cost (also kept by a job)."""
+        submitted = await send(
+            self.context,
+            "POST",
+            f"{self.context.base_url}/v1/{call.endpoint.native_id}",
+            json=request_body(call),
+            headers=headers,
+        )
+        if not submitted.ok:
+            raise failure(submitted)
+        answer = submitted.json()
+        polling_url = answer.get("polling_url") if isinstance(answer, dict) else None
+        if not isinstance(polling_url, str):
+            raise UpstreamError(
+                f"{self.context.info.name} accepted the request but gave no polling_url"
+            )
+        task = {"id": answer.get("id"), "polling_url": polling_url, "cost": answer.get("cost")}
+        await upstream_tasks.submitted(self.context, call, task)
+        return task

@@ -23,7 +23,9 @@ upstream error and nothing is sent there; only when they are missing are they bu
 (a timeout for `request_timeout` / `startup_timeout`). A status or result read that fails with
 429, 5xx or a malformed body is tried again within the attempt's time; polling that gives up
 (out of time, or out of retries) cancels the request (`PUT cancel_url`, if it is on fal's host)
-before raising.
+before raising. A job keeps the ticket (request id and URLs) as soon as fal accepts it, so a
+restarted gateway polls it again (`upstream_tasks`); a job its client cancels cancels the
+request too.
 
 Result: each `images[].url` is downloaded (a data URI, from `sync_mode`, is decoded). Images
 flagged in `has_nsfw_concepts` are dropped (fal blacks them out); when every image is flagged
@@ -50,6 +52,7 @@ from imagegate.media.base64_text import as_text
 from imagegate.media.data_uri import decode_data_uri, encode_data_uri, is_data_uri
 from imagegate.media.formats import sniff
 from imagegate.media.images import InputImage
+from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
@@ -184,18 +187,7 @@ class FalProvider:
         deadline = time.monotonic() + self.context.timeout_seconds
         name = self.context.info.name
         model = call.native_model
-        submitted = await send(
-            self.context,
-            "POST",
-            f"{self.context.base_url}/{model}",
-            json=request_body(call),
-            headers=self._headers,
-        )
-        if not submitted.ok:
-            raise self._failure(submitted)
-        ticket = submitted.json()
-        if not isinstance(ticket, dict):
-            raise UpstreamError(f"{name} answered the submit with an unexpected body")
+        ticket = upstream_tasks.resumable(self.context, call) or await self._submit(call)
         status_url, response_url = queue_urls(self.context.base_url, model, ticket)
         status_url = checked(self.context, status_url, "status_url")
         response_url = checked(self.context, response_url, "response_url")
@@ -217,6 +209,10 @@ class FalProvider:
         except GatewayError:
             await self._cancel(ticket, status_url)
             raise
+        except asyncio.CancelledError:
+            if upstream_tasks.cancelling():  # the job was cancelled: so is its request
+                await self._cancel(ticket, status_url)
+            raise
         if state.get("error"):
             raise self._completed_failure(state)
         output = await self._get(response_url, deadline)
@@ -228,6 +224,30 @@ class FalProvider:
             text=description or None,
             upstream_id=str(request_id) if request_id else None,
         )
+
+    async def _submit(self, call: ProviderCall) -> dict[str, Any]:
+        """The ticket fal's queue gave (its request id and URLs; also kept by a job)."""
+        submitted = await send(
+            self.context,
+            "POST",
+            f"{self.context.base_url}/{call.native_model}",
+            json=request_body(call),
+            headers=self._headers,
+        )
+        if not submitted.ok:
+            raise self._failure(submitted)
+        ticket = submitted.json()
+        if not isinstance(ticket, dict):
+            raise UpstreamError(
+                f"{self.context.info.name} answered the submit with an unexpected body"
+            )
+        kept = {
+            name: ticket[name]
+            for name in ("request_id", "status_url", "response_url", "cancel_url")
+            if isinstance(ticket.get(name), str)
+        }
+        await upstream_tasks.submitted(self.context, call, kept)
+        return kept
 
     async def _get(self, url: str, deadline: float) -> Any:
         return await get_json(

@@ -23,7 +23,9 @@ partial output is never taken for the result). `urls.get` and `urls.cancel` are 
 on the base URL's host or its domain (`*.replicate.com`; `polling_urls`): another host is an
 upstream error and is sent nothing. A poll that fails with 429, 5xx or a malformed body is tried
 again within the attempt's time. If polling gives up (out of time, or out of retries) the
-prediction is cancelled at `urls.cancel`, best effort. `output` is a URL or a list of URLs
+prediction is cancelled at `urls.cancel`, best effort. A job's prediction is created without
+`Prefer: wait` and its id and URLs are kept at once, so a restarted gateway polls it again
+(`upstream_tasks`); a job its client cancels cancels the prediction too. `output` is a URL or a list of URLs
 depending on the model (a data URI or a mapping of URLs is tolerated); every one is downloaded.
 
 Errors: non-2xx answers are RFC 7807 problems (`{type, title, status, detail}`) mapped by
@@ -37,6 +39,7 @@ Cost: Replicate reports no price; the catalog's per-image lines bill the images 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import time
@@ -50,6 +53,7 @@ from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
+from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
@@ -167,18 +171,7 @@ class ReplicateProvider:
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         deadline = time.monotonic() + self.context.timeout_seconds
-        path, body = request_body(call)
-        wait = wait_seconds(self.context.timeout_seconds)
-        created = await send(
-            self.context,
-            "POST",
-            f"{self.context.base_url}{path}",
-            json=body,
-            headers={**self._headers, "Prefer": f"wait={wait}"},
-        )
-        if not created.ok:
-            raise failure(created)
-        prediction = self._prediction(created.json())
+        prediction = upstream_tasks.resumable(self.context, call) or await self._create(call)
         if not self._settled(prediction):
             prediction = await self._follow(prediction, deadline)
             self._settled(prediction)
@@ -192,6 +185,30 @@ class ReplicateProvider:
             images=[await self._image(url) for url in urls],
             upstream_id=str(prediction.get("id")) if prediction.get("id") else None,
         )
+
+    async def _create(self, call: ProviderCall) -> dict[str, Any]:
+        """The new prediction. A job's is not held open (`Prefer: wait`): its id and URLs are
+        kept at once, so a gateway that stops meanwhile polls it again instead of paying for
+        another."""
+        path, body = request_body(call)
+        headers = self._headers
+        if not upstream_tasks.in_job():
+            headers = {**headers, "Prefer": f"wait={wait_seconds(self.context.timeout_seconds)}"}
+        created = await send(
+            self.context, "POST", f"{self.context.base_url}{path}", json=body, headers=headers
+        )
+        if not created.ok:
+            raise failure(created)
+        prediction = self._prediction(created.json())
+        urls = prediction.get("urls")
+        if isinstance(urls, dict):
+            handle = {
+                "id": prediction.get("id"),
+                "status": "starting",  # resumed, it is polled whatever it was
+                "urls": {k: v for k, v in urls.items() if k in ("get", "cancel")},
+            }
+            await upstream_tasks.submitted(self.context, call, handle)
+        return prediction
 
     async def _follow(self, prediction: dict[str, Any], deadline: float) -> dict[str, Any]:
         """The prediction once it has ended, however it ended (`_settled` judges it)."""
@@ -215,6 +232,10 @@ class ReplicateProvider:
             )
         except GatewayError:
             await self._cancel(urls.get("cancel"))
+            raise
+        except asyncio.CancelledError:
+            if upstream_tasks.cancelling():  # the job was cancelled: so is its prediction
+                await self._cancel(urls.get("cancel"))
             raise
 
     async def _cancel(self, url: Any) -> None:

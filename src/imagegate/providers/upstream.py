@@ -36,6 +36,7 @@ from imagegate.errors import (
     UpstreamTimeout,
 )
 from imagegate.media import json_splice
+from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderContext
 
 
@@ -70,6 +71,7 @@ async def send(
     headers: Mapping[str, str] | None = None,
     timeout_seconds: float | None = None,
 ) -> UpstreamResponse:
+    await upstream_tasks.sending(context)  # a job notes it before anything can be billed
     name = context.info.name
     body = orjson.dumps(json) if json is not None else data
     all_headers = dict(headers or {})
@@ -187,6 +189,7 @@ async def open_stream(
 ) -> AsyncIterator[aiohttp.ClientResponse]:
     """A streaming POST (JSON or a form); a non-2xx answer is raised as the matching error
     (`error` lets an adapter recognise its own refusals, else `failure`)."""
+    await upstream_tasks.sending(context)
     name = context.info.name
     all_headers = {"Accept": "text/event-stream", **headers}
     if json is not None:

@@ -1,0 +1,88 @@
+"""What a job remembers of its upstream: whether a provider was sent anything, and the task an
+asynchronous provider handed back, so a restarted gateway resumes polling that task instead of
+submitting (and paying for) the work again.
+
+A generation run for a job sets `current` to the job's `TaskLog` (`jobs/upstream_log.py`);
+outside a job it is None and every function here does nothing. Adapters whose upstream is
+asynchronous (BFL, fal, Replicate) call `submitted` with what they need to poll as soon as they
+have it, and begin with `resumable`, which hands a task stored by an earlier run back to the
+adapter that made it, once. Every request to a provider goes through `upstream.send`, which calls
+`sending` first: a job interrupted before any request left cannot have been billed, and is run
+again; one interrupted after is resumed, or, with no task to resume, failed as `interrupted`.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+from imagegate.providers.base import ProviderCall, ProviderContext
+
+
+class TaskLog(Protocol):
+    async def sending(self, provider: str) -> None:
+        """Written before the first request to `provider` leaves."""
+        ...
+
+    async def submitted(self, task: dict[str, Any]) -> None:
+        """Written as soon as the upstream has accepted the work."""
+        ...
+
+    def resumable(self, provider: str, native_model: str) -> dict[str, Any] | None:
+        """The task an earlier run left with this provider for this model, once."""
+        ...
+
+    async def progress(self, value: float) -> None:
+        """How far the upstream says it is, 0..1."""
+        ...
+
+    @property
+    def cancelling(self) -> bool:
+        """Whether the job was cancelled by its client (so the upstream is to be cancelled too,
+        not just left for another worker to resume)."""
+        ...
+
+
+current: ContextVar[TaskLog | None] = ContextVar("imagegate_upstream_tasks", default=None)
+
+
+def in_job() -> bool:
+    return current.get() is not None
+
+
+async def sending(context: ProviderContext) -> None:
+    log = current.get()
+    if log is not None:
+        await log.sending(context.info.slug)
+
+
+async def submitted(context: ProviderContext, call: ProviderCall, handle: dict[str, Any]) -> None:
+    """`handle` is what the adapter needs to poll the task again (ids and URLs, never a key)."""
+    log = current.get()
+    if log is not None:
+        await log.submitted(
+            {
+                "provider": context.info.slug,
+                "model": call.model_id,
+                "native_model": call.native_model,
+                "handle": handle,
+            }
+        )
+
+
+def resumable(context: ProviderContext, call: ProviderCall) -> dict[str, Any] | None:
+    log = current.get()
+    return log.resumable(context.info.slug, call.native_model) if log is not None else None
+
+
+async def progress(fraction: Any) -> None:
+    """Reports an upstream's progress, a fraction 0..1 (anything else is ignored)."""
+    log = current.get()
+    if log is None or not isinstance(fraction, int | float) or isinstance(fraction, bool):
+        return
+    await log.progress(min(max(float(fraction), 0.0), 1.0))
+
+
+def cancelling() -> bool:
+    log = current.get()
+    return log is not None and log.cancelling

@@ -1,0 +1,230 @@
+"""Jobs that outlive their gateway: killed with `kill -9` mid-way and started again, every job
+ends the way docs/jobs.md promises. An asynchronous provider's task is polled again, never
+submitted twice; nothing sent upstream means the job simply runs again; a synchronous
+provider interrupted mid-call is not called again. The ledger charges each completed job once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import Gateway, start_gateway
+from fakes.bfl import BlackForestLabsFake
+from fakes.openai import OpenAIFake
+
+MASTER = "master-secret-for-durability"
+ASYNC = {"Prefer": "respond-async"}
+LEASE = {"IMAGEGATE_JOB_LEASE_SECONDS": "2", "IMAGEGATE_MASTER_KEY": MASTER}
+JOBS = 50
+
+
+@pytest.fixture
+def bfl() -> Iterator[BlackForestLabsFake]:
+    fake = BlackForestLabsFake()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def _provider_env(slug_env: str, key_env: str, url: str) -> dict[str, str]:
+    return {
+        key_env: f"key-for-{slug_env}",
+        f"{slug_env.upper()}_BASE_URL": url,
+        "IMAGEGATE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
+    }
+
+
+def _key(gateway: Gateway) -> str:
+    created = httpx.post(
+        f"{gateway.url}/api/v1/keys",
+        json={"name": "durable"},
+        headers={"Authorization": f"Bearer {MASTER}"},
+    )
+    assert created.status_code in (200, 201), created.text
+    return created.json()["key"]
+
+
+def _client(gateway: Gateway, secret: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=gateway.url, headers={"Authorization": f"Bearer {secret}"}, timeout=30
+    )
+
+
+def _kill(gateway: Gateway) -> None:
+    gateway.process.kill()
+    gateway.process.wait()
+
+
+def _wait_all(client: httpx.Client, ids: list[str], seconds: float) -> dict[str, dict]:
+    deadline = time.monotonic() + seconds
+    ended: dict[str, dict] = {}
+    while time.monotonic() < deadline and len(ended) < len(ids):
+        for job_id in ids:
+            if job_id not in ended:
+                job = client.get(f"/api/v1/jobs/{job_id}").json()
+                if job["status"] not in ("queued", "running"):
+                    ended[job_id] = job
+        time.sleep(0.2)
+    missing = [job_id for job_id in ids if job_id not in ended]
+    assert not missing, f"{len(missing)} jobs never ended"
+    return ended
+
+
+def _rows(home: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(home / "imagegate.db") as connection:
+        return connection.execute(query).fetchall()
+
+
+def test_fifty_slow_jobs_survive_a_killed_gateway_each_submitted_and_charged_once(
+    tmp_path: Path, bfl: BlackForestLabsFake
+) -> None:
+    bfl.task_seconds = 4.0
+    env = {
+        **LEASE,
+        **_provider_env("bfl", "BFL_API_KEY", bfl.base_url),
+        "IMAGEGATE_JOB_CONCURRENCY": "25",
+        "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": "60",
+    }
+    home = tmp_path / "home"
+    first = start_gateway(home, catalog=None, **env)
+    try:
+        secret = _key(first)
+        with _client(first, secret) as client:
+            ids = []
+            for seed in range(JOBS):
+                body = {
+                    "model": "black-forest-labs/flux.2-pro",
+                    "prompt": f"a lighthouse, take {seed}",
+                    "seed": seed,
+                    "provider": {"only": ["bfl"]},
+                }
+                accepted = client.post("/api/v1/images", json=body, headers=ASYNC)
+                assert accepted.status_code == 202, accepted.text
+                ids.append(accepted.json()["id"])
+            # the first 25 are with BFL (each task takes 4 s), the rest queued: kill it now
+            deadline = time.monotonic() + 20
+            while len([r for r in bfl.requests if r.method == "POST"]) < 25:
+                assert time.monotonic() < deadline, "the jobs were never submitted"
+                time.sleep(0.05)
+            time.sleep(1.0)
+            running = client.get("/api/v1/jobs", params={"status": "running", "limit": 100}).json()[
+                "data"
+            ]
+            assert len(running) == 25
+            assert all(0 < job["progress"] < 1 for job in running), running
+    finally:
+        _kill(first)
+    submitted_before = len([r for r in bfl.requests if r.method == "POST"])
+    assert submitted_before == 25
+
+    second = start_gateway(home, catalog=None, **env)
+    try:
+        with _client(second, secret) as client:
+            ended = _wait_all(client, ids, seconds=90)
+            assert {job["status"] for job in ended.values()} == {"completed"}, [
+                job["error"] for job in ended.values() if job["status"] != "completed"
+            ]
+            results = [client.get(f"/api/v1/jobs/{job_id}").json()["result"] for job_id in ids]
+            assert all(len(result["data"]) == 1 for result in results)
+    finally:
+        second.stop()
+
+    # each job's task was submitted to BFL exactly once: the 25 killed mid-way were resumed
+    submits = [r.json for r in bfl.requests if r.method == "POST"]
+    assert sorted(body["seed"] for body in submits) == list(range(JOBS))
+    resumed = _rows(home, "SELECT count(*) FROM generations WHERE error_kind = 'resumed'")
+    assert resumed == [(25,)]
+    # the ledger: one charge per completed job, on its own generation, and no other
+    charged = _rows(home, "SELECT generation_id FROM ledger WHERE api_key_id IS NOT NULL")
+    generation_ids = {job["generation_id"] for job in ended.values()}
+    assert len(charged) == JOBS and {row[0] for row in charged} == generation_ids
+    uncharged = _rows(
+        home, "SELECT count(*) FROM generations WHERE status != 'succeeded' AND cost_usd != 0"
+    )
+    assert uncharged == [(0,)]
+
+
+def test_a_local_provider_killed_mid_run_runs_again(tmp_path: Path) -> None:
+    """The sandbox sends nothing upstream, so nothing can have been billed: the job is run
+    again after the restart and completes, charged once."""
+    env = {**LEASE, "IMAGEGATE_FAULT_SWITCHES_FOR_KEYS": "true"}
+    home = tmp_path / "home"
+    first = start_gateway(home, **env)
+    try:
+        secret = _key(first)
+        with _client(first, secret) as client:
+            slow = {
+                "model": "sandbox/image",
+                "prompt": "a lighthouse",
+                "seed": 3,
+                "provider": {"options": {"sandbox": {"delay_ms": 5000}}},
+            }
+            job = client.post("/api/v1/images", json=slow, headers=ASYNC).json()
+            _wait_running(client, job["id"])
+            time.sleep(1.0)  # its generation begun and recorded, the sandbox at work
+    finally:
+        _kill(first)
+    second = start_gateway(home, **env)
+    try:
+        with _client(second, secret) as client:
+            done = _wait_all(client, [job["id"]], seconds=30)[job["id"]]
+            assert done["status"] == "completed", done
+    finally:
+        second.stop()
+    kinds = _rows(home, "SELECT status, error_kind FROM generations ORDER BY created_at")
+    assert kinds == [("failed", "interrupted"), ("succeeded", None)]
+    assert _rows(home, "SELECT generation_id FROM ledger") == [(done["generation_id"],)]
+
+
+def test_a_synchronous_provider_killed_mid_call_is_not_called_again(tmp_path: Path) -> None:
+    """OpenAI's Images API answers in the one call: killed during it, the gateway cannot know
+    whether OpenAI did (and billed) the work, so the job fails `interrupted`, charged nothing,
+    and OpenAI is not called a second time."""
+    openai = OpenAIFake()
+    openai.start()
+    try:
+        openai.fault = "slow"
+        openai.slow_seconds = 6.0  # type: ignore[misc]
+        env = {
+            **LEASE,
+            **_provider_env("openai", "OPENAI_API_KEY", openai.base_url),
+            "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": "30",
+        }
+        home = tmp_path / "home"
+        first = start_gateway(home, catalog=None, **env)
+        try:
+            secret = _key(first)
+            with _client(first, secret) as client:
+                body = {"model": "openai/gpt-image-1", "prompt": "a lighthouse"}
+                job = client.post("/api/v1/images", json=body, headers=ASYNC).json()
+                deadline = time.monotonic() + 10
+                while not openai.requests:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+        finally:
+            _kill(first)
+        second = start_gateway(home, catalog=None, **env)
+        try:
+            with _client(second, secret) as client:
+                done = _wait_all(client, [job["id"]], seconds=30)[job["id"]]
+        finally:
+            second.stop()
+        assert done["status"] == "failed" and done["error"]["kind"] == "interrupted", done
+        assert "not run again" in done["error"]["message"]
+        assert len([r for r in openai.requests if r.method == "POST"]) == 1
+        assert _rows(home, "SELECT count(*) FROM ledger") == [(0,)]
+    finally:
+        openai.stop()
+
+
+def _wait_running(client: httpx.Client, job_id: str) -> None:
+    deadline = time.monotonic() + 10
+    while client.get(f"/api/v1/jobs/{job_id}").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from imagegate.cli import generate, keys, models, serve
+from imagegate.cli import generate, jobs, keys, models, serve
 from imagegate.cli.help_format import NamedCommand, NamedGroup
 from imagegate.version import __version__
 
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 app.command("serve", cls=NamedCommand)(serve.serve)
 app.command("generate", cls=NamedCommand)(generate.generate)
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
 

@@ -2,24 +2,27 @@
 
 With `--url` it talks to a running gateway (see remote.py); without, it runs the gateway in this
 process through the library's face (`imagegate.Gateway`), on the same data directory, database
-and catalog as `imagegate serve`.
+and catalog as `imagegate serve`. `--async` asks the gateway for a job instead and prints its id
+(remote_jobs.py), for `imagegate jobs wait` to collect: a job needs a serving gateway to run it,
+so `--async` needs `--url`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.status import Status
 
+from imagegate.cli.image_files import write_images
+from imagegate.cli.remote_options import api_key, gateway_url
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError, GatewayError
-from imagegate.media.formats import EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +33,8 @@ class Saved:
     cost: float
 
 
-def _gateway_url(value: str | None) -> str | None:
-    """`--url` must name an HTTP server: `localhost:8080` would be taken for a scheme."""
-    if value is None:
-        return None
-    import httpx
-
-    try:
-        url = httpx.URL(value)
-    except httpx.InvalidURL as exc:
-        raise typer.BadParameter(f"{value!r} is not a valid URL: {exc}") from exc
-    if url.scheme not in ("http", "https") or not url.host or not 0 < (url.port or 80) < 65536:
-        raise typer.BadParameter(f"{value!r} is not an http:// URL, e.g. http://127.0.0.1:8080")
-    return value
-
-
 def generate(
+    ctx: typer.Context,
     prompt: Annotated[str, typer.Argument(help="what to draw")],
     model: Annotated[str, typer.Option("--model", "-m", help="model id or alias")],
     aspect_ratio: Annotated[str | None, typer.Option(metavar="W:H", help="e.g. 16:9")] = None,
@@ -75,7 +64,7 @@ def generate(
     url: Annotated[
         str | None,
         typer.Option(
-            callback=_gateway_url,
+            callback=gateway_url,
             help="a running gateway, e.g. http://127.0.0.1:8080 (key from IMAGEGATE_API_KEY); "
             "without it, the gateway runs in this process",
         ),
@@ -84,9 +73,26 @@ def generate(
         float,
         typer.Option(metavar="SECONDS", help="with --url: how long the gateway may stay silent"),
     ] = 600,
+    run_async: Annotated[
+        bool,
+        typer.Option(
+            "--async",
+            help="with --url: ask for a job, print its id and return at once; "
+            "`imagegate jobs wait ID` saves its images",
+        ),
+    ] = False,
+    callback_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="with --async: the gateway calls it when the job ends"),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="with --async: print the job as JSON, not its id")
+    ] = False,
 ) -> None:
-    """Generate images and write them to files."""
+    """Generate images and write them to files (or, with --async, start a job on a gateway)."""
     from imagegate.cli.remote import RemoteError
+
+    _check_async_options(ctx, url, run_async, callback_url, as_json)
 
     parameters = {
         key: value
@@ -102,6 +108,13 @@ def generate(
     }
     console = Console(stderr=True)
     references = [path.read_bytes() for path in inputs or []]
+    if run_async:
+        assert url is not None
+        body = _request_body(model, prompt, parameters, references)
+        if callback_url is not None:
+            body["callback_url"] = callback_url
+        _submit(console, url, timeout, body, as_json)
+        return
     try:
         with console.status(f"generating with {model}…") as status:
             if url:
@@ -114,6 +127,56 @@ def generate(
     for path in saved.paths:
         typer.echo(str(path))
     console.print(f"[dim]{saved.generation_id} · {saved.provider} · ${saved.cost:.4f}[/dim]")
+
+
+def _check_async_options(
+    ctx: typer.Context,
+    url: str | None,
+    run_async: bool,
+    callback_url: str | None,
+    as_json: bool,
+) -> None:
+    """Usage mistakes (exit 2) before anything is read or sent."""
+    if run_async and url is None:
+        raise typer.BadParameter(
+            "a job runs on a serving gateway: give its --url (imagegate serve starts one)",
+            param_hint="--async",
+        )
+    if not run_async and (callback_url is not None or as_json):
+        raise typer.BadParameter(
+            "goes with --async", param_hint="--callback-url" if callback_url else "--json"
+        )
+    # by name: typer carries its own copy of click, whose ParameterSource is not click's
+    source = ctx.get_parameter_source("output")
+    if run_async and source is not None and source.name != "DEFAULT":
+        raise typer.BadParameter(
+            "a job's images are written by `imagegate jobs wait ID -o PATH`, not by --async",
+            param_hint="--output",
+        )
+
+
+def _submit(
+    console: Console, url: str, timeout: float, body: dict[str, Any], as_json: bool
+) -> None:
+    from imagegate.cli.remote import RemoteError
+    from imagegate.cli.remote_jobs import JobsClient
+
+    try:
+        with (
+            console.status(f"submitting a job for {body['model']}…"),
+            JobsClient(url, api_key=api_key(), timeout=timeout) as client,
+        ):
+            job = client.submit(body)
+    except RemoteError as exc:
+        typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from exc
+    typer.echo(orjson.dumps(job, option=orjson.OPT_INDENT_2) if as_json else job["id"])
+    console.print(
+        f"[dim]{job['id']} {job['status']}; `imagegate jobs wait {job['id']} --url {url}` "
+        "saves its images[/dim]",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 async def _local(
@@ -141,7 +204,7 @@ async def _local(
                 result = event
     assert result is not None
     blobs = [(image.data, image.format) for image in result.images]
-    paths = _write(blobs, output, result.id)
+    paths = write_images(blobs, output, result.id)
     return Saved(paths, result.id, result.provider_name, float(result.cost_usd))
 
 
@@ -156,6 +219,22 @@ def _remote(
     status: Status,
 ) -> Saved:
     from imagegate.cli import remote
+
+    received = remote.generate(
+        url,
+        _request_body(model, prompt, parameters, references),
+        api_key=api_key(),
+        timeout=timeout,
+        on_partial=lambda index: status.update(f"partial image {index + 1}…"),
+    )
+    paths = write_images(received.images, output, received.generation_id)
+    return Saved(paths, received.generation_id, url, received.cost)
+
+
+def _request_body(
+    model: str, prompt: str, parameters: dict[str, Any], references: list[bytes]
+) -> dict[str, Any]:
+    """The Image API's body (`POST /api/v1/images`), its references as data URIs."""
     from imagegate.media.data_uri import encode_data_uri
     from imagegate.media.formats import FORMAT_MEDIA_TYPES, sniff
 
@@ -171,33 +250,4 @@ def _remote(
             }
             for data in references
         ]
-    received = remote.generate(
-        url,
-        body,
-        api_key=os.environ.get("IMAGEGATE_API_KEY"),
-        timeout=timeout,
-        on_partial=lambda index: status.update(f"partial image {index + 1}…"),
-    )
-    paths = _write(received.images, output, received.generation_id)
-    return Saved(paths, received.generation_id, url, received.cost)
-
-
-def _write(blobs: list[tuple[bytes, str]], target: str, generation_id: str) -> list[Path]:
-    """Into `target` as a file (numbered when there are several), or into it as a directory
-    when it ends in `/` or is one."""
-    output = Path(target)
-    into_folder = target.endswith("/") or output.is_dir()
-    paths: list[Path] = []
-    for number, (data, format) in enumerate(blobs, start=1):
-        extension = EXTENSIONS.get(format, format)
-        if into_folder:
-            output.mkdir(parents=True, exist_ok=True)
-            path = output / f"{generation_id}-{number}.{extension}"
-        elif len(blobs) == 1:
-            path = output
-        else:
-            path = output.with_name(f"{output.stem}-{number}{output.suffix or '.' + extension}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
+    return body

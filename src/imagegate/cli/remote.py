@@ -5,7 +5,7 @@ Every way this can fail ends in a `RemoteError` whose message is one line for th
 gateway cannot be reached, stops answering for longer than the timeout, drops the connection,
 answers with an error (its own message), or answers with something that is not an image stream
 (another web server at that address, a proxy's error page). httpx's errors become these in one
-place, `_transport_errors`.
+place, `transport_errors`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def generate(
         headers["Authorization"] = f"Bearer {api_key}"
     limits = httpx.Timeout(timeout, connect=min(timeout, CONNECT_SECONDS))
     with (
-        _transport_errors(url, timeout),
+        transport_errors(url, timeout),
         httpx.Client(timeout=limits) as client,
         client.stream(
             "POST",
@@ -60,10 +60,10 @@ def generate(
         ) as response,
     ):
         if response.status_code != 200:
-            raise RemoteError(_error_answer(url, response))
-        if _media_type(response) != "text/event-stream":
+            raise RemoteError(error_answer(url, response))
+        if media_type(response) != "text/event-stream":
             raise RemoteError(
-                f"{url} answered with {_media_type(response) or 'no content type'}, not an image "
+                f"{url} answered with {media_type(response) or 'no content type'}, not an image "
                 "stream; is it an imagegate gateway?"
             )
         return _read_events(url, response, on_partial)
@@ -95,7 +95,7 @@ def _read_events(url: str, response: httpx.Response, on_partial: Callable[[int],
     return Received(images, generation_id, cost)
 
 
-def _error_answer(url: str, response: httpx.Response) -> str:
+def error_answer(url: str, response: httpx.Response) -> str:
     """`HTTP 404: <the gateway's message>`, or what came instead of an error in its shape."""
     response.read()
     try:
@@ -105,16 +105,16 @@ def _error_answer(url: str, response: httpx.Response) -> str:
     if isinstance(message, str) and message.strip():
         return f"HTTP {response.status_code}: {_one_line(message)}"
     status = " ".join(filter(None, (f"HTTP {response.status_code}", response.reason_phrase)))
-    content_type = _media_type(response) or "no content type"
+    content_type = media_type(response) or "no content type"
     return f"{status} from {url}, with {content_type} rather than an imagegate error"
 
 
-def _media_type(response: httpx.Response) -> str:
+def media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 @contextmanager
-def _transport_errors(url: str, timeout: float) -> Iterator[None]:
+def transport_errors(url: str, timeout: float) -> Iterator[None]:
     try:
         yield
     except httpx.ConnectTimeout as exc:

@@ -25,8 +25,9 @@ upstream error and is sent nothing. A poll that fails with 429, 5xx or a malform
 again within the attempt's time. If polling gives up (out of time, or out of retries) the
 prediction is cancelled at `urls.cancel`, best effort. A job's prediction is created without
 `Prefer: wait` and its id and URLs are kept at once, so a restarted gateway polls it again
-(`upstream_tasks`); a job its client cancels cancels the prediction too. `output` is a URL or a list of URLs
-depending on the model (a data URI or a mapping of URLs is tolerated); every one is downloaded.
+(`upstream_tasks`); a job its client cancels cancels the prediction too. `output` is a URL or a
+list of URLs depending on the model (a data URI or a mapping of URLs is tolerated); every one is
+downloaded.
 
 Errors: non-2xx answers are RFC 7807 problems (`{type, title, status, detail}`) mapped by
 `failure()` (422 invalid input, 429 rate limit with Retry-After). A `failed` prediction whose

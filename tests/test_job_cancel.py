@@ -106,3 +106,48 @@ def test_cancelling_jobs_running_and_queued(
 
     again = client.post(f"/api/v1/jobs/{running['id']}/cancel")
     assert again.status_code == 409 and "already ended" in again.json()["error"]["message"]
+
+
+def test_a_job_cancelled_through_another_process_stops_within_seconds(
+    fal: FalFake, tmp_path: Path
+) -> None:
+    """Two gateways on one database: the one that runs the job learns of a cancel sent to the
+    other when it next renews its lease (every few seconds), and cancels fal's request."""
+    env = {
+        "IMAGEGATE_MASTER_KEY": MASTER,
+        "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": "60",
+        "FAL_KEY": "fal-key-for-tests",
+        "FAL_BASE_URL": fal.base_url,
+        "IMAGEGATE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
+    }
+    home = tmp_path / "shared"
+    runs = start_gateway(home, catalog=None, **env)
+    other = None
+    try:
+        fal.reset()
+        fal.fault = "stuck"
+        admin = {"Authorization": f"Bearer {MASTER}"}
+        job = httpx.post(
+            f"{runs.url}/api/v1/images", json=SCHNELL, headers={**admin, **ASYNC}
+        ).json()
+        deadline = time.monotonic() + 10
+        while not any(r.path.endswith("/status") for r in fal.requests):
+            assert time.monotonic() < deadline, "the job never reached fal"
+            time.sleep(0.05)
+        other = start_gateway(home, catalog=None, **env)  # started once the job is running
+        cancelled = httpx.post(f"{other.url}/api/v1/jobs/{job['id']}/cancel", headers=admin)
+        assert cancelled.json()["status"] == "cancelled"
+        asked = time.monotonic()
+        while not any(r.method == "PUT" for r in fal.requests):
+            assert time.monotonic() - asked < 8, "fal's request was never cancelled"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        with sqlite3.connect(home / "imagegate.db") as connection:
+            generations = connection.execute(
+                "SELECT status, error_kind, cost_usd FROM generations"
+            ).fetchall()
+        assert generations == [("failed", "cancelled", 0)]
+    finally:
+        runs.stop()
+        if other is not None:
+            other.stop()

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import secrets
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from conftest import STORES
+from imagegate.accounting.holds import Holds
+from imagegate.accounting.keys import KeyStore
 from imagegate.db.connect import open_database
-from imagegate.jobs.store import CANCELLED, COMPLETED, QUEUED, RUNNING, JobStore
+from imagegate.db.generations import GenerationStore
+from imagegate.errors import InsufficientCredits
+from imagegate.jobs.store import (
+    CANCELLED,
+    COMPLETED,
+    EXPIRED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    JobStore,
+)
 
 DAY = dt.timedelta(days=1)
 
@@ -106,3 +119,106 @@ async def test_only_a_queued_job_is_cancelled_and_a_callers_list_is_theirs(open_
     assert [job["id"] for job in await store.list("key-a", QUEUED, 10, 0)] == ["a3"]
     assert [job["id"] for job in await store.list("key-a", None, 1, 1)] == ["a2"]
     assert [job["id"] for job in await store.list("key-b", None, 10, 0)] == ["b1"]
+
+
+async def test_a_waiting_job_is_claimed_only_once_its_wait_is_over(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(60)
+    await _submit(store, "j1")
+    claimed = await store.claim("worker")
+    assert claimed is not None
+    assert await store.wait("j1", "worker", 0.3)  # its key is over its rate limit
+    waiting = await store.get("j1")
+    assert waiting is not None and (waiting["status"], waiting["lease_owner"]) == (QUEUED, None)
+    assert await store.claim("other") is None
+    await asyncio.sleep(0.4)
+    again = await store.claim("other")
+    assert again is not None and again["id"] == "j1" and again["attempts"] == 2
+
+
+async def test_a_handed_back_job_is_taken_over_at_once(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(600)
+    await _submit(store, "j1")
+    assert await store.claim("stopping") is not None
+    assert await store.claim("other") is None  # leased for ten minutes
+    assert await store.record_upstream("j1", "stopping", {"sent": ["bfl"]})
+    assert await store.hand_back("j1", "stopping")
+    taken = await store.claim("other")
+    assert taken is not None and taken["upstream"] == {"sent": ["bfl"]}
+    assert not await store.record_upstream("j1", "stopping", {})  # no longer its own
+
+
+async def test_running_jobs_are_cancelled_and_due_jobs_expire(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(60)
+    for id, seconds in (("R", 0.3), ("C", 0.3), ("F", 0.3), ("X", 86400), ("Q", 0.3)):
+        await store.submit(
+            id,
+            api_key_id="key-a",
+            surface="openrouter.images",
+            request={"model": "m"},
+            ttl=dt.timedelta(seconds=seconds),
+        )
+        await asyncio.sleep(0.002)
+    claimed = [await store.claim("worker") for _ in range(4)]  # oldest first: Q stays queued
+    assert [job["id"] for job in claimed if job] == ["R", "C", "F", "X"]
+    assert await store.cancel_running("X")
+    assert not await store.renew("X", "worker")  # how its worker learns of it
+    assert await store.complete("C", "worker", "gen-1")
+    assert await store.fail("F", "worker", {"kind": "x"})
+    await asyncio.sleep(0.4)
+    assert sorted(await store.expire_due()) == ["C", "Q"]
+    statuses = {job["id"]: job["status"] for job in await store.list(None, None, 10, 0)}
+    # a running job is its worker's (its lease says whether it lives); an ended one stays
+    assert statuses == {"R": RUNNING, "C": EXPIRED, "F": FAILED, "X": CANCELLED, "Q": EXPIRED}
+    assert await store.expire_due() == []
+
+
+async def test_a_jobs_hold_counts_until_its_generation_holds_or_it_ends(open_store) -> None:  # type: ignore[no-untyped-def]
+    """$0.03 a key may spend; jobs of $0.01 each. A queued job's hold counts; once its own
+    generation holds the estimate it is not counted twice; a job that ends (here: expires, or
+    is cancelled) releases it."""
+    store = await open_store(60)
+    database = store._db  # the same database the store writes
+    keys, holds = KeyStore(database), Holds(database, hold_seconds=600)
+    key, _ = await keys.create("limited", limit_usd=Decimal("0.03"))
+    cent = Decimal("0.01")
+
+    async def submit(id: str, seconds: float = 86400) -> None:
+        await store.submit(
+            id,
+            api_key_id=key.id,
+            surface="openrouter.images",
+            request={"model": "m"},
+            ttl=dt.timedelta(seconds=seconds),
+            hold=holds.hold_for_job(key.id, cent),
+        )
+
+    await submit("j1")
+    await submit("j2", seconds=0.3)
+    await submit("j3")
+    with pytest.raises(InsufficientCredits):
+        await submit("j4")  # three cents held: a fourth is refused, and not stored
+    assert await store.get("j4") is None
+
+    # j1 runs: its generation (its Idempotency-Key the job's id) holds the cent instead
+    records = GenerationStore(database)
+    await records.begin(
+        "gen-1",
+        surface="openrouter.images",
+        model="m",
+        parameters={},
+        streamed=False,
+        created_at=dt.datetime.now(dt.UTC),
+        api_key_id=key.id,
+        idempotency=(key.id, "j1", "fingerprint"),
+    )
+    with pytest.raises(InsufficientCredits):
+        await submit("j4")  # begun but not yet holding: j1's own hold still counts
+    await holds.reserve("gen-1", key.id, cent)  # not refused: j1's own cent is not counted twice
+    with pytest.raises(InsufficientCredits):
+        await submit("j4")
+
+    await asyncio.sleep(0.4)
+    assert await store.expire_due() == ["j2"]  # its hold goes with it
+    await submit("j4")
+    assert await store.cancel_queued("j3")
+    await submit("j5")

@@ -261,3 +261,33 @@ def test_a_client_that_leaves_shows_a_cancelled_attempt_and_nothing_in_flight(
     assert value(after, "imagegate_cost_usd_total", **served) == value(
         before, "imagegate_cost_usd_total", **served
     )
+
+
+def test_the_queue_depth_counts_jobs_waiting_for_a_worker(tmp_path: Path) -> None:
+    """One job at a time: the first sleeps in the sandbox, three wait; as they are run the
+    gauge comes down to 0."""
+    gateway = start_gateway(
+        tmp_path / "queue", IMAGEGATE_MASTER_KEY=MASTER, IMAGEGATE_JOB_CONCURRENCY="1"
+    )
+    operator = {"Authorization": f"Bearer {MASTER}"}
+    try:
+        for delay in (3000, 0, 0, 0):
+            body = {
+                "model": "sandbox/image",
+                "prompt": "a lighthouse",
+                "provider": {"options": {"sandbox": {"delay_ms": delay}}},
+            }
+            accepted = httpx.post(
+                f"{gateway.url}/api/v1/images",
+                json=body,
+                headers={**operator, "Prefer": "respond-async"},
+            )
+            assert accepted.status_code == 202, accepted.text
+        time.sleep(1.5)  # counted at least once since
+        assert value(scrape(gateway, **operator), "imagegate_queue_depth") == 3
+        deadline = time.monotonic() + 20
+        while value(scrape(gateway, **operator), "imagegate_queue_depth") != 0:
+            assert time.monotonic() < deadline, "the queue never emptied"
+            time.sleep(0.2)
+    finally:
+        gateway.stop()

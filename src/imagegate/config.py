@@ -124,6 +124,18 @@ class Settings(BaseSettings):
     job_concurrency: int = Field(
         default=4, ge=1, description="jobs each serve process runs at once"
     )
+    job_ttl_seconds: int = Field(
+        default=86400,
+        ge=60,
+        description="how long a job and its result are kept: a job still queued then expires "
+        "(its hold released), a completed one expires with its result",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30,
+        ge=0,
+        description="on SIGTERM, how long requests and jobs in flight may run on; then they "
+        "are stopped (recorded as interrupted) and unfinished jobs handed back",
+    )
     retries: int = Field(
         default=2, ge=0, le=10, description="further rounds over the endpoints after a failure"
     )
@@ -159,6 +171,20 @@ class Settings(BaseSettings):
     trace_prompts: bool = Field(
         default=False,
         description="put the prompt (credentials redacted) on generation spans; default: never",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="the gateway's webhook signing secret (whsec_ + base64 of 24 to 64 bytes), "
+        "for jobs whose key has none of its own (the master key's, a gateway without keys); "
+        "default: such webhooks are not sent",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="how long a webhook receiver has to answer an attempt"
+    )
+    webhook_retry_schedule: str = Field(
+        default="5,300,1800,7200,18000,36000,50400,72000,86400",
+        description="seconds between a job webhook's failed attempts, comma-separated: after "
+        "the last, the webhook has failed; default: Standard Webhooks' 5 s to 24 h (75 h in all)",
     )
 
     @classmethod

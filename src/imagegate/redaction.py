@@ -34,6 +34,7 @@ _SHAPES = re.compile(
             r"\bya29\.[0-9A-Za-z_\-.]{16,}",  # Google OAuth access tokens
             r"\bAKIA[0-9A-Z]{16}\b",  # AWS access key ids
             r"\big-[A-Za-z0-9_\-]{20,}",  # imagegate's own keys
+            r"\bwhsec_[A-Za-z0-9+/]{16,}={0,2}",  # webhook signing secrets (Standard Webhooks)
             r"\bgh[pousr]_[A-Za-z0-9]{20,}",  # GitHub tokens
             # fal: "<uuid>:<hex secret>"
             r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:[0-9a-f]{16,}",

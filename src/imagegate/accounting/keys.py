@@ -7,6 +7,10 @@ Looking a key up on every request is the gateway's most frequent read, so a foun
 secret is remembered for `FIND_CACHE_SECONDS`: a change made through this process (revoke,
 new limits) is seen at once, one made by another replica or the CLI within that second.
 Spending is never cached: limits are checked against the database (see `credits.py`).
+
+A key may have a default webhook URL for its jobs, and a webhook signing secret. The secret is
+kept in clear (it must be, to sign), shown once when set, and never part of an `ApiKey`: only
+the webhook deliverer reads it (`jobs/webhooks/deliveries.py`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class ApiKey:
     usage_usd: Decimal
     requests_per_minute: int | None
     images_per_minute: int | None
+    webhook_url: str | None = None
 
     @property
     def active(self) -> bool:
@@ -66,6 +71,7 @@ class ApiKey:
             "remaining_usd": float(self.remaining_usd) if self.remaining_usd is not None else None,
             "requests_per_minute": self.requests_per_minute,
             "images_per_minute": self.images_per_minute,
+            "webhook_url": self.webhook_url,
         }
 
 
@@ -82,6 +88,8 @@ class KeyStore:
         limit_usd: Decimal | None = None,
         requests_per_minute: int | None = None,
         images_per_minute: int | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
     ) -> tuple[ApiKey, str]:
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         values = {
@@ -94,6 +102,8 @@ class KeyStore:
             "usage_usd": Decimal(0),
             "requests_per_minute": requests_per_minute,
             "images_per_minute": images_per_minute,
+            "webhook_url": webhook_url,
+            "webhook_secret": webhook_secret,
         }
         self._changes += 1
         await self._db.write(lambda connection: connection.execute(insert(api_keys), values))
@@ -153,6 +163,30 @@ class KeyStore:
     async def revoke(self, key_id: str) -> ApiKey:
         return await self.update(key_id, revoked_at=utcnow())
 
+    async def give_webhook_secret(self, key_id: str, secret: str) -> bool:
+        """Sets `secret` as the key's webhook secret if it has none: whether it did."""
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.webhook_secret.is_(None))
+            .values(webhook_secret=secret)
+        )
+        return bool(await self._db.write(lambda connection: connection.execute(statement).rowcount))
+
+    async def rotate_webhook_secret(self, key_id: str, secret: str, overlap: dt.timedelta) -> None:
+        """`secret` becomes the key's webhook secret; the one it replaces still signs too (beside
+        it) for `overlap`, while receivers move to the new one."""
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key_id)
+            .values(
+                webhook_secret=secret,
+                webhook_secret_previous=api_keys.c.webhook_secret,
+                webhook_previous_until=utcnow() + overlap,
+            )
+        )
+        if not await self._db.write(lambda connection: connection.execute(statement).rowcount):
+            raise NotFound(f"no API key {key_id}", param="id")
+
 
 def _key(row: Any) -> ApiKey:
     return ApiKey(
@@ -165,4 +199,5 @@ def _key(row: Any) -> ApiKey:
         usage_usd=row["usage_usd"],
         requests_per_minute=row["requests_per_minute"],
         images_per_minute=row["images_per_minute"],
+        webhook_url=row["webhook_url"],
     )

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from imagegate.api import cors, errors, health, jobs, media, metrics, openapi
+from imagegate.api import cors, errors, health, job_deliveries, jobs, media, metrics, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
 from imagegate.api.delivery import DeliveryTracking
@@ -26,11 +26,14 @@ from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import images as openrouter_images
 from imagegate.api.openrouter import keys as openrouter_keys
 from imagegate.api.openrouter import models as openrouter_models
+from imagegate.api.shutdown_signal import on_shutdown_signal
 from imagegate.catalog.catalog import Catalog
 from imagegate.config import Settings
 from imagegate.gateway import Gateway
 from imagegate.jobs.runner import JobRunner
 from imagegate.jobs.store import JobStore
+from imagegate.jobs.webhooks.config import WebhookConfig
+from imagegate.jobs.webhooks.deliverer import open_deliverer
 from imagegate.providers.served_catalog import build_catalog
 from imagegate.redaction import redact_every_handler
 from imagegate.version import __version__
@@ -50,18 +53,46 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # a large user catalog) lives as long as the server: once its garbage is collected, the
     # rest is moved out of the collector's sight, so a full collection no longer walks it all
     # (with 5,000 models that was a pause of 200+ ms every few seconds).
+    webhooks = open_deliverer(gateway.database, app.state.webhook_config)
+    app.state.webhooks, app.state.webhook_store = webhooks, webhooks.store
     jobs = JobStore(gateway.database, settings.job_lease_seconds)
-    runner = JobRunner(gateway, jobs, settings.job_lease_seconds, settings.job_concurrency)
+    runner = JobRunner(
+        gateway,
+        jobs,
+        settings.job_lease_seconds,
+        settings.job_concurrency,
+        on_ended=webhooks.wake,  # its webhook goes at once, not at the deliverer's next look
+    )
     app.state.jobs, app.state.job_runner = jobs, runner
     gc.collect()
     gc.freeze()
     running = asyncio.create_task(runner.run_forever())
+    delivering = asyncio.create_task(webhooks.run_forever())
+    loop = asyncio.get_running_loop()
+    shutdown_began: list[float] = []
+
+    def begin_shutdown() -> None:
+        """SIGTERM: no job is claimed from now on, and what the grace period's end cuts off
+        is recorded as interrupted (see shutdown_signal.py)."""
+        if not shutdown_began:
+            shutdown_began.append(loop.time())
+            gateway.stopping = True
+            runner.stop_claiming()
+
+    on_shutdown_signal(begin_shutdown)
     try:
         yield
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        grace = settings.shutdown_grace_seconds
+        if shutdown_began:  # part of it went on requests in flight
+            grace = max(grace - (loop.time() - shutdown_began[0]), 0.0)
+        gateway.stopping = True  # also when stopped without a signal
+        await runner.stop(grace)
+        for task in (running, delivering):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await webhooks.close()
         await gateway.close()
 
 
@@ -84,6 +115,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> GatewayApp
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.webhook_config = WebhookConfig.from_settings(settings)  # checked before serving
     app.state.catalog = catalog or build_catalog(
         settings.user_catalog, max_prompt_length=settings.max_prompt_length
     )
@@ -99,6 +131,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> GatewayApp
     app.include_router(openrouter_generation.router)
     app.include_router(openrouter_keys.router)
     app.include_router(jobs.router)
+    app.include_router(job_deliveries.router)
     app.include_router(media.router)
     app.include_router(metrics.router)
     openapi.install(app)

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.accounting.caller import Caller
-from imagegate.api.job_results import RESULT_BODIES
+from imagegate.api.job_results import result_body
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.api.spliced_response import SplicedJSONResponse
@@ -22,6 +22,7 @@ from imagegate.core.result import ImageResult
 from imagegate.errors import Conflict, NotFound
 from imagegate.gateway import Gateway
 from imagegate.gateway.replay import stored_result
+from imagegate.jobs.job_object import job_object
 from imagegate.jobs.store import COMPLETED, QUEUED, TERMINAL, Job, JobStore
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -31,7 +32,7 @@ STATUSES = {status: status for status in (QUEUED, "running", *sorted(TERMINAL))}
 
 @router.get("/api/v1/jobs/{job_id}")
 async def get_job(request: Request, job_id: str) -> Response:
-    job = await _own_job(request, job_id)
+    job = await own_job(request, job_id)
     return _json(await _job_object(request, job, with_result=True))
 
 
@@ -55,7 +56,7 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     in another process at its next lease renewal) and its upstream task cancelled where the
     provider can. Either way nothing is charged, unless the provider delivered as the job was
     cancelled: then the job completes with what was delivered (and charged)."""
-    job = await _own_job(request, job_id)
+    job = await own_job(request, job_id)
     store: JobStore = request.app.state.jobs
     if await store.cancel_queued(job["id"]):
         pass
@@ -63,12 +64,13 @@ async def cancel_job(request: Request, job_id: str) -> Response:
         request.app.state.job_runner.cancel(job["id"])
     else:
         raise Conflict(f"job {job_id} has already ended ({job['status']})")
+    request.app.state.webhooks.wake()
     cancelled = await store.get(job["id"])
     assert cancelled is not None
     return _json(await _job_object(request, cancelled, with_result=False))
 
 
-async def _own_job(request: Request, job_id: str) -> Job:
+async def own_job(request: Request, job_id: str) -> Job:
     caller: Caller = await request.app.state.auth.caller(request)
     store: JobStore = request.app.state.jobs
     job = await store.get(job_id)
@@ -78,22 +80,9 @@ async def _own_job(request: Request, job_id: str) -> Job:
 
 
 async def _job_object(request: Request, job: Job, with_result: bool) -> dict[str, Any]:
-    created, updated = job["created_at"], job["updated_at"]
-    found: dict[str, Any] = {
-        "id": job["id"],
-        "object": "job",
-        "status": job["status"],
-        "created": int(created.timestamp()),
-        "updated": int(updated.timestamp()),
-        "surface": job["surface"],
-        "model": job["request"]["model"],
-        "progress": job["progress"],
-        "generation_id": job["generation_id"],
-        "polling_url": f"/api/v1/jobs/{job['id']}",
-        "error": job["error"],
-    }
+    found = job_object(job)
     if with_result and job["status"] == COMPLETED:
-        found["result"] = RESULT_BODIES[job["surface"]](await _result(request, job))
+        found["result"] = await result_body(request, job, await _result(request, job))
     return found
 
 

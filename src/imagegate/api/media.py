@@ -21,6 +21,10 @@ async def image_url(
     token, _ = await gateway.media.put(
         generation_id, image.data, image.media_type, gateway.settings.media_url_ttl_seconds
     )
+    return _media_url(request, gateway, token)
+
+
+def _media_url(request: Request, gateway: Gateway, token: str) -> str:
     base = gateway.settings.public_url or str(request.base_url)
     return f"{base.rstrip('/')}/media/{token}"
 
@@ -33,6 +37,19 @@ async def image_items(
     if response_format != "url":
         return [{"b64_json": image.base64} for image in result.images]
     return [{"url": await image_url(request, gateway, result.id, image)} for image in result.images]
+
+
+async def kept_image_items(
+    request: Request, gateway: Gateway, result: ImageResult, response_format: str
+) -> list[dict[str, Any]]:
+    """As `image_items`, for a result the gateway keeps (a job's): its URLs are those of the
+    kept images, which live as long as the result does, and asking again copies nothing."""
+    if response_format != "url":
+        return [{"b64_json": image.base64} for image in result.images]
+    tokens = await gateway.media.replay_tokens(result.id)
+    if len(tokens) != len(result.images):
+        raise NotFound(f"the images of {result.id} are no longer kept")
+    return [{"url": _media_url(request, gateway, token)} for token in tokens]
 
 
 @router.get("/media/{token}")

@@ -31,7 +31,9 @@ class ProviderPreferences(BaseModel):
     order: list[StrictStr] = Field(
         default_factory=list, description="providers (slug or name) to try first"
     )
-    only: list[StrictStr] | None = Field(default=None, description="use only these providers")
+    only: list[StrictStr] | None = Field(
+        default=None, min_length=1, description="use only these providers (at least one)"
+    )
     ignore: list[StrictStr] = Field(default_factory=list, description="never use these providers")
     allow_fallbacks: StrictBool = Field(
         default=True, description="try the next endpoint on failure"

@@ -45,6 +45,21 @@ def _run(action: Callable[[KeyStore], Awaitable[T]]) -> T:
         raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from exc
 
 
+def _webhook_secret(webhook_url: str | None) -> str | None:
+    """A signing secret for a key given a webhook URL (refused as the HTTP API would)."""
+    if webhook_url is None:
+        return None
+    from imagegate.jobs.webhooks.signing import new_secret
+    from imagegate.jobs.webhooks.targets import callback_policy, checked_callback_url
+
+    try:
+        checked_callback_url(webhook_url, callback_policy(load_settings()), param="webhook_url")
+    except (GatewayError, ConfigurationError) as exc:
+        typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from exc
+    return new_secret()
+
+
 def _usd(value: float | None) -> Decimal | None:
     return Decimal(str(value)) if value is not None else None
 
@@ -62,16 +77,36 @@ def create(
     ipm: Annotated[
         int | None, typer.Option(metavar="N", help="images per minute; unlimited if not given")
     ] = None,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="the default webhook of the key's jobs; its signing secret is printed on a "
+            "second line (shown this once)",
+        ),
+    ] = None,
 ) -> None:
     """Create a key and print its secret (shown this once)."""
+    webhook_secret = _webhook_secret(webhook_url)
     key, secret = _run(
         lambda keys: keys.create(
-            name, limit_usd=_usd(limit), requests_per_minute=rpm, images_per_minute=ipm
+            name,
+            limit_usd=_usd(limit),
+            requests_per_minute=rpm,
+            images_per_minute=ipm,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
         )
     )
     typer.echo(secret)
+    if webhook_secret is not None:
+        typer.echo(webhook_secret)
     typer.secho(
-        f"{key.id} created; the secret above is not stored and cannot be shown again", err=True
+        f"{key.id} created; the secret above is not stored and cannot be shown again"
+        if webhook_secret is None
+        else f"{key.id} created; the key's secret (first line) is not stored, and neither it "
+        "nor its webhook signing secret (second line) can be shown again",
+        err=True,
     )
 
 

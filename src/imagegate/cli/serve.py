@@ -118,6 +118,7 @@ def _run(app: FastAPI, settings: Settings, sock: socket.socket, log_level: str) 
         port=port,
         log_level=log_level,
         log_config=log_config(use_colors=sys.stdout.isatty()),
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     gateway_logs()
     server = uvicorn.Server(config)

@@ -127,6 +127,7 @@ def _supervise(
         log_level=log_level,
         log_config=log_config(use_colors=sys.stdout.isatty()),
         workers=workers,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     supervisor = Supervisor(config, [sock], metrics)
     supervisor.run()

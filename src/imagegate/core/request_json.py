@@ -4,6 +4,8 @@ Only what the client gave is written: its images as their sources (a URL or data
 uploaded file's bytes as base64), never decoded pixels, so a job row holds what the request held
 and the worker loads and checks the images as a synchronous request would. Prices are decimal
 strings, sets are sorted lists, and reading back gives a request equal to the one written.
+Keys it does not write are left alone when reading: a job keeps beside them what its surface's
+answer depends on (`respond`).
 """
 
 from __future__ import annotations

@@ -74,6 +74,11 @@ _SUCCEED = Prepared(
 )
 
 
+def idempotency_scope(api_key_id: str | None) -> str:
+    """Whose Idempotency-Keys a key is among: its API key's, or every keyless caller's."""
+    return api_key_id or "anonymous"
+
+
 class DuplicateIdempotencyKey(Exception):
     def __init__(self, earlier_id: str | None) -> None:
         super().__init__(earlier_id)

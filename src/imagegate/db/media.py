@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from imagegate.db.database import Database
 from imagegate.db.tables import media
-from imagegate.db.timestamps import utcnow
+from imagegate.db.timestamps import as_utc, utcnow
 
 
 class MediaStore:
@@ -55,7 +55,7 @@ class MediaStore:
             media.c.id == token
         )
         row = await self._db.read(lambda connection: connection.execute(query).first())
-        if row is None or _aware(row.expires_at) <= utcnow():
+        if row is None or as_utc(row.expires_at) <= utcnow():
             return None
         return row.content, row.media_type
 
@@ -72,12 +72,25 @@ class MediaStore:
 
         rows = await self._db.read(work)
         now = utcnow()
-        return [(row.content, row.media_type) for row in rows if _aware(row.expires_at) > now]
+        return [(row.content, row.media_type) for row in rows if as_utc(row.expires_at) > now]
+
+    async def replay_tokens(self, generation_id: str) -> list[str]:
+        """The tokens of a generation's images kept for replays, in their order, while
+        unexpired: a job's result hands them out as its image URLs, so polling it again makes
+        no new copies."""
+        query = (
+            select(media.c.id, media.c.expires_at)
+            .where(media.c.generation_id == generation_id, media.c.purpose == "replay")
+            .order_by(media.c.position)
+        )
+
+        def work(connection: Connection) -> list:
+            return list(connection.execute(query))
+
+        rows = await self._db.read(work)
+        now = utcnow()
+        return [row.id for row in rows if as_utc(row.expires_at) > now]
 
     async def purge_expired(self) -> int:
         statement = delete(media).where(media.c.expires_at <= utcnow())
         return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

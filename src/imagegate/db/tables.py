@@ -159,6 +159,49 @@ jobs = Table(
     Column("callback_url", Text),
     Column("upstream", JSON),  # an asynchronous upstream's task: resumed, never submitted again
     Column("expires_at", DateTime(timezone=True), nullable=False),  # of the job and its result
+    # its estimate, held against its key from acceptance until its generation holds it instead
+    Column("reserved_usd", Numeric(20, 10)),
 )
 Index("ix_jobs_status_created_at", jobs.c.status, jobs.c.created_at)
 Index("ix_jobs_api_key_id_created_at", jobs.c.api_key_id, jobs.c.created_at)
+
+# Webhooks of jobs (issue 14): one row per job that has one, created when the job ends, and one
+# row per delivery attempt. `webhook_id` is the Standard Webhooks `webhook-id`, the same on every
+# retry; `payload` is the body exactly as sent (and signed) each time.
+job_webhooks = Table(
+    "job_webhooks",
+    metadata,
+    Column("job_id", String(40), primary_key=True),  # one webhook per job, at most
+    Column("webhook_id", String(40), nullable=False),  # msg_...
+    Column("url", Text, nullable=False),
+    Column("event_type", String(32), nullable=False),  # job.completed, job.failed, ...
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed | stopped
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", DateTime(timezone=True)),  # the next attempt, while pending
+    Column("lease_owner", String(64)),  # the process sending an attempt now
+    Column("lease_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_job_webhooks_state_next_at", job_webhooks.c.state, job_webhooks.c.next_at)
+
+job_webhook_attempts = Table(
+    "job_webhook_attempts",
+    metadata,
+    Column("job_id", String(40), primary_key=True),
+    Column("attempt", Integer, primary_key=True),  # 1, 2, ...
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer),  # the receiver's HTTP status; None: no answer (or not sent)
+    Column("error", Text),  # why it did not count as delivered
+    Column("duration_ms", Integer, nullable=False),
+)
+
+# A key's default webhook: its URL and the secret its webhooks are signed with (kept to sign, so
+# in clear; never listed or logged). After a rotation the previous secret signs too, until then.
+api_keys.append_column(Column("webhook_url", Text))
+api_keys.append_column(Column("webhook_secret", Text))
+api_keys.append_column(Column("webhook_secret_previous", Text))
+api_keys.append_column(Column("webhook_previous_until", DateTime(timezone=True)))
+# the webhook deliverer looks for jobs that ended lately
+Index("ix_jobs_updated_at", jobs.c.updated_at)

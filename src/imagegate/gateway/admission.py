@@ -27,7 +27,7 @@ async def admit(
                 f"({limits.requests_per_minute or '∞'} requests, "
                 f"{limits.images_per_minute or '∞'} images a minute); retry in {wait:g} s",
                 headers={"Retry-After": str(int(wait))},
-                metadata={"retry_after_seconds": wait},
+                metadata={"retry_after_seconds": wait, "limit": "key"},
             )
     if key.limit_usd is None:
         return  # nothing to hold against; the charge comes when it succeeds

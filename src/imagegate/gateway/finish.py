@@ -129,9 +129,14 @@ async def fail(
     )
 
 
-async def cancel(run: Run, records: GenerationStore) -> None:
-    """The client went away before the provider delivered: the generation is recorded as
-    cancelled (the attempt under way with status 499), its hold dropped, nothing charged."""
+async def cancel(run: Run, records: GenerationStore, interrupted: bool = False) -> None:
+    """The client went away before the provider delivered (or, `interrupted`, the gateway is
+    shutting down and cut the generation off): the generation is recorded as such (the attempt
+    under way with status 499), its hold dropped, nothing charged."""
+    if interrupted:
+        error = UpstreamError("the gateway shut down before the generation finished")
+        await fail(run, error, records, kind="interrupted")
+        return
     error = UpstreamError("the client went away before the generation finished")
     await fail(run, error, records, kind="cancelled")
 

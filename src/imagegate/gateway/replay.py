@@ -136,5 +136,6 @@ async def stored_result(
         cost_usd=record["cost_usd"],
         dropped_parameters=tuple(record["dropped_parameters"] or ()),
         parameters=record["parameters"] or {},
+        latency_ms=record["latency_ms"] or 0,
         replayed=True,
     )

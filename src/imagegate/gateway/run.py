@@ -34,6 +34,7 @@ class Run:
     # the write of the pending record, when it was left to run beside the generation
     recording: asyncio.Task[None] | None = None
     telemetry: GenerationTelemetry = NOT_OBSERVED  # metrics and spans of this generation
+    keep_seconds: int | None = None  # how long an idempotent result is kept; None: the default
 
     def __post_init__(self) -> None:
         self.attempts = AttemptLog(self.id)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 
 import aiohttp
@@ -32,7 +32,7 @@ from imagegate.core.result import ImageResult
 from imagegate.core.validate import PreparedCall
 from imagegate.db.connect import open_database
 from imagegate.db.database import Database
-from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore
+from imagegate.db.generations import DuplicateIdempotencyKey, GenerationStore, idempotency_scope
 from imagegate.db.media import MediaStore
 from imagegate.db.timestamps import utcnow
 from imagegate.errors import (
@@ -62,6 +62,7 @@ from imagegate.routing.router import Router
 log = logging.getLogger("imagegate")
 UPSTREAM_READ_BUFFER = 4 * 2**20
 CLAIM_ATTEMPTS = 5  # of an Idempotency-Key that earlier requests keep letting go of
+END_WRITE_SECONDS = 10.0  # the longest `close` waits for generations' ends to be written
 
 
 class Gateway:
@@ -103,6 +104,10 @@ class Gateway:
             deadline=settings.request_deadline_seconds,
         )
         self._housekeeping: asyncio.Task[None] | None = None
+        # set when the server begins to shut down: a generation cut off from then on was
+        # interrupted by the gateway, not cancelled by its client
+        self.stopping = False
+        self._ends_being_written: set[asyncio.Future[None]] = set()
         self.providers = ProviderPool(
             catalog, http, fetcher, env, settings.provider_timeout_seconds
         )
@@ -146,6 +151,8 @@ class Gateway:
         return gateway
 
     async def close(self) -> None:
+        if self._ends_being_written:  # generations' ends still being written: they go first
+            await asyncio.wait(self._ends_being_written, timeout=END_WRITE_SECONDS)
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -165,10 +172,14 @@ class Gateway:
         surface: str,
         caller: Caller = ANONYMOUS,
         idempotency_key: str | None = None,
+        keep_seconds: int | None = None,
     ) -> ImageResult:
+        """`keep_seconds`: how long an idempotent result stays replayable, when not
+        `idempotency_ttl_seconds` (a job's result lives as long as the job)."""
         run = await self._begin(request, surface, caller, idempotency_key)
         if isinstance(run, ImageResult):
             return run
+        run.keep_seconds = keep_seconds
         run.observe(self.telemetry.began(run))
         finishing: asyncio.Future[ImageResult] | None = None
         try:
@@ -181,10 +192,10 @@ class Gateway:
             await asyncio.shield(self.router.judge(delivered, True))
             return await asyncio.shield(finishing)
         except asyncio.CancelledError:
-            await asyncio.shield(self._stopped(run, finishing))
+            await self._write_end(self._stopped(run, finishing))
             raise
         except Exception as exc:
-            await asyncio.shield(fail(run, exc, self.records))
+            await self._write_end(fail(run, exc, self.records))
             raise
 
     async def stream(
@@ -214,10 +225,10 @@ class Gateway:
             note_stream(stream)
             return stream
         except asyncio.CancelledError:
-            await asyncio.shield(cancel(run, self.records))
+            await self._write_end(cancel(run, self.records, interrupted=self.stopping))
             raise
         except Exception as exc:
-            await asyncio.shield(fail(run, exc, self.records))
+            await self._write_end(fail(run, exc, self.records))
             raise
 
     async def settle(self, delivery: Delivery) -> None:
@@ -228,6 +239,15 @@ class Gateway:
             await stream.close()
         if delivery.client_gone and delivery.generations:
             await self.records.abandon(delivery.generations)
+
+    async def _write_end(self, ending: Awaitable[None]) -> None:
+        """Writes a generation's end whatever becomes of the request: shielded from its
+        cancellation, and awaited by `close` (a server shutting down cancels requests without
+        waiting for them, then closes the gateway)."""
+        future = asyncio.ensure_future(ending)
+        self._ends_being_written.add(future)
+        future.add_done_callback(self._ends_being_written.discard)
+        await asyncio.shield(future)
 
     async def _cancel_claimed(self, run: Run) -> None:
         """The client left while its record (and key) was being claimed: once it is written,
@@ -243,7 +263,7 @@ class Gateway:
         the generation is cancelled and nothing is charged; after, its finish (record and
         charge) runs to the end, and the server marks it abandoned if the answer never left."""
         if finishing is None:
-            await cancel(run, self.records)
+            await cancel(run, self.records, interrupted=self.stopping)
             return
         try:
             await finishing
@@ -258,7 +278,7 @@ class Gateway:
         has failed (and let go of the key) the repeat is a run of its own."""
         idempotency = None
         if idempotency_key is not None:
-            idempotency = (caller.key_id or "anonymous", idempotency_key, fingerprint(request))
+            idempotency = (idempotency_scope(caller.key_id), idempotency_key, fingerprint(request))
         limited = caller.key is not None and caller.key.limit_usd is not None
         for _ in range(CLAIM_ATTEMPTS):
             run = Run(new_generation_id(), request, surface, caller, idempotent=bool(idempotency))
@@ -285,7 +305,7 @@ class Gateway:
             try:
                 await asyncio.shield(run.recording)
             except asyncio.CancelledError:
-                await asyncio.shield(self._cancel_claimed(run))
+                await self._write_end(self._cancel_claimed(run))
                 raise
             except DuplicateIdempotencyKey as duplicate:
                 assert idempotency is not None
@@ -310,30 +330,44 @@ class Gateway:
         await self._load_inputs(run)
         target = self.router.resolve(run.request.model)
         run.model = target.model
-        operator = run.caller.is_operator or self.settings.fault_switches_for_keys
-        run.plan = plan = await self.router.plan(run.request, target, operator=operator)
+        run.plan = plan = await self.router.plan(
+            run.request, target, operator=self._may_flip_faults(run.caller)
+        )
         run.request = plan.request
         await admit(run.id, run.caller, plan, self.rate_limiter, self.holds)
         return plan
 
+    async def check(self, request: ImageRequest, caller: Caller = ANONYMOUS) -> Plan:
+        """A request checked as far as it can be without running it, as a job is when it is
+        accepted: its input images loaded (one that cannot be fetched or read is refused now),
+        its model resolved and its parameters planned against the endpoints. The plan's
+        estimate is what a job holds against its key."""
+        loaded = await self._with_inputs(request)
+        target = self.router.resolve(loaded.model)
+        return await self.router.plan(loaded, target, operator=self._may_flip_faults(caller))
+
+    def _may_flip_faults(self, caller: Caller) -> bool:
+        """Whether the caller may use the sandbox's fault switches (the operator, or every key
+        where `fault_switches_for_keys` says so)."""
+        return caller.is_operator or self.settings.fault_switches_for_keys
+
     async def _load_inputs(self, run: Run) -> None:
-        request = run.request
+        run.request = await self._with_inputs(run.request)
+
+    async def _with_inputs(self, request: ImageRequest) -> ImageRequest:
+        """The request with its input images fetched and decoded."""
         references, mask = await self.inputs.load_all(
             request.references, request.reference_sources, request.mask, request.mask_source
         )
-        if request.reference_sources or request.mask_source is not None:
-            run.request = replace(
-                request,
-                references=references,
-                mask=mask,
-                reference_sources=(),
-                mask_source=None,
-            )
+        if not (request.reference_sources or request.mask_source is not None):
+            return request
+        return replace(
+            request, references=references, mask=mask, reference_sources=(), mask_source=None
+        )
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
-        return await finish(
-            run, call, result, self.records, self.media, self.settings.idempotency_ttl_seconds
-        )
+        keep = run.keep_seconds or self.settings.idempotency_ttl_seconds
+        return await finish(run, call, result, self.records, self.media, keep)
 
 
 def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str]) -> Redactor:

@@ -16,6 +16,14 @@ A job claimed again (its worker stopped mid-run and the lease ran out) is taken 
   job fails as `interrupted` and nothing is charged;
 - nothing had been sent: the job simply runs again.
 
+A job whose key is over its rate limit waits (back in the queue until the limit's
+`Retry-After`) instead of failing, as long as nothing was sent upstream in that run. Jobs past
+their `expires_at` are marked `expired` every `EXPIRE_EVERY` seconds.
+
+Shutting down (`stop`): no more claims; running jobs may finish until the grace period ends;
+the rest are stopped (their generations recorded `interrupted`) and handed back, their leases
+released so the next worker takes them over at once, resuming what they began.
+
 Cancelling a running job (`JobStore.cancel_running`) reaches its worker at once in this process
 (`cancel`), or at its next lease renewal in another; the generation is cancelled (charged
 nothing) and so is the upstream task where the provider can cancel one. A worker that finds
@@ -26,35 +34,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import time
 import uuid
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from imagegate.accounting.caller import Caller
 from imagegate.core.request import ImageRequest
 from imagegate.core.request_json import request_from_json
-from imagegate.errors import AuthError, Conflict, GatewayError
+from imagegate.db.generations import idempotency_scope
+from imagegate.db.timestamps import as_utc, utcnow
+from imagegate.errors import AuthError, Conflict, GatewayError, RateLimited
 from imagegate.gateway import Gateway
 from imagegate.jobs.store import CANCELLED, Job, JobStore
 from imagegate.jobs.upstream_log import JobTaskLog
 from imagegate.providers import upstream_tasks
+from imagegate.providers.retry_after import retry_after
 
 log = logging.getLogger("imagegate")
 
 
-INTERRUPTED = {
-    "kind": "interrupted",
-    "message": "the gateway stopped while this job ran, after its provider had been sent the "
-    "work; it is not run again, as the provider may have done (and billed) it. Nothing was "
-    "charged.",
-    "status": 500,
-}
+SENT_MESSAGE = (
+    "the gateway stopped while this job ran, after its provider had been sent the work; it is "
+    "not run again, as the provider may have done (and billed) it. Nothing was charged."
+)
+MAX_CLAIMS = 5  # a job whose runs keep stopping (it kills its gateway, say) fails after these
 RENEW_EVERY_MAX = 5.0  # seconds: also how soon another process's cancel is seen
+EXPIRE_EVERY = 10.0  # seconds
+KEPT_AFTER_EXPIRY = dt.timedelta(days=7)  # an ended job's row, then deleted with its webhook
+COUNT_EVERY = 1.0  # seconds between counts of the queue (the `imagegate_queue_depth` gauge)
+DEFAULT_WAIT = 5.0  # seconds a rate-limited job waits when the limit gives no Retry-After
 
 
 class _Interrupted(Exception):
-    pass
+    """The job is not run again: it fails as `interrupted`, with this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Wait:
+    seconds: float
 
 
 class JobRunner:
@@ -65,14 +86,20 @@ class JobRunner:
         lease_seconds: float,
         concurrency: int = 4,
         poll_seconds: float = 1.0,
+        on_ended: Callable[[], None] = lambda: None,
     ) -> None:
+        """`on_ended` is told when a job this runner ran has ended (its webhook is due)."""
         self._gateway = gateway
         self._store = store
         self._lease_seconds = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._poll_seconds = poll_seconds
+        self._on_ended = on_ended
         self._wake = asyncio.Event()
         self._running: dict[str, tuple[asyncio.Task[None], JobTaskLog]] = {}
+        self._stopping = asyncio.Event()
+        self._claiming = asyncio.Lock()  # held while a claim is under way
+        self._next_expiry = 0.0
         self.owner = f"{uuid.uuid4().hex[:12]}"
 
     def wake(self) -> None:
@@ -83,30 +110,92 @@ class JobRunner:
         """The job was cancelled by its client: stop it now if this process runs it."""
         found = self._running.get(job_id)
         if found is not None:
-            task, log = found
-            log.cancelling = True
+            task, task_log = found
+            task_log.cancelling = True
+            if not task_log.recording:  # else its outcome, being written, is settled there
+                task.cancel()
+
+    def stop_claiming(self) -> None:
+        """The server is shutting down: no job is begun from now on."""
+        self._stopping.set()
+        self._wake.set()
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Lets running jobs finish for up to `grace_seconds`, then stops the rest and hands
+        them back for the next worker."""
+        self.stop_claiming()
+        async with self._claiming:  # a claim under way has started its job by now
+            pass
+        tasks = [task for task, _ in self._running.values()]
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace_seconds)
+        left = list(self._running.items())
+        for _, (task, _) in left:
             task.cancel()
+        await asyncio.gather(*(task for _, (task, _) in left), return_exceptions=True)
+        for job_id, _ in left:
+            try:
+                await self._store.hand_back(job_id, self.owner)
+            except Exception:  # its lease runs out instead
+                log.exception("job %s could not be handed back", job_id)
+        if left:
+            log.info("handed back %d unfinished jobs", len(left))
 
     async def run_forever(self) -> None:
+        """Claims and starts jobs until `stop_claiming`; cancelled, it stops its jobs as they
+        are, leaving them to their leases."""
+        upkeep = asyncio.create_task(self._upkeep_forever())
         try:
-            while True:
+            while not self._stopping.is_set():
                 await self._slots.acquire()
-                job = await self._claim()
+                async with self._claiming:
+                    if self._stopping.is_set():
+                        self._slots.release()
+                        break
+                    job = await self._claim()
+                    if job is not None:
+                        self._start(job)
                 if job is None:
                     self._slots.release()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
                     self._wake.clear()
-                    continue
-                log = JobTaskLog(self._store, job["id"], self.owner, job["upstream"])
-                task = asyncio.create_task(self._run(job, log))
-                self._running[job["id"]] = (task, log)
-                task.add_done_callback(lambda _, id=job["id"]: self._done(id))
-        finally:
+        except asyncio.CancelledError:
             tasks = [task for task, _ in self._running.values()]
             for task in tasks:
                 task.cancel()  # the leases run out and another worker takes the jobs over
             await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            upkeep.cancel()
+
+    async def _upkeep_forever(self) -> None:
+        while True:
+            await self._upkeep()
+            await asyncio.sleep(COUNT_EVERY)
+
+    async def _upkeep(self) -> None:
+        """The queue counted for the gauge, and (every `EXPIRE_EVERY`) due jobs expired and
+        long-ended ones deleted: whatever fails here is tried again next time."""
+        try:
+            self._gateway.telemetry.set_queue_depth(await self._store.queued())
+        except Exception:
+            log.warning("could not count the job queue", exc_info=True)
+        now = time.monotonic()
+        if now < self._next_expiry:
+            return
+        self._next_expiry = now + EXPIRE_EVERY
+        try:
+            expired = await self._store.expire_due()
+        except Exception:
+            log.exception("could not expire jobs")
+            return
+        if expired:
+            log.info("%d jobs expired", len(expired))
+        try:
+            await self._store.purge(KEPT_AFTER_EXPIRY)
+        except Exception:
+            log.exception("could not delete old jobs")
 
     async def _claim(self) -> Job | None:
         try:
@@ -114,6 +203,12 @@ class JobRunner:
         except Exception:
             log.exception("could not claim a job")
             return None
+
+    def _start(self, job: Job) -> None:
+        task_log = JobTaskLog(self._store, job["id"], self.owner, job["upstream"])
+        task = asyncio.create_task(self._run(job, task_log))
+        self._running[job["id"]] = (task, task_log)
+        task.add_done_callback(lambda _: self._done(job["id"]))
 
     def _done(self, job_id: str) -> None:
         self._running.pop(job_id, None)
@@ -126,21 +221,33 @@ class JobRunner:
             outcome = await self._outcome(job, task_log)
         except asyncio.CancelledError:
             if task_log.cancelling:
-                await self._settle_cancelled(job)
+                await self._settle_cancelled(job, None)
                 return
             raise  # shutting down, or taken over: whoever runs it next decides
         finally:
             renewing.cancel()
+        task_log.recording = True  # a cancel from now on is settled here, not by cancelling
         try:
-            if isinstance(outcome, str):
-                await self._store.complete(job["id"], self.owner, outcome)
-            else:
-                await self._store.fail(job["id"], self.owner, outcome)
+            await self._record(job, outcome)
         except Exception:  # its lease runs out, and the next claim finds the generation
             log.exception("job %s: its outcome could not be recorded", job["id"])
 
-    async def _outcome(self, job: Job, task_log: JobTaskLog) -> str | dict[str, Any]:
-        """The generation id of the result, or the error."""
+    async def _record(self, job: Job, outcome: str | dict[str, Any] | _Wait) -> None:
+        if isinstance(outcome, _Wait):
+            await self._store.wait(job["id"], self.owner, outcome.seconds)
+            return
+        if isinstance(outcome, str):
+            recorded = await self._store.complete(job["id"], self.owner, outcome)
+        else:
+            recorded = await self._store.fail(job["id"], self.owner, outcome)
+        if not recorded:  # cancelled meanwhile (or taken over: then this changes nothing)
+            await self._settle_cancelled(job, outcome if isinstance(outcome, str) else None)
+            return
+        self._on_ended()
+
+    async def _outcome(self, job: Job, task_log: JobTaskLog) -> str | dict[str, Any] | _Wait:
+        """The generation id of the result, the error, or how long to wait for the key's rate
+        limit."""
         try:
             caller = await self._caller(job)
             request = request_from_json(job["request"])
@@ -149,12 +256,28 @@ class JobRunner:
                 if isinstance(taken_over, str):
                     return taken_over
                 request = taken_over
+            keep = int((as_utc(job["expires_at"]) - utcnow()).total_seconds())
             result = await self._gateway.generate(
-                request, job["surface"], caller, idempotency_key=job["id"]
+                request,
+                job["surface"],
+                caller,
+                idempotency_key=job["id"],
+                keep_seconds=max(keep, 60),  # the result is kept as long as the job
             )
             return result.id
-        except (_Interrupted, Conflict):  # Conflict: a first run's generation still pending
-            return INTERRUPTED
+        except _Interrupted as exc:
+            return {"kind": "interrupted", "message": str(exc), "status": 500}
+        except Conflict:  # an earlier run's generation is still pending: someone runs it
+            return {
+                "kind": "interrupted",
+                "message": "an earlier run of this job is still going on; it is not run twice",
+                "status": 500,
+            }
+        except RateLimited as exc:
+            if exc.metadata.get("limit") != "key":  # a provider's, after routing's retries
+                return {"kind": exc.kind, "message": exc.message, "status": exc.status}
+            wait = exc.metadata.get("retry_after_seconds") or retry_after(exc)
+            return _Wait(float(wait) if wait else DEFAULT_WAIT)
         except GatewayError as exc:
             return {"kind": exc.kind, "message": exc.message, "status": exc.status}
         except Exception:
@@ -166,41 +289,52 @@ class JobRunner:
     ) -> ImageRequest | str:
         """What a job claimed again runs (see the module's docstring), or the id of the
         generation its first run finished."""
+        if job["attempts"] > MAX_CLAIMS:
+            raise _Interrupted(
+                f"the job was taken over {job['attempts'] - 1} times: its runs keep stopping "
+                "before they end. Nothing was charged."
+            )
         records = self._gateway.records
-        earlier = await records.holding_key(caller.key_id or "anonymous", job["id"])
+        earlier = await records.holding_key(idempotency_scope(caller.key_id), job["id"])
         if earlier is not None and earlier[1] != "pending":
             return earlier[0]  # succeeded (or abandoned): the job's result
-        earlier_id = earlier[0] if earlier is not None else None
         task = task_log.task
-        if task is not None:
-            if earlier_id is not None:
-                await records.close_unfinished(
-                    earlier_id,
-                    "resumed",
-                    "the gateway stopped mid-way; the job polls the "
-                    "provider's task again in a generation of its own",
+        if earlier is not None:
+            # closed so that it can never be revived, nor charged, by a run still going on
+            # somewhere (a worker that lost its lease without knowing it)
+            kind, what = (
+                ("resumed", "polls the provider's task again")
+                if task
+                else (
+                    "taken_over",
+                    "was taken over",
                 )
-            task_log.resume(task)
+            )
+            await records.close_unfinished(
+                earlier[0], kind, f"the gateway stopped mid-way; the job {what} in a new run"
+            )
+        if task is not None:
             log.info("job %s: resuming %s's task", job["id"], task["provider"])
             return pinned(request, task)
-        if earlier_id is not None:
-            await records.close_unfinished(
-                earlier_id, "interrupted", "the gateway stopped before this generation finished"
-            )
         if task_log.sent:
-            raise _Interrupted
+            raise _Interrupted(SENT_MESSAGE)
         return request
 
-    async def _settle_cancelled(self, job: Job) -> None:
-        """A cancelled job whose provider delivered as it was cancelled: its generation was
-        recorded and charged, so the job completes with it."""
+    async def _settle_cancelled(self, job: Job, generation_id: str | None) -> None:
+        """The job was cancelled while it ran. If its provider delivered as it was cancelled
+        (`generation_id`, or the generation holding the job's key), the generation was recorded
+        and charged, so the job completes with it; either way its lease is let go of, and its
+        webhook may go."""
         try:
-            caller_scope = job["api_key_id"] or "anonymous"
-            earlier = await self._gateway.records.holding_key(caller_scope, job["id"])
-            if earlier is not None and earlier[1] != "pending":
-                await self._store.complete_cancelled(job["id"], earlier[0])
+            if generation_id is None:
+                scope = idempotency_scope(job["api_key_id"])
+                earlier = await self._gateway.records.holding_key(scope, job["id"])
+                if earlier is not None and earlier[1] != "pending":
+                    generation_id = earlier[0]
+            await self._store.settle_cancelled(job["id"], self.owner, generation_id)
         except Exception:
-            log.exception("job %s: cancelled, and its generation could not be checked", job["id"])
+            log.exception("job %s: cancelled, and could not be settled", job["id"])
+        self._on_ended()
 
     async def _caller(self, job: Job) -> Caller:
         if job["api_key_id"] is None:

@@ -10,12 +10,13 @@ lease another has taken changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
 
 from imagegate.db.database import Database
-from imagegate.db.tables import jobs
+from imagegate.db.tables import job_webhook_attempts, job_webhooks, jobs
 from imagegate.db.timestamps import utcnow
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, EXPIRED = (
@@ -29,6 +30,7 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, EXPIRED = (
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, EXPIRED})
 
 Job = dict[str, Any]
+PURGE_BATCH = 500  # rows deleted in one transaction
 
 
 class JobStore:
@@ -46,7 +48,10 @@ class JobStore:
         request: dict[str, Any],
         ttl: dt.timedelta,
         callback_url: str | None = None,
+        hold: Callable[[Connection, str], None] | None = None,
     ) -> None:
+        """Stores the job; `hold` (`Holds.hold_for_job`) holds its estimate against its key in
+        the same transaction, which a key that cannot afford it undoes (402)."""
         now = utcnow()
         row = {
             "id": id,
@@ -61,7 +66,13 @@ class JobStore:
             "callback_url": callback_url,
             "expires_at": now + ttl,
         }
-        await self._db.write(lambda connection: connection.execute(jobs.insert(), row))
+
+        def work(connection: Connection) -> None:
+            connection.execute(jobs.insert(), row)
+            if hold is not None:
+                hold(connection, id)
+
+        await self._db.write(work)
 
     async def claim(self, owner: str) -> Job | None:
         """The oldest job ready to run, now this worker's until its lease runs out. An idle
@@ -109,6 +120,68 @@ class JobStore:
     async def fail(self, id: str, owner: str, error: dict[str, Any]) -> bool:
         return await self._finish(id, owner, FAILED, error=error)
 
+    async def wait(self, id: str, owner: str, seconds: float) -> bool:
+        """Back in the queue until `seconds` from now (its key is over its rate limit)."""
+        now = utcnow()
+        return await self._owned_update(
+            id,
+            owner,
+            status=QUEUED,
+            lease_owner=None,
+            lease_until=now + dt.timedelta(seconds=seconds),
+            updated_at=now,
+        )
+
+    async def hand_back(self, id: str, owner: str) -> bool:
+        """This worker is stopping: the job is for the next worker to take over at once (as a
+        job whose lease ran out, so what its run began is resumed, not repeated)."""
+        now = utcnow()
+        return await self._owned_update(id, owner, lease_until=now, updated_at=now)
+
+    async def expire_due(self) -> list[str]:
+        """Jobs past their `expires_at`: a queued one never ran (its hold is released with
+        it), a completed one's result is no longer kept. Read first: mostly there are none."""
+        due = and_(jobs.c.expires_at < utcnow(), jobs.c.status.in_((QUEUED, COMPLETED)))
+
+        def any_due(connection: Connection) -> bool:
+            return connection.execute(select(jobs.c.id).where(due).limit(1)).first() is not None
+
+        if not await self._db.read(any_due):
+            return []
+        statement = (
+            update(jobs)
+            .where(due)
+            .values(status=EXPIRED, lease_owner=None, lease_until=None, updated_at=utcnow())
+            .returning(jobs.c.id)
+        )
+        return await self._db.write(lambda c: list(c.execute(statement).scalars()))
+
+    async def purge(self, older_than: dt.timedelta) -> int:
+        """Ended jobs past their `expires_at` by `older_than`, deleted with their webhooks: a
+        job's request may carry its input images, and rows must not pile up for ever."""
+        before = utcnow() - older_than
+        stale = select(jobs.c.id).where(
+            jobs.c.status.in_(sorted(TERMINAL)), jobs.c.expires_at < before
+        )
+
+        def work(connection: Connection) -> int:
+            ids = list(connection.execute(stale.limit(PURGE_BATCH)).scalars())
+            if not ids:
+                return 0
+            connection.execute(
+                delete(job_webhook_attempts).where(job_webhook_attempts.c.job_id.in_(ids))
+            )
+            connection.execute(delete(job_webhooks).where(job_webhooks.c.job_id.in_(ids)))
+            connection.execute(delete(jobs).where(jobs.c.id.in_(ids)))
+            return len(ids)
+
+        def any_stale(connection: Connection) -> bool:
+            return connection.execute(stale.limit(1)).first() is not None
+
+        if not await self._db.read(any_stale):
+            return 0
+        return await self._db.write(work)
+
     async def record_upstream(self, id: str, owner: str, upstream: dict[str, Any]) -> bool:
         """What the running job has sent upstream, and the task to resume (`upstream_log.py`)."""
         return await self._owned_update(id, owner, upstream=upstream, updated_at=utcnow())
@@ -118,7 +191,8 @@ class JobStore:
 
     async def cancel_running(self, id: str) -> bool:
         """A running job marked cancelled; its worker sees it (at once in this process, at its
-        next lease renewal elsewhere) and stops it, cancelling the upstream where it can."""
+        next lease renewal elsewhere), stops it, cancelling the upstream where it can, and
+        settles it (`settle_cancelled`). Its lease stays its worker's until then."""
         statement = (
             update(jobs)
             .where(jobs.c.id == id, jobs.c.status == RUNNING)
@@ -126,13 +200,18 @@ class JobStore:
         )
         return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
 
-    async def complete_cancelled(self, id: str, generation_id: str) -> bool:
-        """A job cancelled while its provider delivered: the generation was recorded and
-        charged, so the job is completed with it (the client can fetch what it paid for)."""
+    async def settle_cancelled(self, id: str, owner: str, generation_id: str | None) -> bool:
+        """Its worker has stopped a job cancelled while running: the lease is let go of (its
+        webhook may go now, see `webhooks/deliveries.py`), and if the provider delivered as it
+        was cancelled, the job is completed with that generation, which was recorded and
+        charged: the client can fetch what it paid for."""
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None, "updated_at": utcnow()}
+        if generation_id is not None:
+            values |= {"status": COMPLETED, "generation_id": generation_id}
         statement = (
             update(jobs)
-            .where(jobs.c.id == id, jobs.c.status == CANCELLED)
-            .values(status=COMPLETED, generation_id=generation_id, updated_at=utcnow())
+            .where(jobs.c.id == id, jobs.c.status == CANCELLED, jobs.c.lease_owner == owner)
+            .values(**values)
         )
         return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
 
@@ -141,9 +220,14 @@ class JobStore:
         statement = (
             update(jobs)
             .where(jobs.c.id == id, jobs.c.status == QUEUED)
-            .values(status=CANCELLED, updated_at=utcnow())
+            .values(status=CANCELLED, lease_until=None, updated_at=utcnow())
         )
         return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
+
+    async def queued(self) -> int:
+        """Jobs waiting for a worker (rate-limited ones, waiting their turn, included)."""
+        query = select(func.count()).select_from(jobs).where(jobs.c.status == QUEUED)
+        return int(await self._db.read(lambda connection: connection.scalar(query) or 0))
 
     async def get(self, id: str) -> Job | None:
         def work(connection: Connection) -> Job | None:
@@ -195,5 +279,9 @@ class JobStore:
 
 
 def _ready(now: dt.datetime) -> ColumnElement[bool]:
-    """Queued, or running under a lease that ran out (its worker stopped)."""
-    return or_(jobs.c.status == QUEUED, and_(jobs.c.status == RUNNING, jobs.c.lease_until < now))
+    """Queued (and not told to wait: a queued job's `lease_until`, when set, is when it may
+    run again), or running under a lease that ran out (its worker stopped, or handed it back)."""
+    return or_(
+        and_(jobs.c.status == QUEUED, or_(jobs.c.lease_until.is_(None), jobs.c.lease_until < now)),
+        and_(jobs.c.status == RUNNING, jobs.c.lease_until < now),
+    )

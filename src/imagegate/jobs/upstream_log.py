@@ -13,10 +13,19 @@ import asyncio
 import logging
 from typing import Any
 
+from imagegate.errors import GatewayError
 from imagegate.jobs.store import JobStore
 
 log = logging.getLogger("imagegate")
 PROGRESS_STEP = 0.05  # a change smaller than this is not written
+
+
+class TaskMismatch(GatewayError):
+    """The job's task belongs to a model the catalog no longer routes this call to."""
+
+    kind = "interrupted"
+    status = 500
+    may_fall_back = False
 
 
 class LeaseLost(asyncio.CancelledError):
@@ -32,9 +41,9 @@ class JobTaskLog:
         self._job_id = job_id
         self._owner = owner
         self._state: dict[str, Any] = dict(upstream or {})
-        self._resume: dict[str, Any] | None = None
         self._progress: float | None = None
         self.cancelling = False  # the job's client cancelled it
+        self.recording = False  # its outcome is being written
 
     @property
     def sent(self) -> bool:
@@ -43,10 +52,6 @@ class JobTaskLog:
     @property
     def task(self) -> dict[str, Any] | None:
         return self._state.get("task")
-
-    def resume(self, task: dict[str, Any]) -> None:
-        """This run polls `task` again instead of submitting."""
-        self._resume = task
 
     async def sending(self, provider: str) -> None:
         sent = list(self._state.get("sent") or [])
@@ -67,10 +72,23 @@ class JobTaskLog:
             log.warning("job %s: taken over before its upstream task was kept", self._job_id)
 
     def resumable(self, provider: str, native_model: str) -> dict[str, Any] | None:
-        task, self._resume = self._resume, None
-        if task and task["provider"] == provider and task["native_model"] == native_model:
-            return dict(task["handle"])
-        return None
+        task = self.task
+        if task is None or task["provider"] != provider:
+            return None
+        if task["native_model"] != native_model:  # the catalog changed under the job
+            raise TaskMismatch(
+                f"this job's task with {provider} was made by {task['native_model']}, which "
+                f"the gateway now calls {native_model}; it is not submitted again"
+            )
+        return dict(task["handle"])
+
+    async def ended(self) -> None:
+        if self._state.pop("task", None) is None:
+            return
+        try:
+            await self._store.record_upstream(self._job_id, self._owner, self._state)
+        except Exception:  # kept, a failed task is polled once more, and fails again
+            log.warning("job %s: its failed task could not be let go of", self._job_id)
 
     async def progress(self, value: float) -> None:
         if self._progress is not None and abs(value - self._progress) < PROGRESS_STEP:

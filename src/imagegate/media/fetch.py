@@ -74,7 +74,10 @@ def _is_public(address: IPAddress) -> bool:
     )
 
 
-class _PolicyResolver(AbstractResolver):
+class PolicyResolver(AbstractResolver):
+    """Resolves a name to the addresses the policy permits, or refuses it (`BlockedAddress`);
+    the connector of every outgoing call to a client-given URL uses one (webhooks too)."""
+
     def __init__(self, policy: FetchPolicy) -> None:
         self._policy = policy
         self._inner = aiohttp.ThreadedResolver()
@@ -105,7 +108,7 @@ class SafeFetcher:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(resolver=_PolicyResolver(self._policy), limit=32)
+            connector = aiohttp.TCPConnector(resolver=PolicyResolver(self._policy), limit=32)
             self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
         return self._session
 

@@ -137,7 +137,7 @@ class GatewayMetrics:
         )
         self.queue_depth = Gauge(
             "imagegate_queue_depth",
-            "Jobs accepted and waiting for a worker (0 until the gateway has a job queue)",
+            "Jobs accepted and waiting for a worker",
             registry=registry,
             multiprocess_mode="mostrecent",  # one queue, in the database: the newest count
         )

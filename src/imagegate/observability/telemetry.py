@@ -91,7 +91,7 @@ class Telemetry:
             self.metrics.circuit(provider, label).set(CIRCUIT_STATES[state])
 
     def set_queue_depth(self, jobs: int) -> None:
-        """Jobs waiting for a worker (for the job queue, once there is one)."""
+        """Jobs waiting for a worker, as the job runner last counted them."""
         if self.metrics is not None:
             self.metrics.queue_depth.set(jobs)
 

@@ -12,9 +12,10 @@ is done; `Request Moderated` / `Content Moderated` are content-policy refusals; 
 `polling_url` is followed only on the base URL's host or its domain (`*.bfl.ai`, BFL's regional
 hosts), and a poll that fails with 429, 5xx or a malformed body is tried again within the
 attempt's time (`polling_urls`). The submit answer's `cost` (credits, $0.01 each) is the charge.
-A job keeps the task (id, `polling_url`, cost) as soon as BFL accepts it, and a restarted
-gateway polls it again (`upstream_tasks`); the poll's `progress` (0..1) is the job's. BFL has
-no way to cancel a task.
+A job keeps the task (id, `polling_url`, cost) as soon as BFL accepts it, and polls that task
+again, never submitting another, when an attempt runs out of time or the gateway restarts
+(`upstream_tasks`), until BFL says it failed; the poll's `progress` (0..1) is the job's. BFL
+has no way to cancel a task.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class BlackForestLabsProvider:
             if not isinstance(state, dict):
                 raise UpstreamError(f"{name} answered the poll with an unexpected body")
             status = state.get("status")
+            if status in _MODERATED or status in _FAILED:
+                await upstream_tasks.ended()  # a retry submits anew
             if status in _MODERATED:
                 raise refused(name, str(status))
             if status in _FAILED:

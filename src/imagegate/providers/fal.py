@@ -23,9 +23,9 @@ upstream error and nothing is sent there; only when they are missing are they bu
 (a timeout for `request_timeout` / `startup_timeout`). A status or result read that fails with
 429, 5xx or a malformed body is tried again within the attempt's time; polling that gives up
 (out of time, or out of retries) cancels the request (`PUT cancel_url`, if it is on fal's host)
-before raising. A job keeps the ticket (request id and URLs) as soon as fal accepts it, so a
-restarted gateway polls it again (`upstream_tasks`); a job its client cancels cancels the
-request too.
+before raising. A job keeps the ticket (request id and URLs) as soon as fal accepts it and polls
+it again when an attempt runs out of time (it is not cancelled then) or the gateway restarts
+(`upstream_tasks`); a job its client cancels cancels the request too.
 
 Result: each `images[].url` is downloaded (a data URI, from `sync_mode`, is decoded). Images
 flagged in `has_nsfw_concepts` are dropped (fal blacks them out); when every image is flagged
@@ -206,14 +206,17 @@ class FalProvider:
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} request {request_id}",
             )
-        except GatewayError:
-            await self._cancel(ticket, status_url)
-            raise
+        except GatewayError as exc:
+            if not (upstream_tasks.in_job() and isinstance(exc, UpstreamTimeout)):
+                await self._cancel(ticket, status_url)
+                await upstream_tasks.ended()
+            raise  # a job's request that is only slow is polled again by the next attempt
         except asyncio.CancelledError:
             if upstream_tasks.cancelling():  # the job was cancelled: so is its request
                 await self._cancel(ticket, status_url)
             raise
         if state.get("error"):
+            await upstream_tasks.ended()
             raise self._completed_failure(state)
         output = await self._get(response_url, deadline)
         if not isinstance(output, dict):

@@ -24,8 +24,9 @@ on the base URL's host or its domain (`*.replicate.com`; `polling_urls`): anothe
 upstream error and is sent nothing. A poll that fails with 429, 5xx or a malformed body is tried
 again within the attempt's time. If polling gives up (out of time, or out of retries) the
 prediction is cancelled at `urls.cancel`, best effort. A job's prediction is created without
-`Prefer: wait` and its id and URLs are kept at once, so a restarted gateway polls it again
-(`upstream_tasks`); a job its client cancels cancels the prediction too. `output` is a URL or a
+`Prefer: wait` and its id and URLs are kept at once; it is polled again (not cancelled) when an
+attempt runs out of time, and after a restart (`upstream_tasks`); a job its client cancels
+cancels the prediction too. `output` is a URL or a
 list of URLs depending on the model (a data URI or a mapping of URLs is tolerated); every one is
 downloaded.
 
@@ -51,7 +52,7 @@ import pybase64
 
 from imagegate.catalog.descriptors import RangeCapability
 from imagegate.core.result import GeneratedImage
-from imagegate.errors import GatewayError, UpstreamError
+from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
 from imagegate.providers import upstream_tasks
@@ -173,9 +174,11 @@ class ReplicateProvider:
     async def generate(self, call: ProviderCall) -> ProviderResult:
         deadline = time.monotonic() + self.context.timeout_seconds
         prediction = upstream_tasks.resumable(self.context, call) or await self._create(call)
-        if not self._settled(prediction):
+        if prediction["status"] not in (_SUCCEEDED, *_FAILED):
             prediction = await self._follow(prediction, deadline)
-            self._settled(prediction)
+        if prediction["status"] in _FAILED:
+            await upstream_tasks.ended()  # a retry creates a new one
+        self._settled(prediction)
         urls = output_urls(prediction.get("output"))
         if not urls:
             raise UpstreamError(
@@ -231,9 +234,11 @@ class ReplicateProvider:
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} prediction {prediction.get('id')}",
             )
-        except GatewayError:
-            await self._cancel(urls.get("cancel"))
-            raise
+        except GatewayError as exc:
+            if not (upstream_tasks.in_job() and isinstance(exc, UpstreamTimeout)):
+                await self._cancel(urls.get("cancel"))
+                await upstream_tasks.ended()
+            raise  # a job's prediction that is only slow is polled again by the next attempt
         except asyncio.CancelledError:
             if upstream_tasks.cancelling():  # the job was cancelled: so is its prediction
                 await self._cancel(urls.get("cancel"))

@@ -1,12 +1,14 @@
 """What a job remembers of its upstream: whether a provider was sent anything, and the task an
-asynchronous provider handed back, so a restarted gateway resumes polling that task instead of
-submitting (and paying for) the work again.
+asynchronous provider accepted, so that the task is polled again instead of being submitted
+(and paid for) again: by routing's next round when an attempt runs out of time, and by the
+next worker when the gateway running the job stops.
 
 A generation run for a job sets `current` to the job's `TaskLog` (`jobs/upstream_log.py`);
 outside a job it is None and every function here does nothing. Adapters whose upstream is
-asynchronous (BFL, fal, Replicate) call `submitted` with what they need to poll as soon as they
-have it, and begin with `resumable`, which hands a task stored by an earlier run back to the
-adapter that made it, once. Every request to a provider goes through `upstream.send`, which calls
+asynchronous (BFL, fal, Replicate) begin with `resumable`, which hands back the job's task for
+this provider and model if it has one, call `submitted` with what they need to poll as soon as
+they have a new one, and `ended` when the upstream says the task itself failed (a retry may
+then submit a new one). Every request to a provider goes through `upstream.send`, which calls
 `sending` first: a job interrupted before any request left cannot have been billed, and is run
 again; one interrupted after is resumed, or, with no task to resume, failed as `interrupted`.
 """
@@ -29,7 +31,11 @@ class TaskLog(Protocol):
         ...
 
     def resumable(self, provider: str, native_model: str) -> dict[str, Any] | None:
-        """The task an earlier run left with this provider for this model, once."""
+        """The job's task with this provider for this model, if it has one."""
+        ...
+
+    async def ended(self) -> None:
+        """The job's task failed upstream: it is not to be polled again."""
         ...
 
     async def progress(self, value: float) -> None:
@@ -73,6 +79,13 @@ async def submitted(context: ProviderContext, call: ProviderCall, handle: dict[s
 def resumable(context: ProviderContext, call: ProviderCall) -> dict[str, Any] | None:
     log = current.get()
     return log.resumable(context.info.slug, call.native_model) if log is not None else None
+
+
+async def ended() -> None:
+    """The upstream reports the job's task failed (or refused): a retry submits anew."""
+    log = current.get()
+    if log is not None:
+        await log.ended()
 
 
 async def progress(fraction: Any) -> None:

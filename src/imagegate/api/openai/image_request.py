@@ -8,6 +8,10 @@ as its own type (`n=2` is an integer, within 64 bits).
 A field name that is neither the surface's own nor a catalog parameter is, on OpenAI's routes,
 a 400 `unknown_parameter` with the closest known name (as OpenAI answers it); on ImageRouter's,
 it is dropped and reported like any parameter the endpoint does not take.
+
+`callback_url` (this gateway's own field) and, on ImageRouter's routes, `async` are about the job
+the request may ask for (`api/job_submission.py`); OpenAI's refuse `async` and point to the
+`Prefer: respond-async` header.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from imagegate.api.bodies import (
     prompt_field,
     text_field,
 )
+from imagegate.api.job_submission import JOB_FIELDS, JobAsk, job_ask
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.core.request import ImageRequest
@@ -46,6 +51,7 @@ _CONTROL = {
     "response_format",
     *IMAGE_FIELDS,
     *MASK_FIELDS,
+    *JOB_FIELDS,
 }
 
 
@@ -53,6 +59,7 @@ _CONTROL = {
 class ParsedImageRequest:
     request: ImageRequest
     response_format: str
+    job: JobAsk
 
 
 async def read_image_request(
@@ -75,6 +82,7 @@ async def read_image_request(
             f"not {response_format!r}",
             param="response_format",
         )
+    job = job_ask(request, fields, async_field=not refuse_unknown)
     if refuse_unknown:
         _refuse_unknown(fields)
     parameters = {**(defaults or {}), **{k: v for k, v in fields.items() if k not in _CONTROL}}
@@ -90,7 +98,7 @@ async def read_image_request(
         user=text_field(fields, "user"),
         user_agent=request.headers.get("user-agent"),
     )
-    return ParsedImageRequest(image_request, response_format)
+    return ParsedImageRequest(image_request, response_format, job)
 
 
 _KNOWN = frozenset(_CONTROL | PARAMETERS.keys())
@@ -168,7 +176,7 @@ def _typed(name: str, value: str) -> Any:
             return orjson.loads(value)
         except orjson.JSONDecodeError as exc:
             raise InvalidRequest(f"{name} must be {_JSON_FIELDS[name]}", param=name) from exc
-    if name == "stream":
+    if name in ("stream", "async"):
         return value.lower() == "true" if value.lower() in ("true", "false") else value
     spec = PARAMETERS.get(name)
     if spec is None or spec.value == "string":

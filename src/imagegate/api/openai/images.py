@@ -4,6 +4,11 @@
 (`/media/{token}`) until it expires. `stream: true` sends OpenAI's events:
 `image_generation.partial_image` (as many as `partial_images` asks for) and
 `image_generation.completed` per image, `image_edit.*` for edits, and `error`.
+
+`Prefer: respond-async` makes either route a job (`api/job_submission.py`): a `202` with the job
+shaped as OpenAI's own asynchronous objects are (a video's: `id`, `object`, `status`,
+`created_at`, `expires_at`, ...) plus its `polling_url`; its result is `response_body`, with the
+`response_format` the request asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from starlette.responses import Response
 from imagegate.api import sse
 from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_response import answered, streamed
+from imagegate.api.job_submission import AcceptedJob, submit_job
 from imagegate.api.media import image_items
 from imagegate.api.openai.errors import OPENAI, error_body
 from imagegate.api.openai.image_request import read_image_request
@@ -28,18 +34,19 @@ from imagegate.gateway import Gateway, GenerationStream, ReplayedStream
 
 router = APIRouter(route_class=OPENAI.route_class())
 RESPONSE_FORMATS = ("b64_json", "url")
+GENERATIONS, EDITS = "openai.images.generations", "openai.images.edits"
 
 
 @router.post("/v1/images/generations")
 @router.post("/api/v1/images/generations")
 async def generations(request: Request) -> Response:
-    return await _serve(request, "image_generation", "openai.images.generations")
+    return await _serve(request, "image_generation", GENERATIONS)
 
 
 @router.post("/v1/images/edits")
 @router.post("/api/v1/images/edits")
 async def edits(request: Request) -> Response:
-    return await _serve(request, "image_edit", "openai.images.edits")
+    return await _serve(request, "image_edit", EDITS)
 
 
 async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
@@ -48,17 +55,50 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
     parsed = await read_image_request(
         request, response_formats=RESPONSE_FORMATS, default_format="b64_json", refuse_unknown=True
     )
+    if parsed.job.wanted:
+        respond = {"response_format": parsed.response_format}
+        return await submit_job(
+            request,
+            parsed.request,
+            surface,
+            caller,
+            parsed.job,
+            accepted=accepted_body,
+            respond=respond,
+        )
     if parsed.request.stream:
         stream = await gateway.stream(parsed.request, surface, caller, idempotency_key)
         return streamed(_events(stream, event_prefix), stream)
     result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
+    data = await image_items(request, gateway, result, parsed.response_format)
+    return answered(response_body(result, data), result)
+
+
+def response_body(result: ImageResult, data: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer for `result`, its images being `data` (as `response_format` asked)."""
     body = {
         "created": int(result.created.timestamp()),
-        "data": await image_items(request, gateway, result, parsed.response_format),
+        "data": data,
         **_details(result.parameters, result.images[0]),
     }
     body["usage"] = usage(result)
-    return answered(body, result)
+    return body
+
+
+def accepted_body(job: AcceptedJob) -> dict[str, Any]:
+    """A job as OpenAI shapes its asynchronous objects (a video's), with where to poll it."""
+    return {
+        "id": job.id,
+        "object": "job",
+        "status": "queued",
+        "created_at": int(job.created.timestamp()),
+        "completed_at": None,
+        "expires_at": int(job.expires.timestamp()),
+        "model": job.model,
+        "progress": 0,
+        "error": None,
+        "polling_url": job.polling_url,
+    }
 
 
 def usage(result: ImageResult) -> dict[str, Any]:

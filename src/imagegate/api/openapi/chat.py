@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagegate.api.openapi.images_api import EXAMPLE_IMAGE
+from imagegate.api.openapi.job_submission import async_field, callback_url_field
 from imagegate.api.openapi.parameters import parameter_properties
 from imagegate.api.provider_preferences import ProviderPreferences
 
@@ -78,6 +79,8 @@ class ChatRequest(BaseModel):
     stream_options: Any = Field(default=None, description="accepted, and not used")
     usage: Any = Field(default=None, description="accepted (usage is always sent)")
     session_id: Any = Field(default=None, description="accepted, and not used")
+    async_: bool = async_field()
+    callback_url: str | None = callback_url_field()
     metadata: Any = Field(default=None, description="accepted, and not used")
 
 

@@ -1,7 +1,8 @@
 """The generation routes' operations, in every dialect, and the record each generation leaves.
 
 A generation route takes a JSON body (or a multipart form, where the dialect has one) and a
-key, may stream server-sent events, and answers any of `GENERATION_ERRORS`.
+key, may stream server-sent events or, asked with `Prefer: respond-async`, answer `202` with a
+job in its dialect's shape, and answers any of `GENERATION_ERRORS`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 
 from imagegate.api.openapi import chat, headers, images_api, query, records
+from imagegate.api.openapi import job_submission as jobs
 from imagegate.api.openapi import openrouter_images as openrouter
 from imagegate.api.openapi.operation import Answer, Body, Operation
 
@@ -46,6 +48,7 @@ def routes() -> Iterator[tuple[str, Operation]]:
             openai_body,
             images_api.OpenAIImagesResponse,
             images_api.OPENAI_EVENTS,
+            jobs.OpenAIJob,
         ),
     )
     yield (
@@ -58,6 +61,7 @@ def routes() -> Iterator[tuple[str, Operation]]:
             openai_body,
             images_api.OpenAIImagesResponse,
             images_api.OPENAI_EVENTS.replace("image_generation", "image_edit"),
+            jobs.OpenAIJob,
         ),
     )
     yield (
@@ -74,6 +78,7 @@ def routes() -> Iterator[tuple[str, Operation]]:
             ),
             images_api.ImageRouterImagesResponse,
             "",
+            jobs.ImageRouterJob,
         ),
     )
     yield (
@@ -88,6 +93,7 @@ def routes() -> Iterator[tuple[str, Operation]]:
             ),
             openrouter.OpenRouterImagesResponse,
             openrouter.EVENTS,
+            jobs.OpenRouterJob,
         ),
     )
     yield (
@@ -108,6 +114,7 @@ def routes() -> Iterator[tuple[str, Operation]]:
             ),
             chat.ChatCompletion,
             chat.EVENTS,
+            jobs.OpenRouterJob,
         ),
     )
     yield (
@@ -127,17 +134,30 @@ def routes() -> Iterator[tuple[str, Operation]]:
 
 
 def _generates(
-    summary: str, description: str, tag: str, body: Body, answer: type[BaseModel], events: str
+    summary: str,
+    description: str,
+    tag: str,
+    body: Body,
+    answer: type[BaseModel],
+    events: str,
+    job: type[BaseModel],
 ) -> Operation:
     text = "The images." + (f"\n\n{events}" if events else "")
     media = dict(_EVENT_STREAM) if events else {}
+    accepted = (
+        "A job, when `Prefer: respond-async` (or `async: true`, where the body takes it) asked "
+        "for one: its `result` will be the body a `200` carries (see docs/jobs.md)."
+    )
     return Operation(
         summary,
         description,
         tag,
-        (Answer(200, text, answer, media, headers.GENERATION),),
+        (
+            Answer(200, text, answer, media, headers.GENERATION),
+            Answer(202, accepted, job, headers=jobs.ACCEPTED),
+        ),
         GENERATION_ERRORS,
         body=body,
-        headers=(headers.IDEMPOTENCY_KEY,),
+        headers=(headers.IDEMPOTENCY_KEY, jobs.PREFER),
         auth="key",
     )

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from imagegate.api.openapi.job_submission import async_field, callback_url_field
 from imagegate.api.openapi.parameters import with_parameters
 from imagegate.api.openapi.query import NOT_BLANK
 from imagegate.api.provider_preferences import ProviderPreferences
@@ -56,12 +57,14 @@ class _ImageRequest(BaseModel):
         default=None, description="reference images, as `image`"
     )
     mask: str | None = Field(default=None, description="an inpainting mask: " + _IMAGE_TEXT)
+    callback_url: str | None = callback_url_field()
 
 
 class OpenAIImageRequest(_ImageRequest):
     """OpenAI's image request: its own fields and the catalog's parameters (`n`, `size`,
     `quality`, `aspect_ratio`, ...), checked against the chosen endpoint. Any other field is a
-    400 `unknown_parameter`, as OpenAI answers it."""
+    400 `unknown_parameter`, as OpenAI answers it: `async` too (the `Prefer: respond-async`
+    header asks for a job here), though `callback_url` is taken."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -85,6 +88,7 @@ class ImageRouterImageRequest(_ImageRequest):
         "image is not kept)",
     )
     stream: Literal[False] = Field(default=False, description="ImageRouter does not stream")
+    async_: bool = async_field()
 
 
 _FILE = "an image file (PNG, JPEG or WebP)"
@@ -111,6 +115,7 @@ class _ImageForm(BaseModel):
         default=None, alias="image[]", description="several image files (`images` too)"
     )
     mask: bytes | SkipJsonSchema[None] = Field(default=None, description="a mask file")
+    callback_url: str | SkipJsonSchema[None] = callback_url_field()
 
 
 class OpenAIImageForm(_ImageForm):
@@ -128,6 +133,7 @@ class ImageRouterImageForm(_ImageForm):
 
     response_format: Literal["url", "b64_json", "b64_ephemeral"] | SkipJsonSchema[None] = None
     stream: Literal[False] | SkipJsonSchema[None] = None
+    async_: bool | SkipJsonSchema[None] = Field(default=None, alias="async")
 
 
 class B64Image(BaseModel):

@@ -48,6 +48,20 @@ def routes() -> Iterator[tuple[str, Operation]]:
         ),
     )
     yield (
+        "GET /api/v1/jobs/{job_id}/deliveries",
+        Operation(
+            "A job's webhook deliveries",
+            "The job's webhook (sent once it ends, to its `callback_url` or its key's default "
+            "webhook URL, signed per Standard Webhooks) and every attempt to deliver it.",
+            "Jobs",
+            (Answer(200, "The webhook and its attempts.", jobs.JobDeliveries),),
+            (401, 404, 405, 500),
+            path=_JOB_ID,
+            auth="key",
+            notes=_NOT_YOURS,
+        ),
+    )
+    yield (
         "POST /api/v1/jobs/{job_id}/cancel",
         Operation(
             "Cancel a job",

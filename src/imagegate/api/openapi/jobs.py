@@ -36,3 +36,38 @@ class Job(BaseModel):
 
 class JobList(BaseModel):
     data: list[Job] = Field(description="newest first; without `result`")
+
+
+WebhookState = Literal["pending", "delivered", "failed", "stopped"]
+
+
+class Webhook(BaseModel):
+    id: str = Field(
+        description="`webhook-id`: the same on every attempt", examples=["msg_3kX0aL9v2QeT"]
+    )
+    url: str = Field(description="the job's `callback_url`, or its key's default webhook URL")
+    type: str = Field(examples=["job.completed"])
+    state: WebhookState = Field(
+        description="`pending` (another attempt is due), `delivered` (a 2xx), `stopped` (the "
+        "receiver answered 410 Gone) or `failed` (its last attempt failed, or its URL is refused)"
+    )
+    attempts: int
+    next_attempt: int | None = Field(description="unix seconds, while pending")
+    created: int = Field(description="unix seconds")
+    updated: int = Field(description="unix seconds")
+
+
+class WebhookAttempt(BaseModel):
+    attempt: int = Field(description="1 for the first")
+    at: int = Field(description="unix seconds")
+    status: int | None = Field(description="the receiver's HTTP status; null: no answer")
+    error: str | None = Field(description="why it did not count as delivered")
+    duration_ms: int
+
+
+class JobDeliveries(BaseModel):
+    job_id: str
+    webhook: Webhook | None = Field(
+        description="null until the job has ended, or if it has no webhook URL"
+    )
+    data: list[WebhookAttempt] = Field(description="every attempt, the first first")

@@ -71,9 +71,21 @@ def routes() -> Iterator[tuple[str, Operation]]:
         _manages(
             "Change a key",
             "`limit: null` removes the limit; `disabled` revokes or restores the key.",
-            Answer(200, "The key as changed.", keys.KeyAnswer),
+            Answer(200, "The key as changed.", keys.ChangedKey),
             (400, 401, 403, 404, 405, 413, 500),
             body=Body(keys.KeyChanges, example={"limit": 50}),
+            path=_KEY_ID,
+        ),
+    )
+    yield (
+        "POST /api/v1/keys/{key_id}/webhook-secret",
+        _manages(
+            "Replace a key's webhook secret",
+            "A new webhook signing secret, in this answer only. For a day the secret it replaces "
+            "signs too, beside it (Standard Webhooks' rotation: `webhook-signature` carries "
+            "both), while receivers move to the new one.",
+            Answer(200, "The key, and its new webhook secret.", keys.RotatedWebhookSecret),
+            (401, 403, 404, 405, 500),
             path=_KEY_ID,
         ),
     )

@@ -10,6 +10,14 @@ class _KeySettings(BaseModel):
     limit: float | None = Field(default=None, ge=0, description="USD; null for no limit")
     requests_per_minute: int | None = Field(default=None, ge=1, description="null: no limit")
     images_per_minute: int | None = Field(default=None, ge=1, description="null: no limit")
+    webhook_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern="^https?://",
+        description="the default webhook of the key's jobs (docs/jobs.md); giving a key one "
+        "gives it a webhook signing secret too, in this answer only; null removes it",
+        examples=["https://example.com/hooks/imagegate"],
+    )
 
 
 class NewKey(_KeySettings):
@@ -52,15 +60,33 @@ class KeyRecord(BaseModel):
     workspace_id: str
     requests_per_minute: int | None
     images_per_minute: int | None
+    webhook_url: str | None = Field(description="the default webhook of the key's jobs")
+
+
+_WEBHOOK_SECRET = "the key's webhook signing secret (`whsec_...`), shown this once"
 
 
 class CreatedKey(BaseModel):
     data: KeyRecord
     key: str = Field(description="the secret (`ig-...`), shown this once")
+    webhook_secret: str | None = Field(
+        default=None, description=f"with a `webhook_url`: {_WEBHOOK_SECRET}"
+    )
 
 
 class KeyAnswer(BaseModel):
     data: KeyRecord
+
+
+class ChangedKey(KeyAnswer):
+    webhook_secret: str | None = Field(
+        default=None,
+        description=f"when this change gave the key its first `webhook_url`: {_WEBHOOK_SECRET}",
+    )
+
+
+class RotatedWebhookSecret(KeyAnswer):
+    webhook_secret: str = Field(description=f"the new one: {_WEBHOOK_SECRET}")
 
 
 class KeyList(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from imagegate.api.openapi.images_api import ImageUrl
+from imagegate.api.openapi.job_submission import async_field, callback_url_field
 from imagegate.api.openapi.parameters import with_parameters
 from imagegate.api.openapi.query import NOT_BLANK
 from imagegate.api.provider_preferences import ProviderPreferences
@@ -36,6 +37,8 @@ class OpenRouterImageRequest(BaseModel):
     stream: bool = Field(default=False, description="answer with server-sent events")
     user: str | None = Field(default=None, description="your end user, for the record")
     session_id: Any = Field(default=None, description="accepted, and not used")
+    async_: bool = async_field()
+    callback_url: str | None = callback_url_field()
 
 
 class OpenRouterImage(BaseModel):

@@ -10,6 +10,8 @@
   writes alongside its images.
 - Other chat fields (temperature, tools, ...) mean nothing to image models: they are dropped and
   reported like any unsupported parameter, or refused under `provider.require_parameters`.
+- `Prefer: respond-async` or `"async": true` makes it a job (`api/job_submission.py`), whose
+  result is the chat completion the synchronous call answers (`completion`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, text_field
 from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_response import answered, streamed
+from imagegate.api.job_submission import JOB_FIELDS, job_ask, submit_job
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
@@ -56,6 +59,7 @@ _HANDLED = {
     "session_id",
     "metadata",
     "n",
+    *JOB_FIELDS,
 }
 
 
@@ -65,6 +69,7 @@ async def chat_completions(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     caller, idempotency_key = await generation_context(request)
     body = await json_object(request)
+    job = job_ask(request, body)
     prompt, references = _prompt_and_images(body.get("messages"))
     image_request = ImageRequest(
         model=text_field(body, "model", required=True) or "",
@@ -79,6 +84,8 @@ async def chat_completions(request: Request) -> Response:
         user=text_field(body, "user"),
         user_agent=request.headers.get("user-agent"),
     )
+    if job.wanted:
+        return await submit_job(request, image_request, SURFACE, caller, job)
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return streamed(_chunks(stream), stream)

@@ -8,7 +8,6 @@ own account) is shown to the operator only: the master key, or anyone in protect
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import orjson
@@ -18,6 +17,7 @@ from starlette.responses import Response
 
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
+from imagegate.db.timestamps import as_utc
 from imagegate.errors import NotFound
 from imagegate.gateway import Gateway
 
@@ -50,7 +50,7 @@ def generation_data(record: dict[str, Any], providers: Any, details: bool) -> di
     provider = record["provider"]
     provider_name = providers[provider].name if provider in providers else provider
     cost = float(record["cost_usd"] or 0)
-    created = _aware(record["created_at"])
+    created = as_utc(record["created_at"])
     return {
         "id": record["id"],
         "model": record["model_id"] or record["model"],
@@ -120,7 +120,3 @@ def _error(record: dict[str, Any], details: bool) -> dict[str, Any]:
     if details:
         error["detail"] = record["error_detail"]
     return error
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

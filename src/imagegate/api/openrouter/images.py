@@ -3,7 +3,8 @@
 Response `{id, created, model, provider, data: [{b64_json, media_type}], usage}`. With
 `stream: true`, server-sent events `image_generation.partial_image`,
 `image_generation.text_chunk`, `image_generation.completed` (one per image; the last carries
-`usage`) and `error`, then `data: [DONE]`.
+`usage`) and `error`, then `data: [DONE]`. With `Prefer: respond-async` or `"async": true`, a
+`202` with the job (`api/job_submission.py`); its result is `response_body`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from imagegate.api import sse
 from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_response import answered, streamed
-from imagegate.api.job_submission import prefers_async, submit_job
+from imagegate.api.job_submission import JOB_FIELDS, job_ask, submit_job
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.provider_preferences import fallback_models, routing_options
 from imagegate.core.request import ImageRequest
@@ -41,6 +42,7 @@ _CONTROL = {
     "stream",
     "user",
     "session_id",
+    *JOB_FIELDS,
 }
 
 
@@ -49,6 +51,7 @@ async def create_image(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
     caller, idempotency_key = await generation_context(request)
     body = await json_object(request)
+    job = job_ask(request, body)
     image_request = ImageRequest(
         model=text_field(body, "model", required=True) or "",
         prompt=prompt_field(body),
@@ -60,8 +63,8 @@ async def create_image(request: Request) -> Response:
         user=text_field(body, "user"),
         user_agent=request.headers.get("user-agent"),
     )
-    if prefers_async(request):
-        return await submit_job(request, image_request, SURFACE, caller)
+    if job.wanted:
+        return await submit_job(request, image_request, SURFACE, caller, job)
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return streamed(_events(stream), stream)

@@ -6,6 +6,9 @@
 - `POST/GET /api/v1/keys`, `GET/PATCH/DELETE /api/v1/keys/{id}`: key management, with the
   master key (`IMAGEGATE_MASTER_KEY`) as the bearer. A new key's secret is in the create answer
   only. Deleting revokes: the key stays listed (its ledger history stays with it).
+- A key's `webhook_url` is its jobs' default webhook (docs/jobs.md, "Webhooks"). Its webhook
+  signing secret is in the answer that gives the key one (created or changed to have a
+  `webhook_url`, or `POST /api/v1/keys/{id}/webhook-secret`, which replaces it) and never again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.db.timestamps import utcnow
 from imagegate.errors import InvalidRequest, NotFound
 from imagegate.gateway import Gateway
+from imagegate.jobs.webhooks.signing import ROTATION_OVERLAP, new_secret
+from imagegate.jobs.webhooks.targets import callback_policy, checked_callback_url
 
 router = APIRouter(route_class=OPENROUTER.route_class())
 
@@ -37,10 +42,17 @@ class _KeyFields(BaseModel):
     requests_per_minute: int | None = Field(default=None, ge=1)
     images_per_minute: int | None = Field(default=None, ge=1)
     disabled: bool | None = None
+    webhook_url: str | None = None  # checked by `checked_callback_url`, its length too
 
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _webhook_url(gateway: Gateway, url: str | None) -> str | None:
+    if url is None:
+        return None
+    return checked_callback_url(url, callback_policy(gateway.settings), param="webhook_url")
 
 
 def _fields(body: dict[str, Any]) -> _KeyFields:
@@ -78,6 +90,7 @@ def key_record(key: ApiKey, used: Spend) -> dict[str, Any]:
         "workspace_id": "default",
         "requests_per_minute": key.requests_per_minute,
         "images_per_minute": key.images_per_minute,
+        "webhook_url": key.webhook_url,
     }
 
 
@@ -154,15 +167,20 @@ async def create_key(request: Request) -> Response:
     fields = _fields(await json_object(request))
     if not fields.name:
         raise InvalidRequest("name is required", param="name")
+    webhook_url = _webhook_url(gateway, fields.webhook_url)
+    webhook_secret = new_secret() if webhook_url else None
     key, secret = await gateway.keys.create(
         fields.name,
         limit_usd=fields.limit,
         requests_per_minute=fields.requests_per_minute,
         images_per_minute=fields.images_per_minute,
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
     )
-    return _json(
-        {"data": key_record(key, await spend(gateway.database, key.id)), "key": secret}, 201
-    )
+    body = {"data": key_record(key, await spend(gateway.database, key.id)), "key": secret}
+    if webhook_secret:
+        body["webhook_secret"] = webhook_secret
+    return _json(body, 201)
 
 
 @router.get("/api/v1/keys")
@@ -201,12 +219,36 @@ async def update_key(request: Request, key_id: str) -> Response:
             changes[column] = getattr(fields, given)
     if fields.disabled is not None:
         changes["revoked_at"] = utcnow() if fields.disabled else None
+    if "webhook_url" in body:
+        changes["webhook_url"] = _webhook_url(gateway, fields.webhook_url)
     key = (
         await gateway.keys.update(key_id, **changes) if changes else await gateway.keys.get(key_id)
     )
     if key is None:
         raise NotFound(f"no API key {key_id}", param="id")
-    return _json({"data": key_record(key, await spend(gateway.database, key.id))})
+    answer: dict[str, Any] = {"data": key_record(key, await spend(gateway.database, key.id))}
+    if key.webhook_url:  # a key given a webhook gets a secret to check it with, if it has none
+        webhook_secret = new_secret()
+        if await gateway.keys.give_webhook_secret(key.id, webhook_secret):
+            answer["webhook_secret"] = webhook_secret
+    return _json(answer)
+
+
+@router.post("/api/v1/keys/{key_id}/webhook-secret")
+async def rotate_webhook_secret(request: Request, key_id: str) -> Response:
+    """A new webhook signing secret; the one it replaces signs beside it for a day."""
+    gateway: Gateway = request.app.state.gateway
+    await request.app.state.auth.master(request)
+    webhook_secret = new_secret()
+    await gateway.keys.rotate_webhook_secret(key_id, webhook_secret, ROTATION_OVERLAP)
+    key = await gateway.keys.get(key_id)
+    assert key is not None
+    return _json(
+        {
+            "data": key_record(key, await spend(gateway.database, key.id)),
+            "webhook_secret": webhook_secret,
+        }
+    )
 
 
 @router.delete("/api/v1/keys/{key_id}")

@@ -110,7 +110,13 @@ def _called_back(receiver: WebhookReceiver, job_id: str, seconds: float = 30) ->
 
 
 def _job_count(client: httpx.Client) -> int:
-    return len(client.get("/api/v1/jobs", params={"limit": 100}).json()["data"])
+    """Every job the key has (pages of 100)."""
+    count, offset = 0, 0
+    while page := client.get("/api/v1/jobs", params={"limit": 100, "offset": offset}).json()[
+        "data"
+    ]:
+        count, offset = count + len(page), offset + 100
+    return count
 
 
 # OpenAI's Images API, through the official SDK

@@ -32,7 +32,7 @@ from imagegate.core.request_json import request_to_json
 from imagegate.errors import InvalidRequest, UnknownParameter
 from imagegate.gateway import Gateway
 from imagegate.jobs.store import QUEUED, JobStore
-from imagegate.jobs.webhooks.targets import callback_policy, checked_callback_url
+from imagegate.jobs.webhooks.targets import checked_callback_url
 
 RESPOND = "respond"
 """The key of a job's stored request under which its surface keeps what its answer depends on
@@ -102,7 +102,7 @@ def job_ask(request: Request, fields: Mapping[str, Any], *, async_field: bool = 
             f"one with {how}",
             param="callback_url",
         )
-    policy = callback_policy(request.app.state.settings)
+    policy = request.app.state.webhook_config.policy
     return JobAsk(header, body, checked_callback_url(callback, policy))
 
 

@@ -95,6 +95,15 @@ class PolicyResolver(AbstractResolver):
         await self._inner.close()
 
 
+def policy_session(
+    policy: FetchPolicy, timeout: aiohttp.ClientTimeout, limit: int
+) -> aiohttp.ClientSession:
+    """A client that connects only to addresses `policy` permits, checked on what each name
+    resolves to when it connects (so a name cannot pass a check and then point inwards)."""
+    connector = aiohttp.TCPConnector(resolver=PolicyResolver(policy), limit=limit)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+
 class SafeFetcher:
     def __init__(self, policy: FetchPolicy, timeout_seconds: float = 20.0) -> None:
         self._policy = policy
@@ -108,8 +117,7 @@ class SafeFetcher:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(resolver=PolicyResolver(self._policy), limit=32)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = policy_session(self._policy, self._timeout, limit=32)
         return self._session
 
     async def fetch(self, url: str | URL, *, what: str, max_bytes: int) -> tuple[bytes, str | None]:

@@ -19,7 +19,7 @@ from imagegate.db.timestamps import utcnow
 from imagegate.errors import InvalidRequest
 from imagegate.jobs.webhooks.deliveries import Attempt
 from imagegate.jobs.webhooks.targets import checked_callback_url
-from imagegate.media.fetch import BlockedAddress, FetchPolicy, PolicyResolver
+from imagegate.media.fetch import BlockedAddress, FetchPolicy, policy_session
 
 ANSWER_BYTES = 4096  # of a receiver's answer, read for the attempt's error text
 ERROR_TEXT = 300  # characters of it kept
@@ -54,8 +54,7 @@ class WebhookSender:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(resolver=PolicyResolver(self._policy), limit=64)
-            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout)
+            self._session = policy_session(self._policy, self._timeout, limit=64)
         return self._session
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> Sent:

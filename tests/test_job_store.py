@@ -28,6 +28,7 @@ from imagegate.jobs.store import (
     FAILED,
     QUEUED,
     RUNNING,
+    DuplicateJob,
     JobStore,
 )
 
@@ -222,3 +223,26 @@ async def test_a_jobs_hold_counts_until_its_generation_holds_or_it_ends(open_sto
     await submit("j4")
     assert await store.cancel_queued("j3")
     await submit("j5")
+
+
+async def test_a_submission_key_is_one_jobs_in_its_scope(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = await open_store(60)
+
+    async def submit(id: str, scope: str, key: str) -> None:
+        await store.submit(
+            id,
+            api_key_id="key-a",
+            surface="openrouter.images",
+            request={"model": "m"},
+            ttl=DAY,
+            idempotency=(scope, key, "fingerprint-" + id),
+        )
+
+    await submit("j1", "key-a", "once")
+    with pytest.raises(DuplicateJob) as duplicate:
+        await submit("j2", "key-a", "once")
+    assert duplicate.value.job["id"] == "j1"
+    assert duplicate.value.job["fingerprint"] == "fingerprint-j1"
+    assert await store.get("j2") is None
+    await submit("j3", "key-b", "once")  # another key's scope
+    await submit("j4", "key-a", "twice")

@@ -98,3 +98,37 @@ def test_bad_job_requests_are_refused_before_anything_is_stored(secured: Gateway
         assert client.get("/api/v1/jobs").json()["data"] == []
         bad_status = client.get("/api/v1/jobs", params={"status": "sleeping"})
         assert bad_status.status_code == 400
+
+
+def test_a_submission_repeated_with_its_idempotency_key_gets_the_same_job(
+    secured: Gateway,
+) -> None:
+    """A client that lost the 202 and sends the same request again with the same
+    Idempotency-Key is answered with the job it already has, whatever its status now; the same
+    key with another request is a 400."""
+    with _key(secured, "jobs-idempotent") as client:
+        headers = {**ASYNC, "Idempotency-Key": "submit-once"}
+        first = client.post("/api/v1/images", json=SANDBOX, headers=headers)
+        again = client.post("/api/v1/images", json=SANDBOX, headers=headers)
+        assert first.status_code == again.status_code == 202
+        assert again.json()["id"] == first.json()["id"]
+        assert again.headers["location"] == first.headers["location"]
+        done = _wait(client, first.json()["id"])
+        assert done["status"] == "completed"
+        later = client.post("/api/v1/images", json=SANDBOX, headers=headers).json()
+        assert (later["id"], later["status"]) == (first.json()["id"], "completed")
+        assert len(client.get("/api/v1/jobs").json()["data"]) == 1
+
+        other = client.post(
+            "/api/v1/images", json={**SANDBOX, "prompt": "a harbour"}, headers=headers
+        )
+        assert other.status_code == 400
+        assert other.json()["error"]["metadata"]["param"] == "Idempotency-Key"
+        # another dialect is another request, under its own fingerprint
+        openai = client.post(
+            "/v1/images/generations",
+            json={"model": "sandbox/image", "prompt": "a lighthouse"},
+            headers=headers,
+        )
+        assert openai.status_code == 400
+        assert len(client.get("/api/v1/jobs").json()["data"]) == 1

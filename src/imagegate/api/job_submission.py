@@ -15,6 +15,7 @@ cannot both be done, and is a 400.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,9 +30,12 @@ from imagegate.accounting.caller import Caller
 from imagegate.api.bodies import bool_field
 from imagegate.core.request import ImageRequest
 from imagegate.core.request_json import request_to_json
+from imagegate.db.generations import idempotency_scope
+from imagegate.db.timestamps import as_utc
 from imagegate.errors import InvalidRequest, UnknownParameter
 from imagegate.gateway import Gateway
-from imagegate.jobs.store import QUEUED, JobStore
+from imagegate.gateway.replay import fingerprint
+from imagegate.jobs.store import QUEUED, DuplicateJob, Job, JobStore
 from imagegate.jobs.webhooks.targets import checked_callback_url
 
 RESPOND = "respond"
@@ -62,6 +66,7 @@ class AcceptedJob:
     model: str
     created: datetime
     expires: datetime
+    status: str = QUEUED  # another status only for a submission repeated by Idempotency-Key
 
     @property
     def polling_url(self) -> str:
@@ -108,7 +113,7 @@ def job_ask(request: Request, fields: Mapping[str, Any], *, async_field: bool = 
 
 def accepted_body(job: AcceptedJob) -> dict[str, Any]:
     """OpenRouter's shape of a job, and the gateway's own (`GET /api/v1/jobs/{id}`)."""
-    return {"id": job.id, "object": "job", "status": QUEUED, "polling_url": job.polling_url}
+    return {"id": job.id, "object": "job", "status": job.status, "polling_url": job.polling_url}
 
 
 async def submit_job(
@@ -120,6 +125,7 @@ async def submit_job(
     *,
     accepted: Callable[[AcceptedJob], dict[str, Any]] = accepted_body,
     respond: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> Response:
     """Stores the job and answers `202` with `accepted(job)`. `respond`: what the surface's
     answer depends on besides the result, kept with the request for the job's `result`."""
@@ -141,17 +147,27 @@ async def submit_job(
     ttl = timedelta(seconds=gateway.settings.job_ttl_seconds)
     now = datetime.now(UTC)
     job = AcceptedJob("job_" + secrets.token_hex(12), image_request.model, now, now + ttl)
-    await store.submit(
-        job.id,
-        api_key_id=caller.key_id,
-        master=caller.master,
-        surface=surface,
-        request=stored,
-        ttl=ttl,
-        callback_url=ask.callback_url,
-        hold=hold,
-    )
-    request.app.state.job_runner.wake()
+    idempotency = None
+    if idempotency_key is not None:
+        wanted = _fingerprint(image_request, surface, stored, ask.callback_url)
+        idempotency = (idempotency_scope(caller.key_id), idempotency_key, wanted)
+    try:
+        await store.submit(
+            job.id,
+            api_key_id=caller.key_id,
+            master=caller.master,
+            surface=surface,
+            request=stored,
+            ttl=ttl,
+            callback_url=ask.callback_url,
+            hold=hold,
+            idempotency=idempotency,
+            now=now,
+        )
+    except DuplicateJob as duplicate:
+        job = _repeated(duplicate.job, idempotency)
+    else:
+        request.app.state.job_runner.wake()
     headers = {"Location": job.polling_url}
     if ask.header:
         headers["Preference-Applied"] = "respond-async"
@@ -160,4 +176,35 @@ async def submit_job(
         status_code=202,
         media_type="application/json",
         headers=headers,
+    )
+
+
+def _fingerprint(
+    image_request: ImageRequest, surface: str, stored: dict[str, Any], callback_url: str | None
+) -> str:
+    """What makes two submissions the same: the request (as an idempotent synchronous one is
+    fingerprinted), where it came in, what its answer depends on, and where it calls back."""
+    material = orjson.dumps(
+        [fingerprint(image_request), surface, stored.get(RESPOND), callback_url],
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(material).hexdigest()
+
+
+def _repeated(earlier: Job, idempotency: tuple[str, str, str] | None) -> AcceptedJob:
+    """The job a repeated submission gets: the one its Idempotency-Key already made, provided
+    the request is the same (else a 400, as for a synchronous request)."""
+    assert idempotency is not None
+    if earlier["fingerprint"] != idempotency[2]:
+        raise InvalidRequest(
+            "this Idempotency-Key was first used with a different request; use a new key for a "
+            "new request",
+            param="Idempotency-Key",
+        )
+    return AcceptedJob(
+        earlier["id"],
+        earlier["request"]["model"],
+        as_utc(earlier["created_at"]),
+        as_utc(earlier["expires_at"]),
+        earlier["status"],
     )

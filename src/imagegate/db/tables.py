@@ -161,8 +161,13 @@ jobs = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),  # of the job and its result
     # its estimate, held against its key from acceptance until its generation holds it instead
     Column("reserved_usd", Numeric(20, 10)),
+    # the submission's Idempotency-Key, in its key's scope, and what the request was
+    Column("idempotency_scope", String(40)),
+    Column("idempotency_key", String(255)),
+    Column("fingerprint", String(64)),
 )
 Index("ix_jobs_status_created_at", jobs.c.status, jobs.c.created_at)
+Index("uq_jobs_idempotency", jobs.c.idempotency_scope, jobs.c.idempotency_key, unique=True)
 Index("ix_jobs_api_key_id_created_at", jobs.c.api_key_id, jobs.c.created_at)
 
 # Webhooks of jobs (issue 14): one row per job that has one, created when the job ends, and one

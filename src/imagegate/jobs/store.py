@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from imagegate.db.database import Database
 from imagegate.db.tables import job_webhook_attempts, job_webhooks, jobs
@@ -30,6 +31,16 @@ QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED, EXPIRED = (
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED, EXPIRED})
 
 Job = dict[str, Any]
+
+
+class DuplicateJob(Exception):
+    """The Idempotency-Key of a submission is already a job's: `job`."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job["id"])
+        self.job = job
+
+
 PURGE_BATCH = 500  # rows deleted in one transaction
 
 
@@ -49,10 +60,15 @@ class JobStore:
         ttl: dt.timedelta,
         callback_url: str | None = None,
         hold: Callable[[Connection, str], None] | None = None,
+        idempotency: tuple[str, str, str] | None = None,
+        now: dt.datetime | None = None,
     ) -> None:
         """Stores the job; `hold` (`Holds.hold_for_job`) holds its estimate against its key in
-        the same transaction, which a key that cannot afford it undoes (402)."""
-        now = utcnow()
+        the same transaction, which a key that cannot afford it undoes (402). `idempotency` is
+        (scope, Idempotency-Key, fingerprint): a key already used in its scope raises
+        `DuplicateJob` with the job that has it, and nothing is stored or held."""
+        now = now or utcnow()
+        scope, key, fingerprint = idempotency or (None, None, None)
         row = {
             "id": id,
             "created_at": now,
@@ -65,6 +81,9 @@ class JobStore:
             "attempts": 0,
             "callback_url": callback_url,
             "expires_at": now + ttl,
+            "idempotency_scope": scope,
+            "idempotency_key": key,
+            "fingerprint": fingerprint,
         }
 
         def work(connection: Connection) -> None:
@@ -72,7 +91,19 @@ class JobStore:
             if hold is not None:
                 hold(connection, id)
 
-        await self._db.write(work)
+        try:
+            await self._db.write(work)
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            earlier = select(jobs).where(
+                jobs.c.idempotency_scope == scope, jobs.c.idempotency_key == key
+            )
+            found = await self._db.read(lambda c: c.execute(earlier).first())
+            if found is None:  # deleted since (a week after it expired): try once more
+                await self._db.write(work)
+                return
+            raise DuplicateJob(dict(found._mapping)) from None
 
     async def claim(self, owner: str) -> Job | None:
         """The oldest job ready to run, now this worker's until its lease runs out. An idle

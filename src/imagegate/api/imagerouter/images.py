@@ -58,6 +58,7 @@ async def generate(request: Request) -> Response:
             parsed.job,
             accepted=accepted_body,
             respond=respond,
+            idempotency_key=idempotency_key,
         )
     result = await gateway.generate(parsed.request, surface, caller, idempotency_key)
     data = await image_items(request, gateway, result, parsed.response_format)
@@ -79,7 +80,7 @@ def accepted_body(job: AcceptedJob) -> dict[str, Any]:
     return {
         "id": job.id,
         "object": "job",
-        "status": "queued",
+        "status": job.status,
         "created": int(job.created.timestamp() * 1000),
         "polling_url": job.polling_url,
     }

@@ -65,6 +65,7 @@ async def _serve(request: Request, event_prefix: str, surface: str) -> Response:
             parsed.job,
             accepted=accepted_body,
             respond=respond,
+            idempotency_key=idempotency_key,
         )
     if parsed.request.stream:
         stream = await gateway.stream(parsed.request, surface, caller, idempotency_key)
@@ -90,7 +91,7 @@ def accepted_body(job: AcceptedJob) -> dict[str, Any]:
     return {
         "id": job.id,
         "object": "job",
-        "status": "queued",
+        "status": job.status,
         "created_at": int(job.created.timestamp()),
         "completed_at": None,
         "expires_at": int(job.expires.timestamp()),

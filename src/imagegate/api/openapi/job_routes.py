@@ -65,12 +65,15 @@ def routes() -> Iterator[tuple[str, Operation]]:
         "POST /api/v1/jobs/{job_id}/cancel",
         Operation(
             "Cancel a job",
-            "A queued job is cancelled: nothing runs, nothing is charged.",
+            "A queued job is cancelled: nothing runs, nothing is charged. A running one is "
+            "stopped, its provider's task cancelled where the provider can; it is charged "
+            "nothing, unless the provider delivered as it was cancelled (the job then "
+            "completes with what was charged).",
             "Jobs",
             (Answer(200, "The cancelled job.", jobs.Job),),
             (401, 404, 405, 409, 500),
             path=_JOB_ID,
             auth="key",
-            notes={**_NOT_YOURS, 409: "The job is no longer queued."},
+            notes={**_NOT_YOURS, 409: "The job has already ended."},
         ),
     )

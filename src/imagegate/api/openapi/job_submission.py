@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from imagegate.api.openapi.jobs import JobStatus
 from imagegate.api.openapi.operation import Header
 from imagegate.jobs.webhooks.targets import MAX_URL_LENGTH
 
@@ -51,12 +52,17 @@ def _polling_url() -> Any:
     )
 
 
+_STATUS = (
+    "queued for a new job; a submission repeated with its Idempotency-Key gets the job's status now"
+)
+
+
 class OpenRouterJob(BaseModel):
     """A job just accepted, as OpenRouter's routes answer it."""
 
     id: str = _id()
     object: Literal["job"]
-    status: Literal["queued"]
+    status: JobStatus = Field(description=_STATUS)
     polling_url: str = _polling_url()
 
 
@@ -65,7 +71,7 @@ class OpenAIJob(BaseModel):
 
     id: str = _id()
     object: Literal["job"]
-    status: Literal["queued"]
+    status: JobStatus = Field(description=_STATUS)
     created_at: int = Field(description="Unix seconds")
     completed_at: None = None
     expires_at: int = Field(description="Unix seconds: when its result is no longer kept")
@@ -80,6 +86,6 @@ class ImageRouterJob(BaseModel):
 
     id: str = _id()
     object: Literal["job"]
-    status: Literal["queued"]
+    status: JobStatus = Field(description=_STATUS)
     created: int = Field(description="Unix milliseconds")
     polling_url: str = _polling_url()

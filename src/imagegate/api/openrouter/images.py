@@ -64,7 +64,9 @@ async def create_image(request: Request) -> Response:
         user_agent=request.headers.get("user-agent"),
     )
     if job.wanted:
-        return await submit_job(request, image_request, SURFACE, caller, job)
+        return await submit_job(
+            request, image_request, SURFACE, caller, job, idempotency_key=idempotency_key
+        )
     if image_request.stream:
         stream = await gateway.stream(image_request, SURFACE, caller, idempotency_key)
         return streamed(_events(stream), stream)

@@ -25,6 +25,8 @@ def test_a_rate_limited_job_waits_instead_of_failing(tmp_path: Path) -> None:
         )
         assert created.status_code == 201, created.text
         headers = {"Authorization": f"Bearer {created.json()['key']}"}
+        if time.time() % 60 > 40:  # limits count in fixed minutes: keep the test inside one
+            time.sleep(61 - time.time() % 60)
         with httpx.Client(base_url=gateway.url, headers=headers, timeout=30) as client:
             ids = []
             for seed in (1, 2):

@@ -21,7 +21,7 @@ from conftest import STORES
 from imagegate.accounting.keys import KeyStore
 from imagegate.db.connect import open_database
 from imagegate.db.database import Database
-from imagegate.db.timestamps import utcnow
+from imagegate.db.timestamps import as_utc, utcnow
 from imagegate.jobs.store import JobStore
 from imagegate.jobs.webhooks.deliveries import (
     DELIVERED,
@@ -217,3 +217,30 @@ async def test_a_rotated_key_secret_signs_beside_the_new_one_for_a_while(
     await store.open_new(LONG_AGO)
     keyless = await store.claim("other")
     assert keyless is not None and keyless.job_id == "j2" and keyless.key_secrets == ()
+
+
+async def test_a_job_cancelled_while_running_is_announced_once_settled(open_db) -> None:  # type: ignore[no-untyped-def]
+    """Cancelled while it ran: no webhook while its worker may still settle it (it may yet
+    complete); then one, either when the worker settles it or, if the worker is gone, when its
+    lease runs out, however long after the cancel that is."""
+    database = await open_db()
+    jobs, store = JobStore(database, 2.0), WebhookStore(database, 30)
+    await _ended(jobs, "settled", callback_url=HOOK, outcome="running")
+    await _ended(jobs, "left", callback_url=HOOK, outcome="running")
+    cancelled_at = utcnow()
+    assert await jobs.cancel_running("settled") and await jobs.cancel_running("left")
+    assert await store.open_new(cancelled_at) == 0  # both workers' leases still run
+    assert await jobs.settle_cancelled("settled", "worker", "gen-9")  # delivered as cancelled
+    assert await store.open_new(cancelled_at) == 1
+    settled = await store.webhook("settled")
+    assert settled is not None and settled["event_type"] == "job.completed"
+    left = await jobs.get("left")
+    assert left is not None
+    # the deliverer last looked well after the cancel was written, just before the gone
+    # worker's lease ran out; no write says when it did
+    last_look = as_utc(left["lease_until"]) - dt.timedelta(seconds=0.5)
+    assert as_utc(left["updated_at"]) < last_look
+    await asyncio.sleep(max((as_utc(left["lease_until"]) - utcnow()).total_seconds(), 0) + 0.1)
+    assert await store.open_new(last_look) == 1
+    announced = await store.webhook("left")
+    assert announced is not None and announced["event_type"] == "job.cancelled"

@@ -60,7 +60,12 @@ class WebhookStore:
             .select_from(jobs.outerjoin(api_keys, api_keys.c.id == jobs.c.api_key_id))
             .where(
                 jobs.c.status.in_(sorted(TERMINAL)),
-                jobs.c.updated_at >= since,
+                # ended since; or cancelled while running, and its worker's lease (which the
+                # job waits for: below) ran out since, without a write to say so
+                or_(
+                    jobs.c.updated_at >= since,
+                    and_(jobs.c.status == "cancelled", jobs.c.lease_until >= since),
+                ),
                 or_(jobs.c.callback_url.is_not(None), api_keys.c.webhook_url.is_not(None)),
                 ~exists().where(job_webhooks.c.job_id == jobs.c.id),
                 # cancelled while running: not until its worker has settled it (it may yet

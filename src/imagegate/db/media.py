@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -61,35 +62,29 @@ class MediaStore:
 
     async def of_generation(self, generation_id: str) -> list[tuple[bytes, str]]:
         """A generation's images kept for replays, in their order, while unexpired."""
-        query = (
-            select(media.c.content, media.c.media_type, media.c.expires_at)
-            .where(media.c.generation_id == generation_id, media.c.purpose == "replay")
-            .order_by(media.c.position)
-        )
-
-        def work(connection: Connection) -> list:
-            return list(connection.execute(query))
-
-        rows = await self._db.read(work)
-        now = utcnow()
-        return [(row.content, row.media_type) for row in rows if as_utc(row.expires_at) > now]
+        rows = await self._kept(generation_id, media.c.content, media.c.media_type)
+        return [(row.content, row.media_type) for row in rows]
 
     async def replay_tokens(self, generation_id: str) -> list[str]:
         """The tokens of a generation's images kept for replays, in their order, while
         unexpired: a job's result hands them out as its image URLs, so polling it again makes
         no new copies."""
+        return [row.id for row in await self._kept(generation_id, media.c.id)]
+
+    async def _kept(self, generation_id: str, *columns: Any) -> list[Any]:
+        """`columns` of a generation's unexpired replay images, in their order."""
         query = (
-            select(media.c.id, media.c.expires_at)
+            select(*columns, media.c.expires_at)
             .where(media.c.generation_id == generation_id, media.c.purpose == "replay")
             .order_by(media.c.position)
         )
 
-        def work(connection: Connection) -> list:
+        def work(connection: Connection) -> list[Any]:
             return list(connection.execute(query))
 
         rows = await self._db.read(work)
         now = utcnow()
-        return [row.id for row in rows if as_utc(row.expires_at) > now]
+        return [row for row in rows if as_utc(row.expires_at) > now]
 
     async def purge_expired(self) -> int:
         statement = delete(media).where(media.c.expires_at <= utcnow())

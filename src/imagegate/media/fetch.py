@@ -95,30 +95,38 @@ class PolicyResolver(AbstractResolver):
         await self._inner.close()
 
 
-def policy_session(
-    policy: FetchPolicy, timeout: aiohttp.ClientTimeout, limit: int
-) -> aiohttp.ClientSession:
-    """A client that connects only to addresses `policy` permits, checked on what each name
-    resolves to when it connects (so a name cannot pass a check and then point inwards)."""
-    connector = aiohttp.TCPConnector(resolver=PolicyResolver(policy), limit=limit)
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+class PolicyClient:
+    """An HTTP client, made on first use, that connects only to addresses `policy` permits,
+    checked on what each name resolves to when it connects (so a name cannot pass a check and
+    then point inwards): what fetching images and delivering webhooks share."""
 
-
-class SafeFetcher:
-    def __init__(self, policy: FetchPolicy, timeout_seconds: float = 20.0) -> None:
-        self._policy = policy
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+    def __init__(self, policy: FetchPolicy, timeout_seconds: float, limit: int) -> None:
+        self.policy = policy
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=PolicyResolver(self.policy), limit=self._limit
+            )
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+        return self._session
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = policy_session(self._policy, self._timeout, limit=32)
-        return self._session
+
+class SafeFetcher:
+    def __init__(self, policy: FetchPolicy, timeout_seconds: float = 20.0) -> None:
+        self._client = PolicyClient(policy, timeout_seconds, limit=32)
+
+    async def close(self) -> None:
+        await self._client.close()
 
     async def fetch(self, url: str | URL, *, what: str, max_bytes: int) -> tuple[bytes, str | None]:
         """The body and its declared content type, or a 400/413 that says what went wrong."""
@@ -126,7 +134,7 @@ class SafeFetcher:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(current, what)
             try:
-                async with self._client().get(current, allow_redirects=False) as response:
+                async with self._client.session.get(current, allow_redirects=False) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
                         current = _redirected(current, response.headers["Location"], what)
                         continue
@@ -155,7 +163,7 @@ class SafeFetcher:
             literal = ipaddress.ip_address(url.host)
         except ValueError:
             return  # a name: checked by the resolver after DNS
-        if not self._policy.permits(literal):
+        if not self._client.policy.permits(literal):
             raise _refused(what, url.host, str(literal))
 
 

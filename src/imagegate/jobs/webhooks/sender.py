@@ -19,7 +19,7 @@ from imagegate.db.timestamps import utcnow
 from imagegate.errors import InvalidRequest
 from imagegate.jobs.webhooks.deliveries import Attempt
 from imagegate.jobs.webhooks.targets import checked_callback_url
-from imagegate.media.fetch import BlockedAddress, FetchPolicy, policy_session
+from imagegate.media.fetch import BlockedAddress, FetchPolicy, PolicyClient
 
 ANSWER_BYTES = 4096  # of a receiver's answer, read for the attempt's error text
 ERROR_TEXT = 300  # characters of it kept
@@ -42,20 +42,11 @@ class Sent:
 
 class WebhookSender:
     def __init__(self, policy: FetchPolicy, timeout_seconds: float, user_agent: str) -> None:
-        self._policy = policy
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._client = PolicyClient(policy, timeout_seconds, limit=64)
         self._user_agent = user_agent
-        self._session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = policy_session(self._policy, self._timeout, limit=64)
-        return self._session
+        await self._client.close()
 
     async def send(self, url: str, headers: Mapping[str, str], body: bytes) -> Sent:
         at = utcnow()
@@ -65,7 +56,7 @@ class WebhookSender:
             return Attempt(at, status, error, round((time.monotonic() - started) * 1000))
 
         try:
-            checked_callback_url(url, self._policy)
+            checked_callback_url(url, self._client.policy)
         except InvalidRequest as exc:
             return Sent(attempt(None, f"not sent: {exc.message}"), refused=True)
         sent_headers = {
@@ -74,7 +65,7 @@ class WebhookSender:
             **headers,
         }
         try:
-            async with self._client().post(
+            async with self._client.session.post(
                 url, data=body, headers=sent_headers, allow_redirects=False
             ) as response:
                 answer = await response.content.read(ANSWER_BYTES)
@@ -91,7 +82,7 @@ class WebhookSender:
                 )
             return Sent(attempt(None, f"could not connect: {exc}"))
         except TimeoutError:
-            return Sent(attempt(None, f"no answer within {self._timeout.total:g} s"))
+            return Sent(attempt(None, f"no answer within {self._client.timeout.total:g} s"))
         except (aiohttp.ClientError, ValueError) as exc:
             return Sent(attempt(None, f"{type(exc).__name__}: {exc}"[:ERROR_TEXT]))
         if 200 <= status < 300:

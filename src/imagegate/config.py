@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -91,6 +91,18 @@ class Settings(BaseSettings):
         "(https://app.example.com), or * for any; default: none (CORS off)",
     )
     media_url_ttl_seconds: int = Field(default=3600, ge=1, description="lifetime of image URLs")
+    video_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=1,
+        description="how long a generated video can be downloaded; after that its content "
+        "answers 410 Gone",
+    )
+    media_backend: Literal["filesystem", "postgresql"] = Field(
+        default="filesystem",
+        description="where videos are kept: files under the data directory's media/ (one "
+        "machine, or a shared volume), or the PostgreSQL database in 1 MiB chunks (replicas "
+        "that share nothing else)",
+    )
     fault_switches_for_keys: bool = Field(
         default=False,
         description="let API keys use the sandbox's fault switches (fail, delay_ms), for a "
@@ -202,6 +214,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.home / 'imagegate.db'}"
+
+    @property
+    def scratch(self) -> Path:
+        """Where videos are written on their way into the media store."""
+        return self.home / "scratch"
+
+    @property
+    def media_directory(self) -> Path:
+        return self.home / "media"
 
     @property
     def media_limits(self) -> MediaLimits:

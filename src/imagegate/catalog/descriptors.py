@@ -27,10 +27,19 @@ class EnumCapability(_Descriptor):
         return self
 
     def allows(self, value: object) -> bool:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # an integer parameter listed as its values (4, 8 or 12 seconds)
         return isinstance(value, str) and value in self.values
 
     def describe(self) -> str:
         return "one of " + ", ".join(self.values)
+
+    def numbers(self) -> tuple[float, ...] | None:
+        """The values as numbers, when they all are (a video's durations)."""
+        try:
+            return tuple(float(value) for value in self.values)
+        except ValueError:
+            return None
 
 
 class RangeCapability(_Descriptor):
@@ -88,7 +97,22 @@ def union(first: CapabilityDescriptor, second: CapabilityDescriptor) -> Capabili
         return RangeCapability(
             min=min(first.min, second.min), max=max(first.max, second.max), step=step
         )
+    if isinstance(first, RangeCapability | EnumCapability) and isinstance(
+        second, RangeCapability | EnumCapability
+    ):
+        # numbers listed by one endpoint and a range by another (a video's duration): the
+        # range that holds both
+        low, high = _bounds(first), _bounds(second)
+        if low is not None and high is not None:
+            return RangeCapability(min=min(low[0], high[0]), max=max(low[1], high[1]))
     raise ValueError(f"cannot merge a {first.type} descriptor with a {second.type} one")
+
+
+def _bounds(descriptor: EnumCapability | RangeCapability) -> tuple[float, float] | None:
+    if isinstance(descriptor, RangeCapability):
+        return descriptor.min, descriptor.max
+    numbers = descriptor.numbers()
+    return (min(numbers), max(numbers)) if numbers else None
 
 
 def _number(value: float) -> str:

@@ -20,6 +20,15 @@ class Parameter:
     descriptor: DescriptorType
     value: ValueType
     summary: str
+    # other descriptor types it may take (a video's duration: an enum of lengths or a range)
+    also: tuple[DescriptorType, ...] = ()
+    # False for a flag whose "off" is not every provider's default (audio, which Veo 3 makes
+    # unless told not to, and which sets the price): False is then sent, not left out
+    off_is_default: bool = True
+
+    @property
+    def descriptors(self) -> tuple[DescriptorType, ...]:
+        return (self.descriptor, *self.also)
 
 
 _PARAMETERS = (
@@ -48,6 +57,14 @@ _PARAMETERS = (
     Parameter("raw", "boolean", "boolean", "less processed, more natural look (FLUX ultra)"),
     Parameter("watermark", "boolean", "boolean", "add the provider's watermark"),
     Parameter("partial_images", "range", "integer", "partial images sent while streaming"),
+    # video
+    Parameter("duration", "enum", "integer", "video length in seconds", also=("range",)),
+    Parameter("fps", "enum", "integer", "video frames per second", also=("range",)),
+    Parameter(
+        "generate_audio", "boolean", "boolean", "generate an audio track", off_is_default=False
+    ),
+    Parameter("first_frame", "boolean", "boolean", "accepts an image as the first frame"),
+    Parameter("last_frame", "boolean", "boolean", "accepts an image as the last frame"),
 )
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}

@@ -7,6 +7,11 @@ space-separated tokens that must all match (`4K`, `high 1024x1536`); among lines
 billable and unit the most specific matching line wins. Token-priced lines bill the usage a
 provider reports; per-image and per-megapixel lines give the estimate used for listing, price
 caps and limits, and bill when a provider reports no usage.
+
+A video is priced per `second` of output (`output_video`, variants such as `720p audio`), per
+`video`, or per `token` of its provider's count (Seedance: width x height x fps x seconds /
+1024); the estimate counts the seconds asked for (or the endpoint's default length), the bill
+the seconds delivered.
 """
 
 from __future__ import annotations
@@ -21,9 +26,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Billable = Literal[
-    "output_image", "output_text", "input_image", "input_reference", "input_text", "request"
+    "output_image",
+    "output_video",
+    "output_text",
+    "input_image",
+    "input_reference",
+    "input_text",
+    "request",
 ]
-Unit = Literal["image", "megapixel", "token", "request"]
+Unit = Literal["image", "megapixel", "token", "request", "second", "video"]
 
 
 class PricingLine(BaseModel):
@@ -57,9 +68,12 @@ class PriceQuery:
     conditions: frozenset[str] = field(default_factory=frozenset)
     input_images: int = 0
     input_megapixels: float = 1.048576
+    seconds: float = 0.0  # of video
+    video_tokens: float = 0.0  # of video, as its provider counts them
 
 
 _OUTPUT_ESTIMATE_UNITS = ("image", "megapixel")
+_VIDEO_ESTIMATE_UNITS = ("second", "video", "token")
 
 
 def applicable_lines(
@@ -88,9 +102,7 @@ def estimate(lines: tuple[PricingLine, ...], query: PriceQuery) -> Decimal:
     chosen = applicable_lines(lines, query.conditions)
     for line in chosen:
         total += line.cost_usd * _quantity(line, query)
-    if not any(
-        line.billable == "output_image" and line.unit in _OUTPUT_ESTIMATE_UNITS for line in chosen
-    ):
+    if not has_output_estimate(tuple(chosen)):
         closest = _closest_output_line(lines, query)
         if closest is not None:
             line, scale = closest
@@ -109,7 +121,11 @@ def _closest_output_line(
     candidates = [
         line
         for line in lines
-        if line.billable == "output_image" and line.unit == "image" and line.variant
+        if line.variant
+        and (
+            (line.billable == "output_image" and line.unit == "image")
+            or line.billable == "output_video"
+        )
     ]
     if not candidates:
         return None
@@ -157,11 +173,19 @@ def _variant_size(variant: str) -> tuple[int, int] | None:
 
 def has_output_estimate(lines: tuple[PricingLine, ...]) -> bool:
     return any(
-        line.billable == "output_image" and line.unit in _OUTPUT_ESTIMATE_UNITS for line in lines
+        (line.billable == "output_image" and line.unit in _OUTPUT_ESTIMATE_UNITS)
+        or (line.billable == "output_video" and line.unit in _VIDEO_ESTIMATE_UNITS)
+        for line in lines
     )
 
 
 def _quantity(line: PricingLine, query: PriceQuery) -> Decimal:
+    if line.billable == "output_video":
+        if line.unit == "second":
+            return Decimal(str(query.seconds)) * query.n
+        if line.unit == "token":
+            return Decimal(str(round(query.video_tokens))) * query.n
+        return Decimal(query.n)
     if line.unit == "token":
         return Decimal(0)  # billed from reported usage only
     if line.billable == "request" or line.unit == "request":

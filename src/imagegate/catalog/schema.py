@@ -12,12 +12,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from imagegate.catalog.descriptors import CapabilityDescriptor, EnumCapability
+from imagegate.catalog.descriptors import (
+    BooleanCapability,
+    CapabilityDescriptor,
+    EnumCapability,
+    RangeCapability,
+)
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.pricing import PricingLine
 
 InputModality = Literal["text", "image"]
-OutputModality = Literal["image", "text"]
+OutputModality = Literal["image", "text", "video", "audio"]
 
 _MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._:-]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -74,23 +79,35 @@ class Endpoint(_Record):
             spec = PARAMETERS.get(name)
             if spec is None:
                 raise ValueError(f"unknown parameter {name!r}; known: {sorted(PARAMETERS)}")
-            if descriptor.type != spec.descriptor:
+            if descriptor.type not in spec.descriptors:
                 raise ValueError(
-                    f"parameter {name!r} must be described as {spec.descriptor}, "
-                    f"not {descriptor.type}"
+                    f"parameter {name!r} must be described as "
+                    f"{' or '.join(spec.descriptors)}, not {descriptor.type}"
                 )
         return value
 
     @model_validator(mode="after")
     def _defaults_are_offered(self) -> Endpoint:
         for name, value in self.defaults.items():
-            descriptor = self.parameters.get(name)
-            if not isinstance(descriptor, EnumCapability) or value not in descriptor.values:
+            if not _offers(self.parameters.get(name), value):
                 raise ValueError(
                     f"{self.provider} {self.native_id}: default {name}={value!r} is not one of "
                     "the values its parameters offer"
                 )
         return self
+
+
+def _offers(descriptor: CapabilityDescriptor | None, value: str) -> bool:
+    """Whether a parameter's descriptor offers `value`, a default as the data file writes it
+    (a number as text for a range, true or false for a flag)."""
+    if isinstance(descriptor, EnumCapability):
+        return value in descriptor.values
+    if isinstance(descriptor, RangeCapability):
+        try:
+            return descriptor.allows(float(value))
+        except ValueError:
+            return False
+    return isinstance(descriptor, BooleanCapability) and value in ("true", "false")
 
 
 class Model(_Record):
@@ -106,19 +123,26 @@ class Model(_Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Model:
-        if "image" not in self.output_modalities:
-            raise ValueError(f"{self.id}: an image model must output images")
+        if "image" not in self.output_modalities and "video" not in self.output_modalities:
+            raise ValueError(f"{self.id}: a model must output images or video")
+        if "audio" in self.output_modalities and "video" not in self.output_modalities:
+            raise ValueError(f"{self.id}: audio is only made with video")
         providers = [endpoint.provider for endpoint in self.endpoints]
         if len(set(providers)) != len(providers):
             raise ValueError(f"{self.id}: one endpoint per provider, got {providers}")
         takes_images = "image" in self.input_modalities
         for endpoint in self.endpoints:
-            if ("input_references" in endpoint.parameters) and not takes_images:
+            images = {"input_references", "first_frame", "last_frame"} & endpoint.parameters.keys()
+            if images and not takes_images:
                 raise ValueError(
-                    f"{self.id}: {endpoint.provider} accepts reference images but the model "
+                    f"{self.id}: {endpoint.provider} accepts input images but the model "
                     "does not list image among its input modalities"
                 )
         return self
+
+    @property
+    def makes_video(self) -> bool:
+        return "video" in self.output_modalities
 
     @property
     def author(self) -> str:

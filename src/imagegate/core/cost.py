@@ -1,5 +1,6 @@
 """What a finished generation cost: the provider's own figure, else its usage priced by the
-token lines, else the per-image and per-megapixel lines for the images it actually returned."""
+token lines, else the per-image and per-megapixel lines for the images it actually returned,
+or the per-second and per-video lines for the seconds of video it actually returned."""
 
 from __future__ import annotations
 
@@ -18,9 +19,14 @@ def actual_cost(
     references: int,
     usage: Usage | None,
     reported: Decimal | None,
+    video_seconds: tuple[float, ...] = (),
 ) -> Decimal:
+    """`video_seconds`: the length of each video delivered (a video generation's `images` is
+    0)."""
     if reported is not None:
         return reported
+    if video_seconds:
+        return _video_cost(pricing, parameters, references, usage, video_seconds)
     query = price_query({**parameters, "n": images}, references)
     lines = applicable_lines(pricing, query.conditions)
     token_rates = {line.billable: line.cost_usd for line in lines if line.unit == "token"}
@@ -38,3 +44,29 @@ def actual_cost(
         )
         return by_tokens + estimate(per_input_image, query)
     return estimate(pricing, query) if images else Decimal(0)
+
+
+def _video_cost(
+    pricing: tuple[PricingLine, ...],
+    parameters: dict[str, Any],
+    references: int,
+    usage: Usage | None,
+    video_seconds: tuple[float, ...],
+) -> Decimal:
+    """Each video priced for the seconds it lasts; a per-token line bills the tokens the
+    provider counted, when it reports them."""
+    total = Decimal(0)
+    for position, seconds in enumerate(video_seconds):
+        query = price_query({**parameters, "n": 1, "duration": seconds}, references)
+        lines = tuple(applicable_lines(pricing, query.conditions))
+        token_line = next(
+            (line for line in lines if line.billable == "output_video" and line.unit == "token"),
+            None,
+        )
+        if token_line is not None and usage is not None and usage.completion_tokens:
+            others = tuple(line for line in lines if line is not token_line)
+            tokens = usage.completion_tokens if position == 0 else 0  # the provider's total
+            total += token_line.cost_usd * tokens + estimate(others, query)
+        else:
+            total += estimate(pricing, query)
+    return total

@@ -60,6 +60,11 @@ class ImageRequest:
     # and appends them to `references` / sets `mask`.
     reference_sources: tuple[ImageSource, ...] = ()
     mask_source: ImageSource | None = None
+    # a video's first and last frames (image-to-video), loaded as `mask` is
+    first_frame: InputImage | None = None
+    last_frame: InputImage | None = None
+    first_frame_source: ImageSource | None = None
+    last_frame_source: ImageSource | None = None
     modalities: frozenset[str] | None = None  # wanted outputs; None = what the model makes
     max_text_tokens: int | None = None
     routing: RoutingOptions = field(default_factory=RoutingOptions)
@@ -84,6 +89,10 @@ class ImageRequest:
         stream: bool = False,
         user: str | None = None,
         user_agent: str | None = None,
+        first_frame: InputImage | GivenImage | None = None,
+        last_frame: InputImage | GivenImage | None = None,
+        first_frame_source: ImageSource | None = None,
+        last_frame_source: ImageSource | None = None,
         *,
         # The catalog's parameters (catalog/parameters.py), by name; None: not asked for.
         n: int | None = None,
@@ -109,6 +118,9 @@ class ImageRequest:
         raw: bool | None = None,
         watermark: bool | None = None,
         partial_images: int | None = None,
+        duration: int | None = None,
+        fps: int | None = None,
+        generate_audio: bool | None = None,
         **unknown: Never,
     ) -> None:
         if unknown:
@@ -131,6 +143,14 @@ class ImageRequest:
             if mask_source is not None:
                 raise TypeError("mask and mask_source both given")
             mask_source, mask = image_source(mask, "mask"), None
+        if first_frame is not None and not isinstance(first_frame, InputImage):
+            if first_frame_source is not None:
+                raise TypeError("first_frame and first_frame_source both given")
+            first_frame_source, first_frame = image_source(first_frame, "first_frame"), None
+        if last_frame is not None and not isinstance(last_frame, InputImage):
+            if last_frame_source is not None:
+                raise TypeError("last_frame and last_frame_source both given")
+            last_frame_source, last_frame = image_source(last_frame, "last_frame"), None
         values = {
             "model": model,
             "prompt": prompt,
@@ -139,6 +159,10 @@ class ImageRequest:
             "mask": mask,
             "reference_sources": sources,
             "mask_source": mask_source,
+            "first_frame": first_frame,
+            "last_frame": last_frame,
+            "first_frame_source": first_frame_source,
+            "last_frame_source": last_frame_source,
             "modalities": modalities,
             "max_text_tokens": max_text_tokens,
             "routing": routing if routing is not None else RoutingOptions(),
@@ -172,7 +196,8 @@ def _split_references(
 
 
 # The keyword-only arguments of `ImageRequest`: the catalog's request parameters (not the
-# capabilities `input_references` and `mask`, which the images themselves express).
+# capabilities `input_references`, `mask`, `first_frame` and `last_frame`, which the images
+# themselves express).
 NAMED_PARAMETERS = tuple(
     parameter.name
     for parameter in inspect.signature(ImageRequest.__init__).parameters.values()

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imagegate.db.media import StoredVideo
 from imagegate.media.base64_text import Base64Text
 from imagegate.media.formats import EXTENSIONS, FORMAT_MEDIA_TYPES
 from imagegate.media.probe import pixel_size
@@ -110,6 +111,21 @@ class GeneratedImage:
 
 
 @dataclass(frozen=True, slots=True)
+class GeneratedVideo:
+    """An output video as a provider delivers it: a file in the gateway's scratch directory
+    (videos are tens of megabytes, so they go from the provider to a file and from the file
+    to the media store, never whole into memory). `seconds` is the provider's own figure for
+    its length, where it reports one (what is billed; else the file's own length)."""
+
+    path: Path
+    media_type: str = "video/mp4"
+    seconds: float | None = None
+    width: int | None = None
+    height: int | None = None
+    has_audio: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -175,3 +191,4 @@ class ImageResult:
     finish_reason: str = "stop"
     latency_ms: int = 0
     replayed: bool = False  # an idempotent repeat, answered from the stored result
+    videos: list[StoredVideo] = field(default_factory=list)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from imagegate.catalog.catalog import EndpointView
-from imagegate.catalog.descriptors import EnumCapability
+from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.catalog.dimensions import parse_size
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.schema import Model
@@ -29,6 +29,8 @@ from imagegate.core.request import ImageRequest
 from imagegate.core.sizes import accepted_sizes, accepts_custom_size, sizes_from_ratios
 from imagegate.errors import InvalidRequest, UnsupportedParameter
 from imagegate.media.images import InputImage
+
+DEFAULT_VIDEO_SECONDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,8 @@ class PreparedCall:
     options: dict[str, Any]
     references: tuple[InputImage, ...]
     mask: InputImage | None
+    first_frame: InputImage | None = None
+    last_frame: InputImage | None = None
 
     @property
     def provider(self) -> str:
@@ -51,15 +55,34 @@ class PreparedCall:
     @property
     def priced(self) -> dict[str, Any]:
         """The accepted parameters with the provider's defaults for those left out: what the
-        estimate and the bill are taken from."""
+        estimate and the bill are taken from. A video whose length is left to the provider
+        and whose endpoint names no default is priced at the longest it offers."""
         defaults = self.view.endpoint.defaults
-        return {**defaults, **self.accepted} if defaults else self.accepted
+        priced = {**defaults, **self.accepted} if defaults else self.accepted
+        if self.model.makes_video and "duration" not in priced:
+            longest = longest_duration(self.view.endpoint.parameters.get("duration"))
+            priced = {**priced, "duration": longest}
+        return priced
 
     @property
     def estimate(self) -> Decimal:
         """What this call should cost, from the endpoint's pricing lines: what `max_price` and
         the USD hold compare against."""
-        return estimate_cost(self.view.endpoint.pricing, self.priced, len(self.references))
+        return estimate_cost(self.view.endpoint.pricing, self.priced, self.input_images)
+
+    @property
+    def input_images(self) -> int:
+        frames = (self.first_frame, self.last_frame)
+        return len(self.references) + sum(frame is not None for frame in frames)
+
+
+def longest_duration(descriptor: object) -> int:
+    """The longest video an endpoint's `duration` descriptor offers (8 s when it has none)."""
+    if isinstance(descriptor, RangeCapability):
+        return int(descriptor.max)
+    if isinstance(descriptor, EnumCapability) and (numbers := descriptor.numbers()):
+        return int(max(numbers))
+    return DEFAULT_VIDEO_SECONDS
 
 
 def validate(request: ImageRequest, view: EndpointView, model: Model) -> PreparedCall:
@@ -72,6 +95,9 @@ def validate(request: ImageRequest, view: EndpointView, model: Model) -> Prepare
         parameters["input_references"] = len(request.references)
     if request.mask is not None:
         parameters["mask"] = True
+    for frame in ("first_frame", "last_frame"):
+        if getattr(request, frame) is not None:
+            parameters[frame] = True
     _drop_defaults(parameters, published)
     _translate_size(parameters, published, where)
 
@@ -79,7 +105,7 @@ def validate(request: ImageRequest, view: EndpointView, model: Model) -> Prepare
     dropped: list[str] = []
     for name, value in parameters.items():
         if value is False and _is_boolean_flag(name):
-            continue  # a flag asked to be off is the default everywhere
+            continue  # a flag asked to be off is the default everywhere (not audio)
         descriptor = published.get(name)
         if descriptor is None:
             if strict:
@@ -133,6 +159,8 @@ def validate(request: ImageRequest, view: EndpointView, model: Model) -> Prepare
         options=options,
         references=request.references if "input_references" in accepted else (),
         mask=request.mask if "mask" in accepted else None,
+        first_frame=request.first_frame if "first_frame" in accepted else None,
+        last_frame=request.last_frame if "last_frame" in accepted else None,
     )
 
 
@@ -149,7 +177,7 @@ def _check_prompt_lengths(prompt: str, negative: object, view: EndpointView, whe
 
 def _is_boolean_flag(name: str) -> bool:
     spec = PARAMETERS.get(name)
-    return spec is not None and spec.value == "boolean"
+    return spec is not None and spec.value == "boolean" and spec.off_is_default
 
 
 def _drop_defaults(parameters: dict[str, Any], published: dict[str, Any]) -> None:

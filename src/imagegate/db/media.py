@@ -9,8 +9,13 @@ up, one more set on every replay).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
@@ -20,9 +25,87 @@ from imagegate.db.tables import media
 from imagegate.db.timestamps import as_utc, utcnow
 
 
+@dataclass(frozen=True, slots=True)
+class StoredVideo:
+    """A generated video kept in the media store: fetched by `token` (`/media/{token}`, with
+    `Range`) until `expires_at`."""
+
+    token: str
+    media_type: str
+    size: int  # bytes
+    seconds: float
+    width: int
+    height: int
+    has_audio: bool
+    expires_at: dt.datetime
+
+
 class MediaStore:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, directory: Path | None = None) -> None:
         self._db = database
+        self._directory = directory or Path(tempfile.gettempdir()) / "imagegate-media"
+
+    async def put_video(
+        self,
+        generation_id: str,
+        path: Path,
+        media_type: str,
+        ttl_seconds: int,
+        position: int,
+        *,
+        seconds: float,
+        width: int,
+        height: int,
+        has_audio: bool,
+    ) -> StoredVideo:
+        """Moves the video file at `path` into the store (FIRST CUT: files only; see the
+        media store issue work)."""
+        token = secrets.token_urlsafe(24)
+        now = utcnow()
+        expires = now + dt.timedelta(seconds=ttl_seconds)
+        size = await asyncio.to_thread(_move, path, self._directory / token)
+        details = {"seconds": seconds, "width": width, "height": height, "has_audio": has_audio}
+        row = {
+            "id": token,
+            "generation_id": generation_id,
+            "media_type": media_type,
+            "content": None,
+            "created_at": now,
+            "expires_at": expires,
+            "position": position,
+            "purpose": "video",
+            "size": size,
+            "backend": "filesystem",
+            "details": details,
+        }
+        await self._db.write(lambda connection: connection.execute(insert(media), row))
+        return StoredVideo(token, media_type, size, seconds, width, height, has_audio, expires)
+
+    async def videos_of(self, generation_id: str) -> list[StoredVideo]:
+        """A generation's videos, in their order (expired ones too: their content is gone,
+        which the content route answers with 410)."""
+        query = (
+            select(media)
+            .where(media.c.generation_id == generation_id, media.c.purpose == "video")
+            .order_by(media.c.position)
+        )
+        rows = await self._db.read(lambda connection: list(connection.execute(query)))
+        return [
+            StoredVideo(
+                row.id,
+                row.media_type,
+                row.size or 0,
+                float(row.details["seconds"]),
+                int(row.details["width"]),
+                int(row.details["height"]),
+                bool(row.details["has_audio"]),
+                as_utc(row.expires_at),
+            )
+            for row in rows
+        ]
+
+    def video_path(self, token: str) -> Path:
+        return self._directory / token
 
     async def put(
         self,
@@ -89,3 +172,10 @@ class MediaStore:
     async def purge_expired(self) -> int:
         statement = delete(media).where(media.c.expires_at <= utcnow())
         return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
+
+
+def _move(path: Path, target: Path) -> int:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    size = path.stat().st_size
+    shutil.move(path, target)
+    return size

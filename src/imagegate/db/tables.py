@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -95,14 +96,28 @@ media = Table(
     Column("id", String(64), primary_key=True),  # unguessable token in the URL
     Column("generation_id", String(40), nullable=False),
     Column("media_type", String(32), nullable=False),
-    Column("content", LargeBinary, nullable=False),
+    Column("content", LargeBinary, nullable=True),  # NULL: the bytes are kept by `backend`
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False, default=0),  # order within the generation
-    Column("purpose", String(8), nullable=False, server_default="replay"),  # or "url"
+    # "replay", "url" or "video"
+    Column("purpose", String(8), nullable=False, server_default="replay"),
+    Column("size", BigInteger, nullable=True),  # bytes, for content kept elsewhere
+    Column("backend", String(16), nullable=True),  # "filesystem" or "postgresql"
+    Column("details", JSON, nullable=True),  # a video's seconds, width, height, has_audio
 )
 Index("ix_media_expires_at", media.c.expires_at)
 Index("ix_media_generation_id", media.c.generation_id)
+
+# A video kept in the database (`media_backend: postgresql`), in 1 MiB pieces: read one piece
+# at a time, so serving it (with `Range`) never holds it whole.
+media_chunks = Table(
+    "media_chunks",
+    metadata,
+    Column("media_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
 
 # State that the processes of one `imagegate serve --workers N` share when there is no Redis
 # (see accounting/shared_rate_limits.py and routing/shared_health.py).

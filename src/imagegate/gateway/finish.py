@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from imagegate.core.cost import actual_cost
-from imagegate.core.result import GeneratedImage, ImageResult, Usage
+from imagegate.core.result import GeneratedImage, GeneratedVideo, ImageResult, StoredVideo, Usage
 from imagegate.core.validate import PreparedCall
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
@@ -15,6 +15,7 @@ from imagegate.errors import GatewayError, InternalError, UpstreamError
 from imagegate.gateway.headers import GENERATION_HEADER
 from imagegate.gateway.run import Run
 from imagegate.media.convert import convert_off_loop
+from imagegate.media.video_probe import probe_video_off_loop
 from imagegate.providers.base import ProviderResult
 
 log = logging.getLogger("imagegate")
@@ -36,6 +37,7 @@ async def finish(
     records: GenerationStore,
     media: MediaStore,
     keep_seconds: int,
+    video_ttl_seconds: int = 24 * 3600,
 ) -> ImageResult:
     """Records success and charges the key in one transaction; an idempotent request's images
     are kept so a repeat can be answered without generating again."""
@@ -46,13 +48,18 @@ async def finish(
         raise InternalError(
             "the generation's record could not be written, so it cannot be charged or kept"
         ) from exc
+    videos = [
+        await store_video(run.id, position, video, media, video_ttl_seconds)
+        for position, video in enumerate(result.videos)
+    ]
     cost = actual_cost(
         call.view.endpoint.pricing,
         call.priced,
         len(images),
-        len(call.references),
+        call.input_images,
         result.usage,
         result.cost_usd,
+        tuple(video.seconds for video in videos),
     )
     usage = result.usage or Usage()
     text = result.text if "text" in (run.request.modalities or ()) else None
@@ -66,13 +73,14 @@ async def finish(
         run.id,
         model_id=call.model.id,
         provider=call.provider,
-        images=len(images),
+        images=len(images) + len(videos),
         parameters=jsonable(call.accepted),
         dropped=list(dropped),
         usage={
             "prompt_tokens": usage.prompt_tokens,
             "completion_tokens": usage.completion_tokens,
             "image_tokens": usage.image_tokens,
+            **({"video_seconds": sum(v.seconds for v in videos)} if videos else {}),
         },
         cost_usd=cost,
         latency_ms=run.elapsed_ms(),
@@ -95,9 +103,34 @@ async def finish(
         attempts=list(run.attempts),
         finish_reason=result.finish_reason,
         latency_ms=run.elapsed_ms(),
+        videos=videos,
     )
     run.telemetry.succeeded(finished)
     return finished
+
+
+async def store_video(
+    generation_id: str,
+    position: int,
+    video: GeneratedVideo,
+    media: MediaStore,
+    ttl_seconds: int,
+) -> StoredVideo:
+    """The video moved into the media store, with its facts: the provider's own length where
+    it reports one (what is billed), else the file's."""
+    facts = await probe_video_off_loop(video.path)
+    seconds = video.seconds if video.seconds is not None else facts.seconds
+    return await media.put_video(
+        generation_id,
+        video.path,
+        video.media_type,
+        ttl_seconds,
+        position,
+        seconds=seconds,
+        width=facts.width,
+        height=facts.height,
+        has_audio=facts.has_audio,
+    )
 
 
 async def fail(

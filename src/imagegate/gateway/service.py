@@ -83,7 +83,7 @@ class Gateway:
         self.http = http
         self.fetcher = fetcher
         self.records = GenerationStore(database)
-        self.media = MediaStore(database)
+        self.media = MediaStore(database, settings.media_directory)
         self.keys = KeyStore(database)
         self.holds = Holds(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
@@ -109,7 +109,7 @@ class Gateway:
         self.stopping = False
         self._ends_being_written: set[asyncio.Future[None]] = set()
         self.providers = ProviderPool(
-            catalog, http, fetcher, env, settings.provider_timeout_seconds
+            catalog, http, fetcher, env, settings.provider_timeout_seconds, settings.scratch
         )
         self.router = Router(
             catalog,
@@ -359,15 +359,27 @@ class Gateway:
         references, mask = await self.inputs.load_all(
             request.references, request.reference_sources, request.mask, request.mask_source
         )
-        if not (request.reference_sources or request.mask_source is not None):
+        frames = {}
+        for name in ("first_frame", "last_frame"):
+            source = getattr(request, f"{name}_source")
+            if source is not None:
+                frames[name] = await self.inputs.load(source)
+                frames[f"{name}_source"] = None
+        if not (request.reference_sources or request.mask_source is not None or frames):
             return request
         return replace(
-            request, references=references, mask=mask, reference_sources=(), mask_source=None
+            request,
+            references=references,
+            mask=mask,
+            reference_sources=(),
+            mask_source=None,
+            **frames,
         )
 
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         keep = run.keep_seconds or self.settings.idempotency_ttl_seconds
-        return await finish(run, call, result, self.records, self.media, keep)
+        video_ttl = self.settings.video_ttl_seconds
+        return await finish(run, call, result, self.records, self.media, keep, video_ttl)
 
 
 def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str]) -> Redactor:

@@ -8,15 +8,17 @@ Streaming is a separate, optional protocol, checked with `isinstance`.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import aiohttp
 
 from imagegate.catalog.schema import Endpoint, ProviderInfo
-from imagegate.core.result import GeneratedImage, PartialImage, TextDelta, Usage
+from imagegate.core.result import GeneratedImage, GeneratedVideo, PartialImage, TextDelta, Usage
 from imagegate.media.fetch import SafeFetcher
 from imagegate.media.images import InputImage
 
@@ -33,10 +35,20 @@ class ProviderCall:
     options: dict[str, Any] = field(default_factory=dict)  # allowed passthrough options
     max_text_tokens: int | None = None
     partial_images: int = 0  # streaming only
+    # a video's first and last frames, where the endpoint takes them (`first_frame`,
+    # `last_frame`); `references` are then the video's other reference images
+    first_frame: InputImage | None = None
+    last_frame: InputImage | None = None
 
     @property
     def n(self) -> int:
         return int(self.parameters.get("n", 1))
+
+    @property
+    def seconds(self) -> int | None:
+        """A video's length asked for, in seconds (None: the endpoint's default)."""
+        value = self.parameters.get("duration")
+        return int(value) if value is not None else None
 
     @property
     def native_model(self) -> str:
@@ -50,6 +62,7 @@ class ProviderCall:
 @dataclass(slots=True)
 class ProviderResult:
     images: list[GeneratedImage]
+    videos: list[GeneratedVideo] = field(default_factory=list)
     text: str | None = None
     usage: Usage | None = None
     cost_usd: Decimal | None = None  # when the provider reports what it charged
@@ -96,6 +109,8 @@ class ProviderContext:
     fetcher: SafeFetcher
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     timeout_seconds: float = 120.0
+    # where downloaded and rendered videos are written before the media store takes them
+    scratch: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "imagegate")
 
     @property
     def api_key(self) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import aiohttp
 
@@ -20,12 +21,14 @@ class ProviderPool:
         fetcher: SafeFetcher,
         env: Mapping[str, str],
         timeout_seconds: float,
+        scratch: Path | None = None,
     ) -> None:
         self._catalog = catalog
         self._http = http
         self._fetcher = fetcher
         self._env = env
         self._timeout = timeout_seconds
+        self._scratch = scratch
         self._adapters: dict[str, Provider] = {}
 
     def get(self, slug: str) -> Provider:
@@ -39,6 +42,7 @@ class ProviderPool:
                 fetcher=self._fetcher,
                 env=self._env,
                 timeout_seconds=self._timeout,
+                **({"scratch": self._scratch} if self._scratch is not None else {}),
             )
             adapter = self._adapters[slug] = factory(context)
         return adapter

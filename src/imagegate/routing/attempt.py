@@ -54,6 +54,8 @@ def provider_call(request: ImageRequest, call: PreparedCall) -> ProviderCall:
         parameters=call.native,
         references=call.references,
         mask=call.mask,
+        first_frame=call.first_frame,
+        last_frame=call.last_frame,
         modalities=request.modalities or frozenset({"image"}),
         options=call.options,
         max_text_tokens=request.max_text_tokens,
@@ -179,6 +181,10 @@ def _failed(
 
 
 def require_images(call: PreparedCall, result: ProviderResult) -> None:
+    if call.model.makes_video:
+        if not result.videos:
+            raise UpstreamError(f"{call.view.provider.name} returned no video")
+        return
     if not result.images:
         reason = (
             f" (finish reason {result.native_finish_reason})" if result.native_finish_reason else ""

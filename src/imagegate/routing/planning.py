@@ -16,7 +16,8 @@ from imagegate.errors import InvalidRequest
 from imagegate.routing.candidates import candidates, provider_slugs
 from imagegate.routing.variants import VARIANTS, split_variant
 
-OUTPUT_MODALITIES = ("image", "text")
+OUTPUT_MODALITIES = ("image", "text", "video", "audio")
+VIDEO_ROUTES = "POST /api/v1/videos, /v1/videos or /v1/openai/videos/generations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,8 @@ def plan(catalog: Catalog, request: ImageRequest, target: Target) -> Plan:
     if target.sort is not None:
         routing = replace(routing, sort=target.sort)
     wanted = _wanted_modalities(model, request)
-    if (request.references or request.mask) and "image" not in model.input_modalities:
+    frames = request.first_frame is not None or request.last_frame is not None
+    if (request.references or request.mask or frames) and "image" not in model.input_modalities:
         raise InvalidRequest(
             f"model {model.id} does not take input images", param="input_references"
         )
@@ -67,9 +69,24 @@ def plan(catalog: Catalog, request: ImageRequest, target: Target) -> Plan:
 
 
 def _wanted_modalities(model: Model, request: ImageRequest) -> frozenset[str]:
-    wanted = (
-        request.modalities if request.modalities is not None else frozenset(model.output_modalities)
-    )
+    """What the request will get. A video model makes video only for a request that asks for
+    video (the video routes do), and an image model never does: each is a clear 400 naming
+    the routes to use instead."""
+    asked = request.modalities
+    if model.makes_video:
+        if asked is None or "video" not in asked:
+            raise InvalidRequest(
+                f"{model.id} is a video model; generate with {VIDEO_ROUTES}",
+                param="model",
+            )
+        return frozenset(model.output_modalities)
+    if asked is not None and "video" in asked:
+        raise InvalidRequest(
+            f"{model.id} is an image model; use the image generation endpoint",
+            param="model",
+            code="image_model",
+        )
+    wanted = asked if asked is not None else frozenset(model.output_modalities)
     unknown = sorted(wanted - set(OUTPUT_MODALITIES))
     if unknown:
         raise InvalidRequest(
@@ -94,4 +111,5 @@ def _fallback(catalog: Catalog, name: str) -> Model:
 
 def _can_serve(model: Model, request: ImageRequest) -> bool:
     takes_images = not (request.references or request.mask) or "image" in model.input_modalities
-    return "image" in model.output_modalities and takes_images
+    video = "video" in (request.modalities or ())
+    return model.makes_video == video and takes_images

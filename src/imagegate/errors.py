@@ -15,7 +15,9 @@ these in their own dialect; nothing else decides a status code.
     ├── NotFound                404 not_found
     ├── MethodNotAllowed        405 method_not_allowed
     ├── Conflict                409 conflict
+    ├── Gone                    410 expired
     ├── PayloadTooLarge         413 payload_too_large
+    ├── RangeNotSatisfiable     416 range_not_satisfiable
     ├── RateLimited             429 rate_limited
     ├── UpstreamError           502 upstream_error
     ├── UpstreamTimeout         504 upstream_timeout
@@ -114,9 +116,25 @@ class Conflict(GatewayError):
     status = 409
 
 
+class Gone(GatewayError):
+    """What the client asks for existed but has expired (a video past its `expires_at`): it
+    will not come back, and asking again needs a new generation."""
+
+    kind = "expired"
+    status = 410
+
+
 class PayloadTooLarge(GatewayError):
     kind = "payload_too_large"
     status = 413
+
+
+class RangeNotSatisfiable(GatewayError):
+    """A `Range` header no byte of the content answers (or one that is malformed); the error's
+    headers carry `Content-Range: bytes */<size>`."""
+
+    kind = "range_not_satisfiable"
+    status = 416
 
 
 class RateLimited(GatewayError):
@@ -158,7 +176,9 @@ ERROR_KINDS: tuple[type[GatewayError], ...] = (
     NotFound,
     MethodNotAllowed,
     Conflict,
+    Gone,
     PayloadTooLarge,
+    RangeNotSatisfiable,
     RateLimited,
     UpstreamError,
     UpstreamTimeout,

@@ -1,4 +1,5 @@
-"""`GET /media/{token}`: images the gateway hands out as URLs, until they expire."""
+"""`GET /media/{token}`: images the gateway hands out as URLs, and videos (with `Range`,
+`ranged_media.py`), until they expire."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from imagegate.api.ranged_media import video_response
 from imagegate.core.result import GeneratedImage, ImageResult
 from imagegate.errors import NotFound
 from imagegate.gateway import Gateway
@@ -57,7 +59,10 @@ async def serve_media(request: Request, token: str) -> Response:
     gateway: Gateway = request.app.state.gateway
     found = await gateway.media.get(token)
     if found is None:
-        raise NotFound("this image URL is unknown or has expired")
+        try:
+            return await video_response(request, gateway.media, token)
+        except NotFound:
+            raise NotFound("this media URL is unknown or has expired") from None
     content, media_type = found
     return Response(
         content, media_type=media_type, headers={"Cache-Control": "private, max-age=300"}

@@ -1,28 +1,59 @@
-"""Images the gateway keeps: served at `/media/{token}` for `response_format: url`, or kept
-to replay an idempotent request, until they expire.
+"""What the gateway keeps of its results: images served at `/media/{token}` for
+`response_format: url` or kept to replay an idempotent request, and videos, until they expire.
 
-Kept in the database (not on one replica's disk) so any replica behind a load balancer can
-serve a URL another one handed out. Each row says what it is kept for: a replay returns only
-the images kept for replays, never the copies handed out as URLs (which would otherwise pile
-up, one more set on every replay).
+An image's bytes are in its media row, in the database (not on one replica's disk), so any
+replica behind a load balancer can serve a URL another one handed out. Each image row says what
+it is kept for: a replay returns only the images kept for replays, never the copies handed out
+as URLs (which would otherwise pile up, one more set on every replay).
+
+A video (tens of MB) is never a row's blob: its row holds its size, its facts and the backend
+that keeps its bytes (`media_backend`: files under the data directory, `media_files.py`, or
+1 MiB chunks in the database, `media_chunks.py`), and is read back a range at a time. At expiry
+housekeeping deletes the bytes and clears the row's `backend`; the row itself stays for
+`VIDEO_ROWS_KEPT` more, so a late download is told the video expired (410), not that it never
+existed (404).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import secrets
-import shutil
 import tempfile
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
-from imagegate.db.database import Database
+from imagegate.db.database import Database, Work
+from imagegate.db.media_chunks import ChunkedVideos
+from imagegate.db.media_files import FileVideos
 from imagegate.db.tables import media
 from imagegate.db.timestamps import as_utc, utcnow
+from imagegate.errors import Gone, InternalError, NotFound
+
+log = logging.getLogger("imagegate")
+VIDEO_ROWS_KEPT = dt.timedelta(days=7)  # after expiry: to answer 410 rather than 404
+EXPIRY_BATCH = 500  # videos whose bytes one statement deletes
+
+
+class VideoBytes(Protocol):
+    """Where a video's bytes are kept: `FileVideos` or `ChunkedVideos`."""
+
+    name: str
+
+    async def keep(self, token: str, source: Path, insert_row: Work[object]) -> None: ...
+
+    async def present(self, token: str) -> bool: ...
+
+    def read(self, token: str, start: int, end: int) -> AsyncIterator[bytes]: ...
+
+    async def drop(self, tokens: list[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +71,41 @@ class StoredVideo:
     expires_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class OpenedVideo:
+    """A video that can be read now: its size and type, and its bytes a range at a time."""
+
+    token: str
+    media_type: str
+    size: int
+    expires_at: dt.datetime
+    _read: Callable[[str, int, int], AsyncIterator[bytes]]
+
+    def chunks(self, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes `start`..`end` (inclusive, as in `Content-Range`), in pieces of at most
+        1 MiB, read as they are consumed."""
+        if not 0 <= start <= end < self.size:
+            raise ValueError(f"bytes {start}-{end} are not within a video of {self.size}")
+        return self._read(self.token, start, end)
+
+
 class MediaStore:
-    def __init__(self, database: Database, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        directory: Path | None = None,
+        backend: Literal["filesystem", "postgresql"] = "filesystem",
+    ) -> None:
         self._db = database
-        self._directory = directory or Path(tempfile.gettempdir()) / "imagegate-media"
+        self._files = FileVideos(
+            database, directory or Path(tempfile.gettempdir()) / "imagegate-media"
+        )
+        # every backend stays readable: rows stored before `media_backend` changed still serve
+        self._backends: dict[str, VideoBytes] = {
+            self._files.name: self._files,
+            ChunkedVideos.name: ChunkedVideos(database),
+        }
+        self._backend = self._backends[backend]
 
     async def put_video(
         self,
@@ -58,12 +120,12 @@ class MediaStore:
         height: int,
         has_audio: bool,
     ) -> StoredVideo:
-        """Moves the video file at `path` into the store (FIRST CUT: files only; see the
-        media store issue work)."""
+        """Takes the video file at `path` (a scratch file: it is moved or consumed) into the
+        configured backend, with its row."""
         token = secrets.token_urlsafe(24)
         now = utcnow()
         expires = now + dt.timedelta(seconds=ttl_seconds)
-        size = await asyncio.to_thread(_move, path, self._directory / token)
+        size = (await asyncio.to_thread(path.stat)).st_size
         details = {"seconds": seconds, "width": width, "height": height, "has_audio": has_audio}
         row = {
             "id": token,
@@ -75,11 +137,34 @@ class MediaStore:
             "position": position,
             "purpose": "video",
             "size": size,
-            "backend": "filesystem",
+            "backend": self._backend.name,
             "details": details,
         }
-        await self._db.write(lambda connection: connection.execute(insert(media), row))
+        statement = insert(media).values(row)
+        await self._backend.keep(token, path, lambda connection: connection.execute(statement))
         return StoredVideo(token, media_type, size, seconds, width, height, has_audio, expires)
+
+    async def open_video(self, token: str) -> OpenedVideo:
+        """The video `token` names, ready to read. `NotFound` when no video has the token;
+        `Gone` once it has expired (until its row is purged, `VIDEO_ROWS_KEPT` later)."""
+        query = select(media.c.media_type, media.c.size, media.c.expires_at, media.c.backend).where(
+            media.c.id == token, media.c.purpose == "video"
+        )
+        row = await self._db.read(lambda connection: connection.execute(query).first())
+        if row is None:
+            raise NotFound("no video has this token")
+        expires = as_utc(row.expires_at)
+        if expires <= utcnow() or row.backend is None:
+            when = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+            raise Gone(
+                f"this video expired at {when}; generate it again",
+                metadata={"expired_at": when},
+            )
+        backend = self._backends.get(row.backend)
+        if backend is None or not await backend.present(token):
+            log.error("video %s is kept by %r, which does not have it", token, row.backend)
+            raise InternalError("this video's content is missing from the media store")
+        return OpenedVideo(token, row.media_type, int(row.size), expires, backend.read)
 
     async def videos_of(self, generation_id: str) -> list[StoredVideo]:
         """A generation's videos, in their order (expired ones too: their content is gone,
@@ -105,7 +190,66 @@ class MediaStore:
         ]
 
     def video_path(self, token: str) -> Path:
-        return self._directory / token
+        """Where the filesystem backend keeps (or would keep) the video `token`."""
+        return self._files.path_of(token)
+
+    async def expire_videos(self) -> int:
+        """Deletes the bytes of videos past their expiry and clears their rows' `backend`
+        (the rows stay, to answer 410). Returns how many videos it deleted."""
+        query = (
+            select(media.c.id, media.c.backend)
+            .where(
+                media.c.purpose == "video",
+                media.c.backend.in_(list(self._backends)),
+                media.c.expires_at <= utcnow(),
+            )
+            .limit(EXPIRY_BATCH)
+        )
+        deleted = 0
+        while rows := await self._db.read(lambda connection: list(connection.execute(query))):
+            by_backend: dict[str, list[str]] = defaultdict(list)
+            for row in rows:
+                by_backend[row.backend].append(row.id)
+            for name, tokens in by_backend.items():
+                await self._backends[name].drop(tokens)
+            await self._db.write(partial(_bytes_deleted, [row.id for row in rows]))
+            deleted += len(rows)
+            if len(rows) < EXPIRY_BATCH:
+                break
+        return deleted
+
+    async def expire_generation(self, generation_id: str) -> None:
+        """A generation's videos expire now and their bytes are deleted (OpenAI's
+        `DELETE /v1/videos/{id}`): their URLs answer 410 from here on."""
+        query = select(media.c.id, media.c.backend).where(
+            media.c.generation_id == generation_id,
+            media.c.purpose == "video",
+            media.c.backend.is_not(None),
+        )
+        rows = await self._db.read(lambda connection: list(connection.execute(query)))
+        by_backend: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            by_backend[row.backend].append(row.id)
+        for name, tokens in by_backend.items():
+            if name in self._backends:
+                await self._backends[name].drop(tokens)
+        expire = (
+            update(media)
+            .where(media.c.generation_id == generation_id, media.c.purpose == "video")
+            .values(expires_at=utcnow())
+        )
+        await self._db.write(lambda connection: connection.execute(expire))
+        await self._db.write(partial(_bytes_deleted, [row.id for row in rows]))
+
+    async def purge_videos(self, kept_for: dt.timedelta = VIDEO_ROWS_KEPT) -> int:
+        """Deletes the rows of videos expired longer than `kept_for` ago whose bytes are gone:
+        from then on their token is unknown (404)."""
+        statement = delete(media).where(
+            media.c.purpose == "video",
+            media.c.backend.is_(None),
+            media.c.expires_at <= utcnow() - kept_for,
+        )
+        return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
 
     async def put(
         self,
@@ -135,8 +279,9 @@ class MediaStore:
         return token, expires
 
     async def get(self, token: str) -> tuple[bytes, str] | None:
+        """An unexpired image's bytes and type (a video's token is not an image's)."""
         query = select(media.c.content, media.c.media_type, media.c.expires_at).where(
-            media.c.id == token
+            media.c.id == token, media.c.purpose != "video"
         )
         row = await self._db.read(lambda connection: connection.execute(query).first())
         if row is None or as_utc(row.expires_at) <= utcnow():
@@ -170,12 +315,11 @@ class MediaStore:
         return [row for row in rows if as_utc(row.expires_at) > now]
 
     async def purge_expired(self) -> int:
-        statement = delete(media).where(media.c.expires_at <= utcnow())
+        """Deletes expired images (videos expire in two steps: `expire_videos`, then
+        `purge_videos`)."""
+        statement = delete(media).where(media.c.purpose != "video", media.c.expires_at <= utcnow())
         return await self._db.write(lambda connection: connection.execute(statement).rowcount or 0)
 
 
-def _move(path: Path, target: Path) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    size = path.stat().st_size
-    shutil.move(path, target)
-    return size
+def _bytes_deleted(tokens: list[str], connection: Connection) -> None:
+    connection.execute(update(media).where(media.c.id.in_(tokens)).values(backend=None))

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -123,6 +124,9 @@ class PolicyClient:
             self._session = None
 
 
+T = TypeVar("T")
+
+
 class SafeFetcher:
     def __init__(self, policy: FetchPolicy, timeout_seconds: float = 20.0) -> None:
         self._client = PolicyClient(policy, timeout_seconds, limit=32)
@@ -132,31 +136,11 @@ class SafeFetcher:
 
     async def fetch(self, url: str | URL, *, what: str, max_bytes: int) -> tuple[bytes, str | None]:
         """The body and its declared content type, or a 400/413 that says what went wrong."""
-        current = url if isinstance(url, URL) else image_url(url, what)
-        for _ in range(MAX_REDIRECTS + 1):
-            self._check_url(current, what)
-            try:
-                async with self._client.session.get(current, allow_redirects=False) as response:
-                    if response.status in _REDIRECTS and "Location" in response.headers:
-                        current = _redirected(current, response.headers["Location"], what)
-                        continue
-                    if response.status != 200:
-                        raise InvalidRequest(
-                            f"fetching {what} from {current.host} returned HTTP {response.status}",
-                            param=what,
-                        )
-                    return await _read_limited(response, what, max_bytes), response.content_type
-            except aiohttp.ClientConnectorError as exc:
-                if isinstance(exc.os_error, BlockedAddress):
-                    raise _refused(what, exc.os_error.host, exc.os_error.address) from exc
-                raise InvalidRequest(
-                    f"could not fetch {what} from {current.host}: {exc}", param=what
-                ) from exc
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                raise InvalidRequest(
-                    f"could not fetch {what} from {current.host}: {exc!r}", param=what
-                ) from exc
-        raise InvalidRequest(f"fetching {what}: more than {MAX_REDIRECTS} redirects", param=what)
+
+        async def read(response: aiohttp.ClientResponse) -> bytes:
+            return await _read_limited(response, what, max_bytes)
+
+        return await self._get(url, what, read)
 
     async def fetch_to_file(
         self,
@@ -168,13 +152,34 @@ class SafeFetcher:
         headers: Mapping[str, str] | None = None,
     ) -> str | None:
         """Streams the body into `target` (a video: never held whole in memory); returns its
-        declared content type. The same checks and errors as `fetch`."""
+        declared content type. The same checks and errors as `fetch`; `headers` (a key) go to
+        `url`'s host only, never on a redirect. The time limit is on silence (no byte for the
+        fetch timeout), not on the whole download, which may be long."""
+
+        async def write(response: aiohttp.ClientResponse) -> None:
+            await _write_limited(response, target, what, max_bytes)
+
+        silence = aiohttp.ClientTimeout(total=None, sock_read=self._client.timeout.total)
+        _, content_type = await self._get(url, what, write, headers, silence)
+        return content_type
+
+    async def _get(
+        self,
+        url: str | URL,
+        what: str,
+        read: Callable[[aiohttp.ClientResponse], Awaitable[T]],
+        headers: Mapping[str, str] | None = None,
+        limits: aiohttp.ClientTimeout | None = None,
+    ) -> tuple[T, str | None]:
+        """`read` of the answer to a GET of `url`, following redirects to permitted
+        addresses, and its declared content type."""
         current = url if isinstance(url, URL) else image_url(url, what)
+        extra = {"timeout": limits} if limits is not None else {}
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(current, what)
             try:
                 async with self._client.session.get(
-                    current, allow_redirects=False, headers=headers
+                    current, allow_redirects=False, headers=headers, **extra
                 ) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
                         current = _redirected(current, response.headers["Location"], what)
@@ -185,8 +190,7 @@ class SafeFetcher:
                             f"fetching {what} from {current.host} returned HTTP {response.status}",
                             param=what,
                         )
-                    await _write_limited(response, target, what, max_bytes)
-                    return response.content_type
+                    return await read(response), response.content_type
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, BlockedAddress):
                     raise _refused(what, exc.os_error.host, exc.os_error.address) from exc

@@ -18,7 +18,9 @@ _TYPES = {
     404: "invalid_request_error",
     405: "invalid_request_error",
     409: "invalid_request_error",
+    410: "invalid_request_error",
     413: "invalid_request_error",
+    416: "invalid_request_error",
     429: "rate_limit_error",
 }
 

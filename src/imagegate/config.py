@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         "machine, or a shared volume), or the PostgreSQL database in 1 MiB chunks (replicas "
         "that share nothing else)",
     )
+    media_dir: Path | None = Field(
+        default=None,
+        description="the filesystem backend's directory for videos (and, in its scratch/, "
+        "videos on their way in); default: media/ in the data directory",
+    )
     fault_switches_for_keys: bool = Field(
         default=False,
         description="let API keys use the sandbox's fault switches (fail, delay_ms), for a "
@@ -159,6 +164,15 @@ class Settings(BaseSettings):
     )
     request_deadline_seconds: float = Field(
         default=300.0, gt=0, description="the whole request, across every attempt"
+    )
+    video_timeout_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="per provider attempt at a video (videos take minutes); an attempt that "
+        "runs out while its provider holds a task polls that task again",
+    )
+    video_deadline_seconds: float = Field(
+        default=3600.0, gt=0, description="a whole video generation, across every attempt"
     )
     circuit_threshold: int = Field(
         default=3, ge=0, description="failures in a row that open an endpoint's circuit; 0: off"
@@ -217,12 +231,13 @@ class Settings(BaseSettings):
 
     @property
     def scratch(self) -> Path:
-        """Where videos are written on their way into the media store."""
-        return self.home / "scratch"
+        """Where videos are written on their way into the media store: beside it, so taking
+        one in is a rename."""
+        return self.media_directory / "scratch"
 
     @property
     def media_directory(self) -> Path:
-        return self.home / "media"
+        return self.media_dir or self.home / "media"
 
     @property
     def media_limits(self) -> MediaLimits:

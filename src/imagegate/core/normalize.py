@@ -22,6 +22,7 @@ from typing import Any
 
 from imagegate.catalog.dimensions import RESOLUTION_SCALE, parse_size, ratio_value
 from imagegate.catalog.parameters import PARAMETERS
+from imagegate.catalog.video_sizes import SHORT_SIDES
 from imagegate.errors import InvalidRequest
 
 # OpenRouter's chat calls the 512 tier 0.5K
@@ -66,6 +67,14 @@ def _parsed(name: str, value: Any) -> Any:
     return parsed
 
 
+def _resolution(value: Any) -> Any:
+    """An image tier, a video's (`720p`, lower-case p) or auto."""
+    if value == "auto" or value in _TIERS:
+        return _TIERS.get(value, value)
+    video = value.lower()
+    return video if video.endswith("p") and video in SHORT_SIDES else None
+
+
 def _size(value: Any) -> Any:
     if value == "auto" or value in _TIERS:
         return value
@@ -80,7 +89,7 @@ _SYNTAX: dict[str, tuple[Callable[[Any], Any], str]] = {
         lambda v: v if v == "auto" or ratio_value(v) is not None else None,
         "W:H such as 16:9, or auto",
     ),
-    "resolution": (lambda v: "auto" if v == "auto" else _TIERS.get(v), "512, 1K, 2K, 4K or auto"),
+    "resolution": (_resolution, "512, 1K, 2K, 4K or auto (a video's: 480p, 720p, 1080p...)"),
     "output_format": (lambda v: _FORMATS.get(v.lower()), "png, jpeg or webp (svg: vector models)"),
     "background": (
         lambda v: v if v in ("transparent", "opaque", "auto") else None,

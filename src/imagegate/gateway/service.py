@@ -83,7 +83,7 @@ class Gateway:
         self.http = http
         self.fetcher = fetcher
         self.records = GenerationStore(database)
-        self.media = MediaStore(database, settings.media_directory)
+        self.media = MediaStore(database, settings.media_directory, settings.media_backend)
         self.keys = KeyStore(database)
         self.holds = Holds(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
@@ -117,6 +117,8 @@ class Gateway:
             self.health,
             self.retry,
             provider_timeout=settings.provider_timeout_seconds,
+            video_timeout=settings.video_timeout_seconds,
+            video_deadline=settings.video_deadline_seconds,
             redactor=self.redactor,
         )
         self.inputs = InputLoader(settings.media_limits, fetcher)
@@ -144,10 +146,9 @@ class Gateway:
         fetcher = SafeFetcher(policy, settings.fetch_timeout_seconds)
         limiter = open_rate_limiter(settings.redis_url, shared_with_siblings(settings, database))
         gateway = cls(settings, catalog, database, http, fetcher, environment, limiter)
-        await housekeeping.sweep(gateway.records, gateway.media, settings.hold_seconds)
-        gateway._housekeeping = asyncio.create_task(
-            housekeeping.run_forever(gateway.records, gateway.media, settings.hold_seconds)
-        )
+        sweep = (gateway.records, gateway.media, settings.hold_seconds, settings.scratch)
+        await housekeeping.sweep(*sweep)
+        gateway._housekeeping = asyncio.create_task(housekeeping.run_forever(*sweep))
         return gateway
 
     async def close(self) -> None:

@@ -10,19 +10,24 @@ a database (`database_url`). Errors are the gateway's own (`imagegate.errors`).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 
 from imagegate.catalog.catalog import Catalog, ModelView
 from imagegate.config import Settings, load_settings
 from imagegate.core.request import ImageRequest
 from imagegate.core.result import ImageResult
+from imagegate.db.media import StoredVideo
 from imagegate.gateway.service import Gateway as Engine
 from imagegate.gateway.stream import GenerationStream, ReplayedStream
-from imagegate.library.database import with_database
+from imagegate.library.database import IN_MEMORY, with_database
 from imagegate.library.listing import find_model, list_models
 from imagegate.library.stream import ImageStream
 from imagegate.providers.served_catalog import build_catalog
@@ -49,6 +54,8 @@ class Gateway:
         self._env = env
         self._engine: Engine | None = None
         self._streams: set[ImageStream] = set()
+        # videos of a gateway on its in-memory database live as long as it (see `open`)
+        self._videos: tempfile.TemporaryDirectory[str] | None = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -65,7 +72,13 @@ class Gateway:
 
     async def open(self) -> Gateway:
         if self._engine is None:
-            self._engine = await Engine.open(self.settings, catalog=self.catalog, env=self._env)
+            settings = self.settings
+            if settings.database_url == IN_MEMORY and settings.media_dir is None:
+                # its records go with it on close, so do its videos: no file it was not
+                # asked for is left behind (save one with `save_video`)
+                self._videos = tempfile.TemporaryDirectory(prefix="imagegate-videos-")
+                settings = settings.model_copy(update={"media_dir": Path(self._videos.name)})
+            self._engine = await Engine.open(settings, catalog=self.catalog, env=self._env)
         return self
 
     async def close(self) -> None:
@@ -75,6 +88,9 @@ class Gateway:
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.close()
+        videos, self._videos = self._videos, None
+        if videos is not None:
+            await asyncio.to_thread(videos.cleanup)
 
     async def __aenter__(self) -> Gateway:
         return await self.open()
@@ -95,6 +111,19 @@ class Gateway:
         return await self.engine.generate(
             replace(request, stream=False), self.surface, idempotency_key=idempotency_key
         )
+
+    async def save_video(self, video: StoredVideo, path: str | os.PathLike[str]) -> Path:
+        """Writes a generated video (`ImageResult.videos`) from the media store to `path`, a
+        piece at a time."""
+        target = Path(path)
+        stored = await self.engine.media.open_video(video.token)
+        file = await asyncio.to_thread(target.open, "wb")
+        try:
+            async for piece in stored.chunks(0, stored.size - 1):
+                await asyncio.to_thread(file.write, piece)
+        finally:
+            await asyncio.to_thread(file.close)
+        return target
 
     def stream(self, request: ImageRequest, *, idempotency_key: str | None = None) -> ImageStream:
         """Partial images (ask for `partial_images=`) and text as they come, then the

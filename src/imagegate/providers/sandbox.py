@@ -1,7 +1,7 @@
 """The built-in sandbox provider: offline, free, deterministic.
 
 `sandbox/image` returns images only (like FLUX); `sandbox/image-text` also writes a short text
-(like Gemini).
+(like Gemini); `sandbox/video` makes H.264 MP4 clips (`sandbox_video.py`).
 
 Failing on purpose, to test a client's error handling, through the provider's passthrough
 options (OpenRouter's `provider.options.sandbox`, on every surface):
@@ -56,6 +56,7 @@ from imagegate.providers.sandbox_render import (
     tile_side,
     tiles_that_fit,
 )
+from imagegate.providers.sandbox_video import VIDEO_PARAMETERS, generate_video
 
 FAILURES = ("rate_limit", "upstream_error", "timeout", "empty", "content_policy", "midstream")
 MAX_DELAY_MS = 60_000
@@ -76,6 +77,7 @@ class SandboxProvider:
             "background",
             "input_references",
             "partial_images",
+            *VIDEO_PARAMETERS,
         }
     )
 
@@ -86,6 +88,9 @@ class SandboxProvider:
         self.context = context
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            await self._misbehave(call.options)
+            return await generate_video(self.context, call)
         final: ProviderResult | None = None
         async for event in self._events(call, partial_images=0):
             if isinstance(event, ProviderResult):

@@ -18,7 +18,12 @@ def _list(client: httpx.Client, **params: str) -> list[dict]:
 
 def test_default_is_an_array_of_available_models(client: httpx.Client) -> None:
     body = client.get("/v2/models").json()
-    assert [m["id"] for m in body] == ["sandbox/image", "sandbox/image-text", "test/png-only"]
+    assert [m["id"] for m in body] == [
+        "sandbox/image",
+        "sandbox/image-text",
+        "sandbox/video",  # ImageRouter lists its video models with its image models
+        "test/png-only",
+    ]
     image = body[0]
     assert image["output"] == ["image"]
     assert image["inputs"]["image"] is True and image["inputs"]["mask"] is False
@@ -43,8 +48,11 @@ def test_model_object_fields(client: httpx.Client) -> None:
 
 
 def test_output_type(client: httpx.Client) -> None:
-    assert len(_list(client, outputType="image")) == len(_list(client))
-    assert _list(client, outputType="video") == []
+    images, videos = _list(client, outputType="image"), _list(client, outputType="video")
+    assert all("image" in m["output"] for m in images)
+    assert all("video" in m["output"] for m in videos)
+    assert len(videos) >= 40  # ImageRouter's own listing has 35
+    assert len(images) + len(videos) == len(_list(client))
 
 
 @pytest.mark.parametrize("input_type", ["image", "mask", "quality"])
@@ -58,12 +66,16 @@ def test_input_type_filters_on_inputs(client: httpx.Client, input_type: str) -> 
 def test_input_type_size_and_seconds(client: httpx.Client) -> None:
     sized = _list(client, inputType="size")
     assert all(any(s != "auto" for s in m["inputs"]["size"]) for m in sized)
-    assert _list(client, inputType="seconds") == []
+    timed = _list(client, inputType="seconds")
+    assert timed and all("video" in m["output"] for m in timed)
+    veo = next(m for m in timed if m["id"] == "google/veo-3.1")
+    assert veo["inputs"]["seconds"] == [4, 6, 8]
 
 
 def test_free(client: httpx.Client) -> None:
     free = {m["id"] for m in _list(client, free="true")}
-    assert free == {"sandbox/image", "sandbox/image-text"}  # test/png-only costs $0.01
+    # test/png-only costs $0.01
+    assert free == {"sandbox/image", "sandbox/image-text", "sandbox/video"}
     paid = _list(client, free="false")
     assert paid and all(m["price"]["min"] > 0 for m in paid)
 

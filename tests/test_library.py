@@ -176,7 +176,8 @@ def test_keywords_fold_into_parameters_and_survive_replace() -> None:
 def test_the_keywords_are_the_catalogs_request_parameters() -> None:
     from imagegate.core.request import NAMED_PARAMETERS
 
-    assert set(NAMED_PARAMETERS) == set(PARAMETERS) - {"input_references", "mask"}
+    images = {"input_references", "mask", "first_frame", "last_frame"}  # given as images
+    assert set(NAMED_PARAMETERS) == set(PARAMETERS) - images
 
 
 def test_listing_filters_really_filter() -> None:

@@ -136,3 +136,33 @@ def test_a_default_must_be_a_value_the_endpoint_offers() -> None:
             pricing=(_line("output_image", "image", "0.04"),),
             source="test",
         )
+
+
+def test_a_video_is_billed_at_the_length_made_not_the_files_rounding() -> None:
+    from imagegate.catalog.descriptors import EnumCapability, RangeCapability
+    from imagegate.core.video_length import billed_length
+
+    five_or_ten = EnumCapability(values=("5", "10"))
+    assert billed_length(None, 5.041, 5.0, five_or_ten) == 5.0  # the last frame's duration
+    assert billed_length(None, 5.041, None, five_or_ten) == 5.0  # left to the provider
+    assert billed_length(None, 9.96, None, RangeCapability(min=2, max=12)) == 10.0
+    assert billed_length(None, 7.2, 5.0, five_or_ten) == 7.2  # clearly not what was asked
+    assert billed_length(None, 0.0, 8.0, None) == 8.0  # a container that gives no length
+    assert billed_length(4.0, 5.041, 5.0, five_or_ten) == 4.0  # the provider's own figure
+
+
+def test_a_video_size_is_priced_at_its_tier() -> None:
+    from imagegate.catalog.pricing import PricingLine
+    from imagegate.core.estimate import estimate_cost
+
+    lines = (
+        PricingLine(
+            billable="output_video", unit="second", cost_usd=Decimal("0.08"), variant="720p"
+        ),
+        PricingLine(
+            billable="output_video", unit="second", cost_usd=Decimal("0.12"), variant="1080p"
+        ),
+    )
+    assert estimate_cost(lines, {"duration": 5, "size": "1280x720"}) == Decimal("0.40")
+    assert estimate_cost(lines, {"duration": 5, "size": "1080x1920"}) == Decimal("0.60")
+    assert estimate_cost(lines, {"duration": 5, "resolution": "720p"}) == Decimal("0.40")

@@ -93,7 +93,7 @@ def test_health_reports_the_catalog(client: httpx.Client) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["models"] >= 47
-    assert body["available_models"] == 3
+    assert body["available_models"] == 4  # sandbox/image, image-text, video; test/png-only
     assert body["providers_configured"] == ["sandbox"]
 
 

@@ -18,14 +18,17 @@ from imagegate.api.delivery import DeliveryTracking
 from imagegate.api.direct_routes import GatewayApp
 from imagegate.api.imagerouter import images as imagerouter_images
 from imagegate.api.imagerouter import models as imagerouter_models
+from imagegate.api.imagerouter import videos as imagerouter_videos
 from imagegate.api.openai import images as openai_images
 from imagegate.api.openai import models as openai_models
+from imagegate.api.openai import videos as openai_videos
 from imagegate.api.openrouter import chat as openrouter_chat
 from imagegate.api.openrouter import generation as openrouter_generation
 from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import images as openrouter_images
 from imagegate.api.openrouter import keys as openrouter_keys
 from imagegate.api.openrouter import models as openrouter_models
+from imagegate.api.openrouter import videos as openrouter_videos
 from imagegate.api.shutdown_signal import on_shutdown_signal
 from imagegate.catalog.catalog import Catalog
 from imagegate.config import Settings
@@ -102,6 +105,9 @@ GENERATION_ROUTERS = (
     openrouter_chat.router,
     openrouter_images.router,
     imagerouter_images.router,
+    openrouter_videos.router,
+    openai_videos.router,
+    imagerouter_videos.router,
 )
 
 

@@ -140,3 +140,15 @@ def bool_field(body: dict[str, Any], name: str, default: bool = False) -> bool:
     if not isinstance(value, bool):
         raise InvalidRequest(f"{name} must be true or false", param=name)
     return value
+
+
+def image_part_url(part: Any, what: str) -> str:
+    """The URL of `{"type": "image_url", "image_url": {"url": ...}}` (or `image_url` a
+    string)."""
+    image_url = part.get("image_url") if isinstance(part, dict) else None
+    url = image_url.get("url") if isinstance(image_url, dict) else image_url
+    if not isinstance(url, str) or not url:
+        raise InvalidRequest(
+            f'{what} must be {{"type": "image_url", "image_url": {{"url": ...}}}}', param=what
+        )
+    return url

@@ -19,6 +19,7 @@ from imagegate.api.media import kept_image_items
 from imagegate.api.openai import images as openai_images
 from imagegate.api.openrouter import chat as openrouter_chat
 from imagegate.api.openrouter import images as openrouter_images
+from imagegate.api.video_jobs import VIDEO_SURFACES, media_urls
 from imagegate.core.result import ImageResult
 from imagegate.gateway import Gateway
 from imagegate.jobs.store import Job
@@ -56,6 +57,28 @@ async def _imagerouter_images(
     return imagerouter_images.response_body(result, data)
 
 
+async def _videos(request: Request, result: ImageResult, respond: dict[str, Any]) -> dict[str, Any]:
+    """A video job's result on the gateway's own job route: its videos and what it cost (each
+    video dialect's own routes show it in their shapes)."""
+    urls = media_urls(request, result.videos)
+    return {
+        "videos": [
+            {
+                "url": url,
+                "media_type": video.media_type,
+                "seconds": video.seconds,
+                "width": video.width,
+                "height": video.height,
+                "has_audio": video.has_audio,
+                "bytes": video.size,
+                "expires_at": int(video.expires_at.timestamp()),
+            }
+            for url, video in zip(urls, result.videos, strict=True)
+        ],
+        "usage": {"cost": float(result.cost_usd)},
+    }
+
+
 RESULT_BODIES: dict[str, ResultBody] = {
     openrouter_images.SURFACE: _openrouter_images,
     openrouter_chat.SURFACE: _openrouter_chat,
@@ -63,6 +86,7 @@ RESULT_BODIES: dict[str, ResultBody] = {
     openai_images.EDITS: _openai_images,
     imagerouter_images.GENERATIONS: _imagerouter_images,
     imagerouter_images.EDITS: _imagerouter_images,
+    **dict.fromkeys(VIDEO_SURFACES, _videos),
 }
 
 

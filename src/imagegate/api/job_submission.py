@@ -135,6 +135,37 @@ async def submit_job(
             "(stream: true), not both",
             param="stream",
         )
+    job = await accept_job(
+        request,
+        image_request,
+        surface,
+        caller,
+        ask,
+        respond=respond,
+        idempotency_key=idempotency_key,
+    )
+    headers = {"Location": job.polling_url}
+    if ask.header:
+        headers["Preference-Applied"] = "respond-async"
+    return Response(
+        orjson.dumps(accepted(job)),
+        status_code=202,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def accept_job(
+    request: Request,
+    image_request: ImageRequest,
+    surface: str,
+    caller: Caller,
+    ask: JobAsk,
+    *,
+    respond: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> AcceptedJob:
+    """Checks, holds for and stores the job (or finds the one its Idempotency-Key made)."""
     gateway: Gateway = request.app.state.gateway
     plan = await gateway.check(image_request, caller)
     hold = None
@@ -168,15 +199,7 @@ async def submit_job(
         job = _repeated(duplicate.job, idempotency)
     else:
         request.app.state.job_runner.wake()
-    headers = {"Location": job.polling_url}
-    if ask.header:
-        headers["Preference-Applied"] = "respond-async"
-    return Response(
-        orjson.dumps(accepted(job)),
-        status_code=202,
-        media_type="application/json",
-        headers=headers,
-    )
+    return job
 
 
 def _fingerprint(

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.accounting.caller import Caller
+from imagegate.api.job_access import own_job
 from imagegate.api.job_results import result_body
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
@@ -68,15 +69,6 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     cancelled = await store.get(job["id"])
     assert cancelled is not None
     return _json(await _job_object(request, cancelled, with_result=False))
-
-
-async def own_job(request: Request, job_id: str) -> Job:
-    caller: Caller = await request.app.state.auth.caller(request)
-    store: JobStore = request.app.state.jobs
-    job = await store.get(job_id)
-    if job is None or not (caller.is_operator or job["api_key_id"] == caller.key_id):
-        raise NotFound(f"no job {job_id}")
-    return job
 
 
 async def _job_object(request: Request, job: Job, with_result: bool) -> dict[str, Any]:

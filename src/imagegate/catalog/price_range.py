@@ -20,17 +20,31 @@ from imagegate.catalog.dimensions import (
     parse_size,
     requested_shape,
 )
-from imagegate.catalog.pricing import PriceQuery, applicable_lines, estimate
+from imagegate.catalog.pricing import (
+    PriceQuery,
+    applicable_lines,
+    estimate,
+    has_output_estimate,
+)
 from imagegate.catalog.schema import Endpoint
+from imagegate.catalog.video_sizes import (
+    DEFAULT_FPS,
+    DEFAULT_VIDEO_ASPECT_RATIO,
+    DEFAULT_VIDEO_RESOLUTION,
+    video_size,
+)
 
 _PRICED_BY_VALUE = ("resolution", "size", "quality", "aspect_ratio", "style")
 _MAX_SCENARIOS = 512
 
 
 def price_range(endpoint: Endpoint) -> tuple[Decimal, Decimal]:
+    """Per output image; for a video endpoint, per video: from its shortest at its cheapest
+    to its longest at its dearest."""
+    video = any(line.billable == "output_video" for line in endpoint.pricing)
     costs = [
         estimate(endpoint.pricing, query)
-        for query in _scenarios(endpoint)
+        for query in (_video_scenarios(endpoint) if video else _scenarios(endpoint))
         if _prices_output(endpoint, query)
     ]
     if not costs:
@@ -76,10 +90,48 @@ def _query(endpoint: Endpoint, values: dict[str, str]) -> PriceQuery:
 
 
 def _prices_output(endpoint: Endpoint, query: PriceQuery) -> bool:
-    return any(
-        line.billable == "output_image" and line.unit in ("image", "megapixel")
-        for line in applicable_lines(endpoint.pricing, query.conditions)
-    )
+    return has_output_estimate(tuple(applicable_lines(endpoint.pricing, query.conditions)))
+
+
+def _video_scenarios(endpoint: Endpoint) -> list[PriceQuery]:
+    """Every combination of the priced values its lines name (resolution, size, aspect ratio,
+    with and without audio), at its shortest and its longest duration."""
+    named = {token for line in endpoint.pricing for token in line.tokens()}
+    choices: list[list[tuple[str, str]]] = []
+    for name in _PRICED_BY_VALUE:
+        descriptor = endpoint.parameters.get(name)
+        if isinstance(descriptor, EnumCapability):
+            values = [v for v in descriptor.values if v.lower() in named]
+            if values:
+                choices.append([(name, value) for value in values])
+    audio = [token for token in ("audio", "no-audio") if token in named]
+    if audio:
+        choices.append([("audio", token) for token in audio])
+    queries = []
+    for combination in itertools.islice(itertools.product(*choices), _MAX_SCENARIOS):
+        values = dict(combination)
+        width, height = video_size(
+            values.get("resolution", DEFAULT_VIDEO_RESOLUTION),
+            values.get("aspect_ratio", DEFAULT_VIDEO_ASPECT_RATIO),
+        )
+        if (pixels := parse_size(values.get("size", ""))) is not None:
+            width, height = pixels
+        conditions = frozenset(value.lower() for value in values.values())
+        for seconds in _durations(endpoint):
+            tokens = width * height * DEFAULT_FPS * seconds / 1024
+            queries.append(PriceQuery(conditions=conditions, seconds=seconds, video_tokens=tokens))
+    return queries
+
+
+def _durations(endpoint: Endpoint) -> tuple[float, float]:
+    descriptor = endpoint.parameters.get("duration")
+    if isinstance(descriptor, RangeCapability):
+        return descriptor.min, descriptor.max
+    numbers = descriptor.numbers() if isinstance(descriptor, EnumCapability) else None
+    if numbers:
+        return min(numbers), max(numbers)
+    default = float(endpoint.defaults.get("duration", 8))
+    return default, default
 
 
 def _largest_free_size(endpoint: Endpoint) -> tuple[int, int] | None:

@@ -36,6 +36,9 @@ class Sort(Enum):
 @dataclass(frozen=True, slots=True)
 class ModelQuery:
     output_modalities: frozenset[str] | None = None  # any of these
+    # with no output modalities named: whether video models are listed too (image listings
+    # leave them out unless asked, as OpenRouter's image listings would)
+    include_video: bool = False
     input_modalities: frozenset[str] | None = None  # all of these
     providers: frozenset[str] | None = None  # slugs, exact
     provider_contains: str | None = None  # author or provider, partial (ImageRouter)
@@ -82,6 +85,8 @@ def select(views: Sequence[ModelView], query: ModelQuery) -> tuple[ModelView, ..
 
 
 def _matches(view: ModelView, query: ModelQuery, text: str | None, needle: str | None) -> bool:
+    if query.output_modalities is None and not query.include_video and view.model.makes_video:
+        return False
     if query.output_modalities is not None and query.output_modalities.isdisjoint(
         view.output_modalities
     ):

@@ -53,6 +53,9 @@ def price_query(parameters: dict[str, Any], references: int = 0) -> PriceQuery:
     if "duration" in parameters:  # a video
         seconds = float(parameters["duration"])
         video_width, video_height = video_output_size(parameters)
+        if "resolution" not in parameters and "size" in parameters:
+            # a size names its tier too (1280x720 is 720p): priced as that tier
+            conditions.add(f"{min(video_width, video_height)}p")
         fps = float(parameters.get("fps", DEFAULT_FPS))
         video_tokens = video_width * video_height * fps * seconds / PIXELS_PER_VIDEO_TOKEN
     if "generate_audio" in parameters:

@@ -17,9 +17,12 @@ from typing import Any
 from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions
 from imagegate.media.sources import ImageSource
 
+FRAMES = ("first_frame_source", "last_frame_source")  # written only when given
+
 
 def request_to_json(request: ImageRequest) -> dict[str, Any]:
-    if request.references or request.mask is not None:
+    loaded = (request.mask, request.first_frame, request.last_frame)
+    if request.references or any(image is not None for image in loaded):
         raise ValueError("a request with loaded images cannot be stored; give their sources")
     routing = request.routing
     return {
@@ -28,6 +31,11 @@ def request_to_json(request: ImageRequest) -> dict[str, Any]:
         "parameters": request.parameters,
         "reference_sources": [_source_to_json(source) for source in request.reference_sources],
         "mask_source": _source_to_json(request.mask_source) if request.mask_source else None,
+        **{
+            name: _source_to_json(source)
+            for name in FRAMES
+            if (source := getattr(request, name)) is not None
+        },
         "modalities": sorted(request.modalities) if request.modalities is not None else None,
         "max_text_tokens": request.max_text_tokens,
         "routing": {
@@ -56,6 +64,7 @@ def request_from_json(data: dict[str, Any]) -> ImageRequest:
         parameters=data["parameters"],
         reference_sources=tuple(_source_from_json(source) for source in data["reference_sources"]),
         mask_source=_source_from_json(mask) if mask is not None else None,
+        **{name: _source_from_json(data[name]) for name in FRAMES if data.get(name) is not None},
         modalities=frozenset(data["modalities"]) if data["modalities"] is not None else None,
         max_text_tokens=data["max_text_tokens"],
         routing=RoutingOptions(

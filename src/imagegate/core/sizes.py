@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from imagegate.catalog.descriptors import CapabilityDescriptor, EnumCapability, RangeCapability
 from imagegate.catalog.dimensions import DEFAULT_RESOLUTION, dimensions
+from imagegate.catalog.video_sizes import DEFAULT_VIDEO_RESOLUTION, video_size
 
 CUSTOM = "custom"  # any width x height within the endpoint's ranges
 
@@ -18,12 +19,17 @@ def sizes_from_ratios(parameters: dict[str, CapabilityDescriptor]) -> dict[str, 
     ratios = parameters.get("aspect_ratio")
     if not isinstance(ratios, EnumCapability):
         return {}
+    video = "duration" in parameters  # tiers such as 720p: the short side (video_sizes.py)
     resolutions = parameters.get("resolution")
-    tiers = resolutions.values if isinstance(resolutions, EnumCapability) else (DEFAULT_RESOLUTION,)
+    default = DEFAULT_VIDEO_RESOLUTION if video else DEFAULT_RESOLUTION
+    tiers = resolutions.values if isinstance(resolutions, EnumCapability) else (default,)
     table: dict[str, tuple[str, str]] = {}
     for tier in tiers:
         for ratio in ratios.values:
-            width, height = dimensions(ratio, tier)
+            if video or tier.lower().endswith("p"):
+                width, height = video_size(tier, ratio)
+            else:
+                width, height = dimensions(ratio, tier)
             table.setdefault(f"{width}x{height}", (ratio, tier))
     return table
 

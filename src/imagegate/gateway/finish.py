@@ -8,6 +8,7 @@ from typing import Any
 from imagegate.core.cost import actual_cost
 from imagegate.core.result import GeneratedImage, GeneratedVideo, ImageResult, StoredVideo, Usage
 from imagegate.core.validate import PreparedCall
+from imagegate.core.video_length import billed_length
 from imagegate.db.generations import GenerationStore
 from imagegate.db.media import MediaStore
 from imagegate.db.timestamps import utcnow
@@ -49,7 +50,7 @@ async def finish(
             "the generation's record could not be written, so it cannot be charged or kept"
         ) from exc
     videos = [
-        await store_video(run.id, position, video, media, video_ttl_seconds)
+        await store_video(run.id, position, video, call, media, video_ttl_seconds)
         for position, video in enumerate(result.videos)
     ]
     cost = actual_cost(
@@ -113,13 +114,21 @@ async def store_video(
     generation_id: str,
     position: int,
     video: GeneratedVideo,
+    call: PreparedCall,
     media: MediaStore,
     ttl_seconds: int,
 ) -> StoredVideo:
-    """The video moved into the media store, with its facts: the provider's own length where
-    it reports one (what is billed), else the file's."""
+    """The video moved into the media store, with its facts and the length it is billed at
+    (`core/video_length.py`)."""
     facts = await probe_video_off_loop(video.path)
-    seconds = video.seconds if video.seconds is not None else facts.seconds
+    # what the request asked for, or the endpoint's default (not the estimate's longest)
+    asked = call.accepted.get("duration", call.view.endpoint.defaults.get("duration"))
+    seconds = billed_length(
+        video.seconds,
+        facts.seconds,
+        float(asked) if asked is not None else None,
+        call.view.endpoint.parameters.get("duration"),
+    )
     return await media.put_video(
         generation_id,
         video.path,

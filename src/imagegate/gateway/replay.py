@@ -62,6 +62,12 @@ def fingerprint(request: ImageRequest) -> str:
         digest.update(b"mask" + hashlib.sha256(request.mask.data).digest())
     if request.mask_source is not None:
         digest.update(b"mask" + _source_digest(request.mask_source))
+    for name in ("first_frame", "last_frame"):
+        frame, source = getattr(request, name), getattr(request, f"{name}_source")
+        if frame is not None:
+            digest.update(name.encode() + hashlib.sha256(frame.data).digest())
+        if source is not None:
+            digest.update(name.encode() + _source_digest(source))
     return digest.hexdigest()
 
 
@@ -112,7 +118,10 @@ async def stored_result(
     gone): what an idempotent repeat and a job's `GET` answer with."""
     earlier_id = record["id"]
     stored = await media.of_generation(earlier_id)
-    if not stored:
+    # a video generation's videos (their rows outlive their bytes, so a content request after
+    # they expire is answered 410, not 404)
+    videos = [] if stored else await media.videos_of(earlier_id)
+    if not stored and not videos:
         return None
     usage = record["usage"] or {}
     provider = record["provider"]
@@ -138,4 +147,5 @@ async def stored_result(
         parameters=record["parameters"] or {},
         latency_ms=record["latency_ms"] or 0,
         replayed=True,
+        videos=videos,
     )

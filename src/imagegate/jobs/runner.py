@@ -279,7 +279,10 @@ class JobRunner:
             wait = exc.metadata.get("retry_after_seconds") or retry_after(exc)
             return _Wait(float(wait) if wait else DEFAULT_WAIT)
         except GatewayError as exc:
-            return {"kind": exc.kind, "message": exc.message, "status": exc.status}
+            failed = {"kind": exc.kind, "message": exc.message, "status": exc.status}
+            if exc.metadata.get("generation_id"):  # the failed generation's record
+                failed["generation_id"] = exc.metadata["generation_id"]
+            return failed
         except Exception:
             log.exception("job %s failed", job["id"])
             return {"kind": "internal", "message": "internal error", "status": 500}

@@ -10,10 +10,20 @@ lease another has taken changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from imagegate.db.database import Database
@@ -149,7 +159,12 @@ class JobStore:
         return await self._finish(id, owner, COMPLETED, generation_id=generation_id)
 
     async def fail(self, id: str, owner: str, error: dict[str, Any]) -> bool:
-        return await self._finish(id, owner, FAILED, error=error)
+        """`error` may name the failed generation (`generation_id`): kept on the job, so its
+        record (attempts, nothing charged) can be looked up."""
+        error = dict(error)
+        generation_id = error.pop("generation_id", None)
+        extra = {"generation_id": generation_id} if generation_id else {}
+        return await self._finish(id, owner, FAILED, error=error, **extra)
 
     async def wait(self, id: str, owner: str, seconds: float) -> bool:
         """Back in the queue until `seconds` from now (its key is over its rate limit)."""
@@ -288,6 +303,50 @@ class JobStore:
             return [dict(row._mapping) for row in connection.execute(query)]
 
         return await self._db.read(work)
+
+    async def page(
+        self,
+        api_key_id: str | None,
+        surfaces: Iterable[str],
+        limit: int,
+        after: str | None = None,
+        newest_first: bool = True,
+    ) -> list[Job]:
+        """A key's jobs from some surfaces (None: every key's), a page at a time after the job
+        `after` (OpenAI's cursor paging); an `after` that is not one of them starts at the
+        top."""
+        query = select(jobs).where(jobs.c.surface.in_(sorted(surfaces)))
+        if api_key_id is not None:
+            query = query.where(jobs.c.api_key_id == api_key_id)
+        order = (jobs.c.created_at, jobs.c.id)
+
+        def work(connection: Connection) -> list[Job]:
+            paged = query
+            if after is not None:
+                cursor = connection.execute(
+                    select(jobs.c.created_at, jobs.c.id).where(jobs.c.id == after)
+                ).first()
+                if cursor is not None:
+                    past = (
+                        tuple_(*order) < tuple_(*cursor)
+                        if newest_first
+                        else (tuple_(*order) > tuple_(*cursor))
+                    )
+                    paged = paged.where(past)
+            ordered = [c.desc() for c in order] if newest_first else list(order)
+            rows = connection.execute(paged.order_by(*ordered).limit(limit))
+            return [dict(row._mapping) for row in rows]
+
+        return await self._db.read(work)
+
+    async def delete(self, id: str) -> bool:
+        """Deletes an ended job's row (OpenAI's `DELETE /v1/videos/{id}`), once no worker holds
+        it: one cancelled while running is settled by its worker first (which may complete it
+        with what the provider delivered as it was cancelled, charged)."""
+        statement = delete(jobs).where(
+            jobs.c.id == id, jobs.c.status.in_(sorted(TERMINAL)), jobs.c.lease_owner.is_(None)
+        )
+        return bool(await self._db.write(lambda c: c.execute(statement).rowcount))
 
     async def _finish(self, id: str, owner: str, status: str, **values: Any) -> bool:
         return await self._owned_update(

@@ -45,6 +45,7 @@ def list_models(
         raise InvalidRequest(f"sort must be one of {', '.join(SORTS)}, not {sort!r}", param="sort")
     query = ModelQuery(
         output_modalities=_names(output_modalities) if output_modalities is not None else None,
+        include_video=True,  # the library (and the CLI) list video models with the rest
         input_modalities=_names(input_modalities) if input_modalities is not None else None,
         providers=slugs,
         supports=supported,

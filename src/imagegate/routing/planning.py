@@ -84,7 +84,6 @@ def _wanted_modalities(model: Model, request: ImageRequest) -> frozenset[str]:
         raise InvalidRequest(
             f"{model.id} is an image model; use the image generation endpoint",
             param="model",
-            code="image_model",
         )
     wanted = asked if asked is not None else frozenset(model.output_modalities)
     unknown = sorted(wanted - set(OUTPUT_MODALITIES))

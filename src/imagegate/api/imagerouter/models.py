@@ -21,6 +21,7 @@ from imagegate.api.etag import conditional_json
 from imagegate.api.imagerouter.errors import IMAGEROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.catalog.catalog import Catalog, ModelView
+from imagegate.catalog.descriptors import EnumCapability, RangeCapability
 from imagegate.catalog.query import ModelQuery, Sort, run
 from imagegate.core.sizes import accepted_sizes
 
@@ -62,6 +63,8 @@ async def list_models(request: Request) -> Response:
     free = params.text("free")
     fields = params.csv("fields", FIELDS)
     query = ModelQuery(
+        output_modalities=frozenset({output_type}) if output_type else None,
+        include_video=True,  # ImageRouter lists its image and video models together
         provider_contains=params.text("provider"),
         free=None if free is None else params.boolean("free"),
         text=params.text("name"),
@@ -71,8 +74,6 @@ async def list_models(request: Request) -> Response:
     limit = params.integer("limit", 1)
 
     def render() -> list[dict[str, Any]]:
-        if output_type == "video":
-            return []  # imagegate serves image models only
         page = run(catalog, query)
         objects = (model_object(view) for view in page.items)
         selected = [
@@ -109,6 +110,9 @@ def model_object(view: ModelView) -> dict[str, Any]:
         "release_date": model.created.isoformat(),
         "max_prompt_length": max(e.max_prompt_length for e in view.endpoints),
     }
+    seconds = _seconds(view)
+    if seconds:
+        body["inputs"]["seconds"] = seconds
     if model.aliases:
         body["aliases"] = list(model.aliases)
     low, high = view.price_min, view.price_max
@@ -125,6 +129,20 @@ def _sizes(view: ModelView) -> list[str]:
     for endpoint in view.endpoints:
         sizes += [size for size in accepted_sizes(endpoint.parameters) if size not in sizes]
     return sizes
+
+
+def _seconds(view: ModelView) -> list[int]:
+    """The lengths a video model makes, in seconds, over its endpoints."""
+    found: set[int] = set()
+    for endpoint in view.endpoints:
+        descriptor = endpoint.parameters.get("duration")
+        if isinstance(descriptor, EnumCapability):
+            found.update(int(float(v)) for v in descriptor.numbers() or ())
+        elif isinstance(descriptor, RangeCapability):
+            found.update(
+                range(int(descriptor.min), int(descriptor.max) + 1, int(descriptor.step or 1))
+            )
+    return sorted(found)
 
 
 def _has_input(inputs: dict[str, Any], input_type: str) -> bool:

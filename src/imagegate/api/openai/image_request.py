@@ -170,6 +170,11 @@ async def _from_form(
 _JSON_FIELDS = {"provider": "a JSON object", "models": "a JSON array of model ids"}
 
 
+def typed_field(name: str, value: str) -> Any:
+    """A multipart form field's text as the type its catalog parameter (or routing field) has."""
+    return _typed(name, value)
+
+
 def _typed(name: str, value: str) -> Any:
     if name in _JSON_FIELDS:
         try:

@@ -48,7 +48,12 @@ _TAGS = [
         "name": "Jobs",
         "description": "Generations that outlive their request (`Prefer: respond-async`)",
     },
-    {"name": "Media", "description": "Images handed out as URLs"},
+    {
+        "name": "Video",
+        "description": "Video generation in OpenRouter's, OpenAI's and ImageRouter's dialects "
+        "(always a job; docs/video.md)",
+    },
+    {"name": "Media", "description": "Images and videos handed out as URLs"},
     {"name": "Health", "description": "Whether the gateway is serving"},
 ]
 

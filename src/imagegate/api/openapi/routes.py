@@ -15,6 +15,7 @@ from imagegate.api.openapi import (
     key_routes,
     listing_routes,
     service_routes,
+    video_routes,
 )
 from imagegate.api.openapi.operation import Operation
 from imagegate.catalog.catalog import Catalog
@@ -31,6 +32,7 @@ def operations(catalog: Catalog) -> dict[Key, Operation]:
         *key_routes.routes(),
         *job_routes.routes(),
         *service_routes.routes(),
+        *video_routes.routes(),
     )
     for routes, operation in groups:
         for route in routes.split(", "):

@@ -18,7 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.api import sse
-from imagegate.api.bodies import bool_field, json_object, prompt_field, text_field
+from imagegate.api.bodies import (
+    bool_field,
+    image_part_url,
+    json_object,
+    prompt_field,
+    text_field,
+)
 from imagegate.api.generation_context import generation_context
 from imagegate.api.generation_response import answered, streamed
 from imagegate.api.job_submission import JOB_FIELDS, job_ask, submit_job
@@ -56,7 +62,7 @@ async def create_image(request: Request) -> Response:
         model=text_field(body, "model", required=True) or "",
         prompt=prompt_field(body),
         parameters={key: value for key, value in body.items() if key not in _CONTROL},
-        reference_sources=_references(body.get("input_references")),
+        reference_sources=input_reference_sources(body.get("input_references")),
         routing=routing_options(body.get("provider")),
         fallback_models=fallback_models(body.get("models")),
         stream=bool_field(body, "stream"),
@@ -74,7 +80,8 @@ async def create_image(request: Request) -> Response:
     return answered(response_body(result), result)
 
 
-def _references(value: Any) -> tuple[ImageSource, ...]:
+def input_reference_sources(value: Any) -> tuple[ImageSource, ...]:
+    """OpenRouter's `input_references` (image_url parts) as image sources."""
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -84,13 +91,7 @@ def _references(value: Any) -> tuple[ImageSource, ...]:
     sources = []
     for position, part in enumerate(value):
         what = f"input_references[{position}]"
-        image_url = part.get("image_url") if isinstance(part, dict) else None
-        url = image_url.get("url") if isinstance(image_url, dict) else image_url
-        if not isinstance(url, str):
-            raise InvalidRequest(
-                f'{what} must be {{"type": "image_url", "image_url": {{"url": ...}}}}', param=what
-            )
-        sources.append(ImageSource(what, text=url))
+        sources.append(ImageSource(what, text=image_part_url(part, what)))
     return tuple(sources)
 
 

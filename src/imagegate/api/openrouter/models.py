@@ -52,7 +52,7 @@ UNSUPPORTED_SORTS = (
     "agentic-high-to-low",
     "design-arena-elo-high-to-low",
 )
-# OpenRouter's vocabulary: accepted, though image models only ever match image and text.
+# OpenRouter's vocabulary: accepted; the catalog's models match image, text, video and audio.
 OUTPUT_MODALITIES = (
     "text",
     "image",
@@ -95,6 +95,7 @@ async def list_models(request: Request) -> Response:
     paginate = offset is not None or limit is not None
     query = ModelQuery(
         output_modalities=None if outputs is None or "all" in outputs else outputs,
+        include_video=outputs is not None and "all" in outputs,
         input_modalities=params.csv("input_modalities", INPUT_MODALITIES),
         supports=params.csv("supported_parameters", PARAMETERS) or frozenset(),
         text=params.text("q"),

@@ -52,9 +52,10 @@ class ProviderCall:
 
     @property
     def native_model(self) -> str:
-        """The provider's model id for this call: its edit model when reference images are
-        sent and the endpoint names one."""
-        if self.references and self.endpoint.native_edit_id:
+        """The provider's model id for this call: its edit (image-to-video) model when
+        reference images or frames are sent and the endpoint names one."""
+        images = self.references or self.first_frame is not None or self.last_frame is not None
+        if images and self.endpoint.native_edit_id:
             return self.endpoint.native_edit_id
         return self.endpoint.native_id
 

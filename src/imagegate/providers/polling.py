@@ -9,6 +9,10 @@ the upstream's `Retry-After` when it sends one (else 0.5 s, doubling), up to
 timeout). Then the last failure is raised as `failure()` maps it (429 → rate limited with its
 `Retry-After`, 5xx or malformed → upstream error, 408 or no answer in time → timeout). Other
 answers (400, 401, 403, 404, 422) are final at once.
+
+Pacing. An upstream that says when to poll next (OpenAI's `openai-poll-after-ms`) is polled then
+rather than on the growing interval: `poll`'s `pace` reads it from each state, and `get_answer`
+gives a poll's headers with its body.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from multidict import CIMultiDictProxy
 
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from imagegate.providers.base import ProviderContext
@@ -38,18 +45,30 @@ async def poll(
     *,
     within: float,
     what: str,
+    pace: Callable[[T], float | None] | None = None,
 ) -> T:
-    """Calls `fetch` until `done` says so; `fetch` raises for states that are final failures."""
+    """Calls `fetch` until `done` says so; `fetch` raises for states that are final failures.
+    `pace`: the seconds the upstream asked to wait before the next poll, if it said."""
     deadline = time.monotonic() + within
     interval = FIRST_INTERVAL
     while True:
         state = await fetch()
         if done(state):
             return state
-        if time.monotonic() + interval > deadline:
+        asked = pace(state) if pace is not None else None
+        wait = interval if asked is None else max(asked, FIRST_INTERVAL)
+        if time.monotonic() + wait > deadline:
             raise UpstreamTimeout(f"{what} was not ready after {within:g}s")
-        await asyncio.sleep(interval)
+        await asyncio.sleep(wait)
         interval = min(interval * 1.5, MAX_INTERVAL)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A poll's parsed JSON and the headers it came with."""
+
+    body: Any
+    headers: CIMultiDictProxy[str]
 
 
 async def get_json(
@@ -63,6 +82,19 @@ async def get_json(
     """`GET url` (already `polling_urls.checked`) and its parsed JSON, riding out transient
     failures until `deadline` (`time.monotonic()`); `error` maps a non-2xx answer (default
     `failure`)."""
+    answer = await get_answer(context, url, headers=headers, deadline=deadline, error=error)
+    return answer.body
+
+
+async def get_answer(
+    context: ProviderContext,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    deadline: float,
+    error: Callable[[UpstreamResponse], GatewayError] = failure,
+) -> Answer:
+    """`get_json`, with the answer's headers."""
     failures = 0
     while True:
         remaining = max(deadline - time.monotonic(), 0.1)
@@ -74,7 +106,7 @@ async def get_json(
         else:
             if response.ok:
                 try:
-                    return response.json()
+                    return Answer(response.json(), response.headers)
                 except UpstreamError as exc:  # malformed
                     problem = exc
             else:

@@ -43,6 +43,11 @@ class TaskLog(Protocol):
         ...
 
     @property
+    def task(self) -> dict[str, Any] | None:
+        """The task the job holds (`provider`, `model`, `native_model`, `handle`), if any."""
+        ...
+
+    @property
     def cancelling(self) -> bool:
         """Whether the job was cancelled by its client (so the upstream is to be cancelled too,
         not just left for another worker to resume)."""
@@ -94,6 +99,14 @@ async def progress(fraction: Any) -> None:
     if log is None or not isinstance(fraction, int | float) or isinstance(fraction, bool):
         return
     await log.progress(min(max(float(fraction), 0.0), 1.0))
+
+
+def task_with(provider: str) -> bool:
+    """Whether the job holds a task with `provider` that is still to be polled: an attempt
+    that timed out on it is polled again, never followed by a paid submit elsewhere."""
+    log = current.get()
+    task = log.task if log is not None else None
+    return task is not None and task["provider"] == provider
 
 
 def cancelling() -> bool:

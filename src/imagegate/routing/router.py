@@ -6,7 +6,10 @@ candidates by speed when the request sorts by it (`speed.py`). `generate` and `s
 attempt loop: rounds over the candidates, each endpoint whose circuit allows it tried in turn,
 falling back at once on an error that allows it; between rounds the wait grows (or is the
 upstream's Retry-After, capped). Each attempt gets the provider timeout or what is left of the
-request's deadline, whichever is shorter; every attempt lands in the generation's `AttemptLog`.
+request's deadline, whichever is shorter (a video has a timeout and a deadline of its own:
+videos take minutes); every attempt lands in the generation's `AttemptLog`. In a job, an
+attempt that runs out of time while its provider holds the job's task polls that task again
+(`upstream_tasks.task_with`), rather than paying another endpoint to make the same thing.
 
 Failures are judged for health here; a success by the caller (`judge`) once the result is
 secured (a generation once its finish has begun, a stream when it ends), so a client gone in
@@ -24,6 +27,7 @@ from imagegate.catalog.catalog import Catalog
 from imagegate.core.request import ImageRequest
 from imagegate.core.validate import PreparedCall
 from imagegate.errors import GatewayError, NoEndpoint, UpstreamTimeout
+from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderEvent, ProviderResult
 from imagegate.providers.retry_after import retry_after
 from imagegate.redaction import Redactor
@@ -68,6 +72,8 @@ class Router:
         policy: RetryPolicy,
         *,
         provider_timeout: float,
+        video_timeout: float | None = None,
+        video_deadline: float | None = None,
         redactor: Redactor | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
@@ -76,6 +82,8 @@ class Router:
         self.health = health
         self.policy = policy
         self.provider_timeout = provider_timeout
+        self.video_timeout = video_timeout if video_timeout is not None else provider_timeout
+        self.video_deadline = video_deadline if video_deadline is not None else None
         self.redactor = redactor or Redactor()
         self.clock = clock
 
@@ -137,7 +145,10 @@ class Router:
         once: Callable[[PreparedCall, float], Awaitable[T]],
     ) -> Delivered[T]:
         clock, policy = self.clock, self.policy
-        deadline = (clock.monotonic() if started is None else started) + policy.deadline
+        video = plan.model.makes_video
+        timeout = self.video_timeout if video else self.provider_timeout
+        budget = (self.video_deadline or policy.deadline) if video else policy.deadline
+        deadline = (clock.monotonic() if started is None else started) + budget
         last: GatewayError | None = None
         for round_number in range(policy.retries + 1):
             hint: float | None = None
@@ -148,22 +159,32 @@ class Router:
                 if wait is not None:
                     closed.append(wait)
                     continue
-                began = clock.monotonic()
-                within = min(self.provider_timeout, deadline - began)
-                if within <= 0:
+                while True:
+                    began = clock.monotonic()
+                    within = min(timeout, deadline - began)
+                    if within <= 0:
+                        break
+                    try:
+                        value = await once(call, within)
+                    except GatewayError as exc:
+                        # a job's task that is only slow: still being made (and paid for), so
+                        # it is polled again; no other endpoint is paid to make it too
+                        slow = isinstance(exc, UpstreamTimeout) and upstream_tasks.task_with(
+                            call.provider
+                        )
+                        if counts_against_endpoint(exc) and not slow:
+                            latency = (clock.monotonic() - began) * 1000
+                            await self.health.record(endpoint, False, latency)
+                        if not exc.may_fall_back:
+                            raise
+                        last = exc
+                        if slow:
+                            continue
+                        hint = max(hint or 0.0, retry_after(exc, clock.time()) or 0.0) or hint
+                        break
+                    return Delivered(call, value, began)
+                if deadline - clock.monotonic() <= 0:
                     break
-                try:
-                    value = await once(call, within)
-                except GatewayError as exc:
-                    if counts_against_endpoint(exc):
-                        latency = (clock.monotonic() - began) * 1000
-                        await self.health.record(endpoint, False, latency)
-                    if not exc.may_fall_back:
-                        raise
-                    last = exc
-                    hint = max(hint or 0.0, retry_after(exc, clock.time()) or 0.0) or hint
-                    continue
-                return Delivered(call, value, began)
             if last is None and not closed:  # the deadline passed before any attempt
                 raise UpstreamTimeout(
                     f"the request's deadline of {policy.deadline:g}s passed before any "

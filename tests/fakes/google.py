@@ -26,6 +26,8 @@
   (400 INVALID_ARGUMENT, reason API_KEY_INVALID), `region` (400 FAILED_PRECONDITION, "User
   location is not supported") and `quota` (429 RESOURCE_EXHAUSTED with `RetryInfo` and no
   Retry-After header, as Google sends it).
+- Veo (video, `predictLongRunning`, its operations and file downloads): `fakes.google_veo`,
+  whose routes and state this fake includes; `bad_key`, `region` and `quota` apply to it too.
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ import orjson
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
-from fakes.base import GENERIC_FAULTS, FakeServer, picture
+from fakes.base import GENERIC_FAULTS, picture
+from fakes.google_veo import VeoFake
 from imagegate.catalog.dimensions import dimensions
 
 API_RATIOS = (
@@ -137,7 +140,7 @@ class Invalid(Exception):
         self.field = field
 
 
-class GeminiFake(FakeServer):
+class GeminiFake(VeoFake):
     provider = "google"
     faults = (
         *GENERIC_FAULTS,
@@ -152,6 +155,7 @@ class GeminiFake(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{target}", self.models)
+        self.veo_routes(app)
 
     def error(self, status: int, message: str, **extra: Any) -> web.Response:
         names = {
@@ -214,6 +218,8 @@ class GeminiFake(FakeServer):
                 ],
             )
         model, _, method = request.match_info["target"].partition(":")
+        if method == "predictLongRunning":
+            return self.veo_submit(request, model, body)
         spec = MODELS.get(model)
         if spec is None or method not in ("generateContent", "streamGenerateContent"):
             return self.error(

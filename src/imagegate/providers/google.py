@@ -31,6 +31,8 @@ mapping: an invalid key is a 400 with reason `API_KEY_INVALID`, and a region or 
 restriction is a 400 `FAILED_PRECONDITION`; neither is the client's fault, so both are upstream
 errors (another provider may serve the request). A 429 carries no `Retry-After` header; its
 `RetryInfo.retryDelay` becomes one.
+
+Video (Veo, a long-running operation) is `google_veo`; a call asking for video goes there.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ from imagegate.providers.base import (
     ProviderResult,
 )
 from imagegate.providers.base64_images import is_base64
+from imagegate.providers.google_veo import HANDLES as VEO_HANDLES
+from imagegate.providers.google_veo import VeoVideos
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import (
     UpstreamResponse,
@@ -208,7 +212,7 @@ def _by_modality(details: Any, modality: str) -> int:
 
 
 class GeminiProvider:
-    handles = frozenset({"aspect_ratio", "resolution", "seed", "input_references"})
+    handles = frozenset({"aspect_ratio", "resolution", "seed", "input_references", *VEO_HANDLES})
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -221,6 +225,8 @@ class GeminiProvider:
         return f"{self.context.base_url}/v1beta/models/{call.native_model}:{method}"
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            return await VeoVideos(self.context, self._failure).generate(call)
         response = await send(
             self.context,
             "POST",

@@ -19,6 +19,8 @@
   `expired`: the answer carries result URLs (whatever `response_format` asked for, standing for
   an upstream URL answer) that answer 404, so the adapter's download path fails the way an
   expired link does. imagegate never asks OpenAI for URLs, so this is the only way to reach it.
+- Videos (Sora 2, `/v1/videos`): `fakes/openai_videos.py`, with faults of its own (`failed`,
+  and `moderated` and `expired` as videos have them).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ import orjson
 from aiohttp import web
 from PIL import Image
 
-from fakes.base import GENERIC_FAULTS, FakeServer, Recorded, noise, picture
+from fakes.base import GENERIC_FAULTS, Recorded, noise, picture
+from fakes.openai_videos import SoraVideoRoutes
 
 GPT_SIZES = {"auto", "1024x1024", "1536x1024", "1024x1536"}
 GPT_QUALITIES = {"low", "medium", "high", "auto"}
@@ -122,7 +125,7 @@ class Rejected(Exception):
         self.code = code
 
 
-class OpenAIFake(FakeServer):
+class OpenAIFake(SoraVideoRoutes):
     provider = "openai"
     faults = (*GENERIC_FAULTS, "empty", "moderated", "expired")
 
@@ -143,6 +146,7 @@ class OpenAIFake(FakeServer):
         app.router.add_post("/v1/images/generations", self.generations)
         app.router.add_post("/v1/images/edits", self.edits)
         app.router.add_get("/files/{name}", self.file)
+        self.video_routes(app)
 
     def error(self, status: int, message: str, **extra: Any) -> web.Response:
         body = {

@@ -14,6 +14,8 @@ models reject it. Streaming uses `stream` and `partial_images`, and reads
 `image_generation.*` / `image_edit.*` events (a trailing `[DONE]` is tolerated). Usage is in
 tokens and is priced by the catalog's token lines. `moderation_blocked` and
 `content_policy_violation` are content-policy refusals.
+
+Video (Sora 2, the Videos API) is `openai_videos`: a call for video goes there.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from imagegate.providers.base import (
 )
 from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
+from imagegate.providers.openai_videos import VIDEO_PARAMETERS, OpenAIVideos
 from imagegate.providers.sizing import free_ranges, requested_size
 from imagegate.providers.sse import events
 from imagegate.providers.upstream import UpstreamResponse, failure, open_stream, refused, send
@@ -123,17 +126,21 @@ class OpenAIProvider:
             "input_references",
             "mask",
             "partial_images",
+            *VIDEO_PARAMETERS,
         }
     )
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
+        self.videos = OpenAIVideos(context)
 
     @property
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.context.api_key}"}
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            return await self.videos.generate(call)
         if call.references:
             response = await send(
                 self.context,

@@ -15,6 +15,11 @@
   flags), `request_moderated` (a 422 `content_policy_violation` from `response_url`), `expired`
   (image URLs answer 404), `failed` (`COMPLETED` with `error` and `error_type`) and `stuck`
   (never leaves `IN_PROGRESS`; `PUT cancel_url` is recorded).
+- Video apps (`fakes.fal_video`: Veo, LTX-2, Kling, Hailuo, Luma, Pika, Wan) share the queue;
+  their result is `{video: {url, content_type, file_name, file_size}}`, the URL serving a real
+  MP4 from `/files/{request_id}-0.mp4`. Faults there: the generic ones, `moderated` (the result
+  is a 422 `content_policy_violation`), `failed`, `expired` (the MP4 answers 404), `empty` (no
+  video) and `stuck`.
 - Knobs for tests: `flag_images` (indices reported in `has_nsfw_concepts`), `omit_urls` (a
   submit answer with only `request_id`, so the client must build the URLs), `polling_base` /
   `files_base` (the queue URLs / the image URLs on another host).
@@ -29,6 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from fakes.base import GENERIC_FAULTS, FakeServer, picture
+from fakes.fal_video import VIDEO_APPS, VideoInvalid, VideoPlan, mp4, plan_video, video_output
 
 PRESETS = {
     "square_hd": (1024, 1024),
@@ -380,11 +386,15 @@ class FalFake(FakeServer):
         if (denied := self._auth(request)) is not None:
             return denied
         model = request.match_info["model"]
-        if model not in MODELS:
+        if model not in MODELS and model not in VIDEO_APPS:
             return self.error(404, f"Application '{model}' not found")
+        video: VideoPlan | None = None
         try:
-            sizes, fmt = validate(model, body)
-        except Invalid as exc:
+            if model in VIDEO_APPS:
+                video, sizes, fmt = plan_video(model, body), [], "mp4"
+            else:
+                sizes, fmt = validate(model, body)
+        except (Invalid, VideoInvalid) as exc:
             return web.json_response({"detail": exc.detail()}, status=422)
         request_id = str(uuid.uuid4())
         root = "/".join(model.split("/")[:2])
@@ -400,6 +410,7 @@ class FalFake(FakeServer):
             "flags": flags,
             "prompt": body["prompt"],
             "seed": body.get("seed", 1234),
+            "video": video,
         }
         urls = self._queue_urls(root, request_id)
         answer: dict[str, Any] = {"status": "IN_QUEUE", "request_id": request_id}
@@ -451,9 +462,8 @@ class FalFake(FakeServer):
             return self.error(
                 503, "Runner crashed (fault injected)", error_type="runner_disconnected"
             )
-        refusal = fault == "request_moderated" or (
-            fault == "moderated" and MODELS[task["model"]]["output"] != "flux"
-        )
+        output_kind = "video" if task["video"] is not None else MODELS[task["model"]]["output"]
+        refusal = fault == "request_moderated" or (fault == "moderated" and output_kind != "flux")
         if refusal:
             detail = [
                 {
@@ -467,6 +477,8 @@ class FalFake(FakeServer):
                 {"detail": detail}, status=422, headers={"X-Fal-Retryable": "false"}
             )
         request_id = request.match_info["request_id"]
+        if task["video"] is not None:
+            return web.json_response({} if fault == "empty" else self._video(request_id, task))
         images = [] if fault == "empty" else self._images(request_id, task)
         kind = MODELS[task["model"]]["output"]
         output: dict[str, Any] = {"images": images}
@@ -497,8 +509,10 @@ class FalFake(FakeServer):
         stem, _, fmt = request.match_info["name"].partition(".")
         request_id, _, index = stem.rpartition("-")
         task = self.requests_by_id.get(request_id)
-        if task is None or task["fault"] == "expired" or fmt not in MEDIA_TYPES:
+        if task is None or task["fault"] == "expired" or fmt != task["format"]:
             return web.Response(status=404, text="Not Found")
+        if task["video"] is not None:
+            return web.Response(body=_mp4(task["video"]), content_type="video/mp4")
         color = (0, 0, 0) if task["flags"][int(index)] else (90, 140, 200)
         return web.Response(
             body=picture(*task["sizes"][int(index)], fmt, color), content_type=MEDIA_TYPES[fmt]
@@ -527,6 +541,10 @@ class FalFake(FakeServer):
             images.append(image)
         return images
 
+    def _video(self, request_id: str, task: dict[str, Any]) -> dict[str, Any]:
+        url = f"{self.files_root}/files/{request_id}-0.mp4"
+        return video_output(task["video"], url, len(_mp4(task["video"])))
+
     def _task(self, request: web.Request) -> dict[str, Any] | None:
         task = self.requests_by_id.get(request.match_info["request_id"])
         owner_app = f"{request.match_info['owner']}/{request.match_info['app']}"
@@ -537,3 +555,7 @@ class FalFake(FakeServer):
         if not re.fullmatch(r"Key \S+", header):
             return self.error(401, "No valid credentials were provided (use 'Authorization: Key')")
         return None
+
+
+def _mp4(plan: VideoPlan) -> bytes:
+    return mp4(plan.width, plan.height, plan.seconds, plan.fps, plan.audio)

@@ -33,6 +33,9 @@ the request is a content-policy refusal, and a result without images is a failur
 `detail` (or `X-Fal-Error-Type`) says `content_policy_violation` are refusals; the rest go
 through `failure()`, with `X-Fal-Error-Type` and `X-Fal-Retryable` kept in the metadata. Cost:
 fal reports none, so the catalog's per-image price applies to the images returned.
+
+Videos (a call asking for video) go through the same queue with a body, app and result of their
+own: `fal_video`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -52,7 +56,7 @@ from imagegate.media.base64_text import as_text
 from imagegate.media.data_uri import decode_data_uri, encode_data_uri, is_data_uri
 from imagegate.media.formats import sniff
 from imagegate.media.images import InputImage
-from imagegate.providers import upstream_tasks
+from imagegate.providers import fal_video, upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
@@ -173,6 +177,12 @@ class FalProvider:
             "safety_tolerance",
             "raw",
             "input_references",
+            # video (fal_video)
+            "duration",
+            "fps",
+            "generate_audio",
+            "first_frame",
+            "last_frame",
         }
     )
 
@@ -184,11 +194,29 @@ class FalProvider:
         return {"Authorization": f"Key {self.context.api_key or ''}", "Accept": "application/json"}
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            return await fal_video.generate(self, call)
+        output, request_id = await self.run_queued(
+            call, call.native_model, lambda: request_body(call)
+        )
+        description = as_text(output.get("description"))
+        return ProviderResult(
+            images=await self._images(output),
+            text=description or None,
+            upstream_id=request_id,
+        )
+
+    async def run_queued(
+        self, call: ProviderCall, app: str, body: Callable[[], dict[str, Any]]
+    ) -> tuple[dict[str, Any], str | None]:
+        """fal's queue from submit (of `body()` to `app`, unless the job has a ticket to
+        resume) to the result: its output object and the request id."""
         deadline = time.monotonic() + self.context.timeout_seconds
         name = self.context.info.name
-        model = call.native_model
-        ticket = upstream_tasks.resumable(self.context, call) or await self._submit(call)
-        status_url, response_url = queue_urls(self.context.base_url, model, ticket)
+        ticket = upstream_tasks.resumable(self.context, call) or await self._submit(
+            call, app, body()
+        )
+        status_url, response_url = queue_urls(self.context.base_url, app, ticket)
         status_url = checked(self.context, status_url, "status_url")
         response_url = checked(self.context, response_url, "response_url")
         request_id = ticket.get("request_id")
@@ -221,20 +249,15 @@ class FalProvider:
         output = await self._get(response_url, deadline)
         if not isinstance(output, dict):
             raise UpstreamError(f"{name} answered with a result that is not an object")
-        description = as_text(output.get("description"))
-        return ProviderResult(
-            images=await self._images(output),
-            text=description or None,
-            upstream_id=str(request_id) if request_id else None,
-        )
+        return output, str(request_id) if request_id else None
 
-    async def _submit(self, call: ProviderCall) -> dict[str, Any]:
+    async def _submit(self, call: ProviderCall, app: str, body: dict[str, Any]) -> dict[str, Any]:
         """The ticket fal's queue gave (its request id and URLs; also kept by a job)."""
         submitted = await send(
             self.context,
             "POST",
-            f"{self.context.base_url}/{call.native_model}",
-            json=request_body(call),
+            f"{self.context.base_url}/{app}",
+            json=body,
             headers=self._headers,
         )
         if not submitted.ok:

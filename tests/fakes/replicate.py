@@ -9,14 +9,22 @@
   finishes after a poll. `urls.get` / `urls.cancel` are absolute and point back here.
 - Output is one URL for some models and a list for others, each serving a real image of the
   size the model would make for the asked aspect ratio (SVG for the vector model).
+- Video models (Kling, Sora) answer one URI, to a real H.264 MP4 (PyAV) of the size the model
+  makes for the asked aspect ratio (or the first frame's shape), mode or resolution, and of the
+  asked length at 24 fps; each size and length is encoded once and kept. Kling 2.1 requires
+  `start_image` and takes `end_image` in pro mode only (422 otherwise).
 - Faults: the generic ones, plus `empty` (succeeded with output null, or [] for list models),
   `moderated` (failed with the model's NSFW / sensitive-content error), `failed` (failed with
-  another error), `canceled`, `expired` (output URLs answer 404), `processing` (the held request
-  runs out its wait and answers `starting`; polls answer `processing` twice, then finish) and
-  `stuck` (like `processing`, but it never finishes until cancelled).
+  another error), `canceled`, `aborted` (ended before it ran: its deadline passed), `expired`
+  (output URLs answer 404), `processing` (the held request runs out its wait and answers
+  `starting`; polls answer `processing` twice, then finish) and `stuck` (like `processing`, but
+  it never finishes until cancelled).
 - Knobs for tests: `hold_back` (a held request comes back `starting` at once, as if its wait had
   run out, and polls answer `processing` twice before the outcome: polling without spending the
-  wait, so a generic fault on `/v1/predictions/` can hit the polls), `polling_base` /
+  wait, so a generic fault on `/v1/predictions/` can hit the polls), `holding` (while true, every
+  unfinished prediction answers `processing`: a job's prediction outlasts its gateway or is
+  cancelled mid-way; set it false and each finishes at its next poll), `inline_videos` (a
+  video's output is a `data:video/mp4;base64,...` URI instead of a URL), `polling_base` /
   `files_base` (`urls.get` / `urls.cancel` / the output URLs on another host).
 """
 
@@ -32,9 +40,12 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+import av
 from aiohttp import web
 from PIL import Image
 
@@ -48,6 +59,7 @@ SENSITIVE_ERROR = (
 )
 OTHER_ERROR = "Prediction interrupted; please retry (code: PA)"
 MAX_SEED = 2147483647
+VIDEO_FPS = 24
 
 FLUX_SIZES = {
     "1:1": (1024, 1024),
@@ -105,6 +117,7 @@ class Model:
     refusal: str = SENSITIVE_ERROR
     count: str | None = None  # the input field giving the number of outputs
     check: Callable[[dict[str, Any]], None] | None = None  # cross-field rules
+    seconds: Callable[[dict[str, Any]], int] | None = None  # a video's length
 
 
 def _by_ratio(ratio: str, megapixels: float = 1.0, multiple: int = 32) -> tuple[int, int]:
@@ -176,6 +189,62 @@ def _seedream_check(given: dict[str, Any]) -> None:
         total = len(given.get("image_input") or []) + given.get("max_images", 1)
         if total > 15:
             raise Invalid("input", "Total images (input + generated) cannot exceed 15", "custom")
+
+
+def _video_shape(short: int, ratio: str) -> tuple[int, int]:
+    """Width and height (even, as H.264 needs) with `short` pixels on the short side."""
+    a, b = (int(x) for x in ratio.split(":"))
+    long = round(short * max(a, b) / min(a, b) / 2) * 2
+    return (long, short) if a >= b else (short, long)
+
+
+def _kling_size(short: int) -> Callable[[dict[str, Any]], tuple[int, int]]:
+    """Kling's frame: the first frame's shape when there is one, else the asked ratio."""
+
+    def size(given: dict[str, Any]) -> tuple[int, int]:
+        frame = given.get("start_image")
+        ratio = _input_ratio(frame) if frame else given.get("aspect_ratio", "16:9")
+        mode_short = {"pro": 1080, "standard": 720}.get(given.get("mode", ""), short)
+        return _video_shape(mode_short, ratio)
+
+    return size
+
+
+def _sora_size(given: dict[str, Any]) -> tuple[int, int]:
+    short = 1024 if given.get("resolution") == "high" else 720
+    long = 1792 if short == 1024 else 1280
+    return (short, long) if given.get("aspect_ratio", "portrait") == "portrait" else (long, short)
+
+
+def _kling_v21_check(given: dict[str, Any]) -> None:
+    if "start_image" not in given:
+        raise Invalid("input", "start_image is required", "required")
+    if "end_image" in given and given.get("mode", "standard") != "pro":
+        raise Invalid("end_image", "end_image is only supported in pro mode", "custom")
+
+
+def _seconds(name: str, default: int) -> Callable[[dict[str, Any]], int]:
+    return lambda given: int(given.get(name, default))
+
+
+@lru_cache(maxsize=32)
+def mp4(width: int, height: int, seconds: int) -> bytes:
+    """A real H.264 MP4 of one colour: `seconds` long at `VIDEO_FPS` (encoded once per size)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=VIDEO_FPS)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "40", "tune": "zerolatency"}
+        picture = Image.new("RGB", (width, height), (90, 140, 200))
+        frame = av.VideoFrame.from_image(picture).reformat(format="yuv420p")
+        frame.time_base = Fraction(1, VIDEO_FPS)
+        for index in range(seconds * VIDEO_FPS):
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
 
 
 FLUX_COMMON = {
@@ -336,6 +405,82 @@ MODELS: dict[str, Model] = {
         check=_seedream_check,
     ),
 }
+KLING_RATIOS = choice("16:9", "9:16", "1:1")
+KLING_DURATION = Field("integer", choices=(5, 10))
+VIDEO_MODELS: dict[str, Model] = {
+    "kwaivgi/kling-v2.1-master": Model(
+        {
+            "prompt": TEXT,
+            "negative_prompt": TEXT,
+            "aspect_ratio": KLING_RATIOS,
+            "start_image": URI,
+            "duration": KLING_DURATION,
+        },
+        single=True,
+        size=_kling_size(1080),
+        format=lambda _: "mp4",
+        seconds=_seconds("duration", 5),
+    ),
+    "kwaivgi/kling-v2.1": Model(
+        {
+            "prompt": TEXT,
+            "negative_prompt": TEXT,
+            "mode": choice("standard", "pro"),
+            "start_image": URI,
+            "end_image": URI,
+            "duration": KLING_DURATION,
+        },
+        single=True,
+        size=_kling_size(720),
+        format=lambda _: "mp4",
+        check=_kling_v21_check,
+        seconds=_seconds("duration", 5),
+    ),
+    "kwaivgi/kling-v1.6-standard": Model(
+        {
+            "prompt": TEXT,
+            "negative_prompt": TEXT,
+            "aspect_ratio": KLING_RATIOS,
+            "start_image": URI,
+            "reference_images": Field("uris", max_items=4),
+            "cfg_scale": number(0, 1),
+            "duration": KLING_DURATION,
+        },
+        single=True,
+        size=_kling_size(720),
+        format=lambda _: "mp4",
+        seconds=_seconds("duration", 5),
+    ),
+    "kwaivgi/kling-v2.5-turbo-pro": Model(
+        {
+            "prompt": TEXT,
+            "negative_prompt": TEXT,
+            "aspect_ratio": KLING_RATIOS,
+            "start_image": URI,
+            "image": URI,  # deprecated: start_image
+            "duration": KLING_DURATION,
+        },
+        single=True,
+        size=_kling_size(1080),
+        format=lambda _: "mp4",
+        seconds=_seconds("duration", 5),
+    ),
+    "openai/sora-2-pro": Model(
+        {
+            "prompt": TEXT,
+            "openai_api_key": TEXT,
+            "input_reference": URI,
+            "seconds": Field("integer", choices=(4, 8, 12)),
+            "aspect_ratio": choice("portrait", "landscape"),
+            "resolution": choice("standard", "high"),
+        },
+        single=True,
+        size=_sora_size,
+        format=lambda _: "mp4",
+        seconds=_seconds("seconds", 4),
+    ),
+}
+MODELS.update(VIDEO_MODELS)
 VERSIONS = {hashlib.sha256(name.encode()).hexdigest(): name for name in MODELS}
 
 
@@ -372,6 +517,7 @@ class ReplicateFake(FakeServer):
         "moderated",
         "failed",
         "canceled",
+        "aborted",
         "expired",
         "processing",
         "stuck",
@@ -381,11 +527,15 @@ class ReplicateFake(FakeServer):
         super().__init__()
         self.predictions: dict[str, Prediction] = {}
         self.hold_back = False
+        self.holding = False
+        self.inline_videos = False
 
     def reset(self) -> None:
         super().reset()
         self.predictions.clear()
         self.hold_back = False
+        self.holding = False
+        self.inline_videos = False
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/models/{owner}/{name}/predictions", self.create_for_model)
@@ -463,7 +613,7 @@ class ReplicateFake(FakeServer):
         self.predictions[prediction.id] = prediction
         if wait and slow:
             await asyncio.sleep(wait)  # runs out the wait, still unfinished
-        elif wait and not held_back:
+        elif wait and not held_back and not self.holding:
             self._finish(prediction)
         return web.json_response(self._view(prediction), status=201)
 
@@ -477,7 +627,7 @@ class ReplicateFake(FakeServer):
         if prediction is None:
             return self.error(404, "The requested resource could not be found.")
         if prediction.status in ("starting", "processing"):
-            if prediction.polls_left > 0 or prediction.fault == "stuck":
+            if prediction.polls_left > 0 or prediction.fault == "stuck" or self.holding:
                 prediction.polls_left -= 1
                 prediction.status = "processing"
             else:
@@ -502,6 +652,10 @@ class ReplicateFake(FakeServer):
             return web.Response(status=404, text="404 page not found")
         extension = request.match_info["file"].rpartition(".")[2]
         width, height = prediction.spec.size(prediction.input)
+        if extension == "mp4" and prediction.spec.seconds is not None:
+            seconds = prediction.spec.seconds(prediction.input)
+            body = await asyncio.to_thread(mp4, width, height, seconds)
+            return web.Response(body=body, content_type="video/mp4")
         if extension == "svg":
             return web.Response(body=_svg(width, height), content_type="image/svg+xml")
         media = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[extension]
@@ -516,7 +670,12 @@ class ReplicateFake(FakeServer):
         return None
 
     def _finish(self, prediction: Prediction) -> None:
-        outcomes = {"moderated": "failed", "failed": "failed", "canceled": "canceled"}
+        outcomes = {
+            "moderated": "failed",
+            "failed": "failed",
+            "canceled": "canceled",
+            "aborted": "aborted",
+        }
         prediction.status = outcomes.get(prediction.fault or "", "succeeded")
 
     def _view(self, prediction: Prediction) -> dict[str, Any]:
@@ -543,6 +702,9 @@ class ReplicateFake(FakeServer):
             view["output"] = self._output(prediction)
             view["metrics"] = {"predict_time": 1.234}
             view["logs"] = "Generating...\nGenerated 1 image"
+            if prediction.spec.seconds is not None:
+                view["metrics"]["predict_time"] = 98.765  # a video takes minutes, not seconds
+                view["logs"] = "Generating video...\nVideo generated"
         elif status == "failed":
             fault = prediction.fault
             view["error"] = prediction.spec.refusal if fault == "moderated" else OTHER_ERROR
@@ -558,6 +720,10 @@ class ReplicateFake(FakeServer):
             f"{self.files_root}/delivery/{prediction.id}/out-{index}.{extension}"
             for index in range(count)
         ]
+        if self.inline_videos and spec.seconds is not None:
+            width, height = spec.size(prediction.input)
+            video = mp4(width, height, spec.seconds(prediction.input))
+            urls = [f"data:video/mp4;base64,{base64.b64encode(video).decode()}"]
         return urls[0] if spec.single else urls
 
 

@@ -36,7 +36,9 @@ error speaks of NSFW or sensitive content (Replicate's E005) is a content-policy
 other failure, a cancellation, or success without output is an upstream error.
 
 Cost: Replicate reports no price; the catalog's per-image lines bill the images returned.
-`metrics.predict_time` is what per-second models would bill; none is bundled.
+
+Video: a call that asks for video (Kling, Sora) goes through the same predictions; its input,
+its output (video files, not images) and what bills it are `replicate_video`'s.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from imagegate.core.result import GeneratedImage
 from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
-from imagegate.providers import upstream_tasks
+from imagegate.providers import replicate_video, upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
@@ -96,6 +98,8 @@ def create_route(ref: str) -> tuple[str, dict[str, Any]]:
 
 def request_input(call: ProviderCall) -> dict[str, Any]:
     """The prediction's `input`: the model's own field names and values."""
+    if "video" in call.modalities:
+        return replicate_video.request_input(call)
     endpoint = call.endpoint
     fields: dict[str, Any] = {**endpoint.fixed, "prompt": call.prompt}
     for name, value in call.parameters.items():
@@ -161,6 +165,9 @@ class ReplicateProvider:
             "negative_prompt",
             "strength",
             "input_references",
+            "duration",
+            "first_frame",
+            "last_frame",
         }
     )
 
@@ -185,6 +192,8 @@ class ReplicateProvider:
                 f"{self.context.info.name} prediction {prediction.get('id')} succeeded "
                 "without an output"
             )
+        if "video" in call.modalities:
+            return await replicate_video.result(self.context, call, prediction, urls)
         return ProviderResult(
             images=[await self._image(url) for url in urls],
             upstream_id=str(prediction.get("id")) if prediction.get("id") else None,

@@ -10,5 +10,6 @@ CASE = ProviderCase(
         # never finishes: polling runs out of time (and the prediction is cancelled)
         "stuck": (504, "upstream_timeout"),
         "canceled": (502, "upstream_error"),
+        "aborted": (502, "upstream_error"),  # the deadline passed before it could start
     },
 )

@@ -35,6 +35,8 @@ Errors are OpenAI-shaped (`{"error": {"code", "message", "param", "type"}}`); co
 `.Subtype` forms) or `*RiskDetection` are refusals, everything else goes through `failure()`.
 Cost: Seedream bills per generated image; the catalog prices it. `usage.output_tokens`
 (width × height / 256 per image) is reported as image tokens.
+
+Video (Seedance) is a content generation task of its own: `byteplus_seedance`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ from imagegate.providers.base import (
     ProviderEvent,
     ProviderResult,
 )
+from imagegate.providers.byteplus_seedance import HANDLES as VIDEO_HANDLES
+from imagegate.providers.byteplus_seedance import SeedanceVideos
 from imagegate.providers.images_generations import image_of
 from imagegate.providers.sizing import fitted, free_ranges
 from imagegate.providers.sse import events
@@ -203,6 +207,7 @@ class SeedreamProvider:
             "watermark",
             "seed",
             "guidance",
+            *VIDEO_HANDLES,
         }
     )
 
@@ -218,6 +223,8 @@ class SeedreamProvider:
         return {"Authorization": f"Bearer {self.context.api_key}"}
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            return await SeedanceVideos(self.context).generate(call)
         response = await send(
             self.context, "POST", self._url, json=request_body(call), headers=self._headers
         )
@@ -244,7 +251,7 @@ class SeedreamProvider:
         )
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
-        if not call.endpoint.supports_streaming:
+        if not call.endpoint.supports_streaming or "video" in call.modalities:
             yield await self.generate(call)
             return
         images: list[GeneratedImage] = []

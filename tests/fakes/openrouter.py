@@ -26,6 +26,8 @@
   `reasons` and `flagged_input`), and `midstream` (a stream fails after it starts: an `error`
   event, or a chunk with `error` and `finish_reason: "error"`; an unstreamed request gets the
   502 "Provider returned error" OpenRouter answers with).
+- Video: OpenRouter's asynchronous video API (`POST /api/v1/videos`, polling, content), with
+  its own faults: `openrouter_videos.py`.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ import orjson
 from aiohttp import web
 from PIL import Image
 
-from fakes.base import GENERIC_FAULTS, FakeServer, picture
+from fakes.base import GENERIC_FAULTS, picture
+from fakes.openrouter_videos import OpenRouterVideoJobs
 from imagegate.catalog.dimensions import dimensions, ratio_value
 
 IMAGE_API_FIELDS = {
@@ -150,7 +153,7 @@ class Order:
     images: bool  # images wanted
 
 
-class OpenRouterFake(FakeServer):
+class OpenRouterFake(OpenRouterVideoJobs):
     provider = "openrouter"
     faults = (*GENERIC_FAULTS, "empty", "moderated", "midstream")
 
@@ -173,6 +176,7 @@ class OpenRouterFake(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/v1/images", self.images)
         app.router.add_post("/api/v1/chat/completions", self.chat)
+        self.video_routes(app)
 
     def error(self, status: int, message: str, **extra: Any) -> web.Response:
         error: dict[str, Any] = {"code": status, "message": message}

@@ -10,6 +10,9 @@ is the one `fixed` field that belongs to chat alone; every other `fixed` field g
 A model without native streaming answers a streamed request with the buffered JSON, which is
 read as such.
 
+Video (a call whose modalities include `video`) has a third way in, OpenRouter's asynchronous
+video API: `openrouter_videos.py`.
+
 This module is the adapter and that choice. Each path's body and answers:
 `openrouter_image_api.py` and `openrouter_chat.py`; what they share: `openrouter_media.py`
 (images in and out), `openrouter_stream.py` (events), `openrouter_errors.py` (error mapping,
@@ -41,6 +44,7 @@ from imagegate.providers.openrouter_image_api import (
     images_body,
     images_result,
 )
+from imagegate.providers.openrouter_videos import VIDEO_PARAMETERS, OpenRouterVideos
 from imagegate.providers.upstream import UpstreamResponse, open_stream, send
 
 
@@ -52,7 +56,7 @@ def uses_chat(call: ProviderCall) -> bool:
 
 
 class OpenRouterProvider:
-    handles = frozenset({*IMAGE_API_FIELDS, "input_references"})
+    handles = frozenset({*IMAGE_API_FIELDS, *VIDEO_PARAMETERS, "input_references"})
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
@@ -66,6 +70,8 @@ class OpenRouterProvider:
         return {"Authorization": f"Bearer {self.context.api_key}"}
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
+        if "video" in call.modalities:
+            return await OpenRouterVideos(self.context).generate(call)
         chat = uses_chat(call)
         response = await send(
             self.context,

@@ -90,6 +90,17 @@ def test_the_printed_output_is_what_the_comments_say(ran: tuple[Path, Path, list
     assert "  aspect_ratio: one of 1:1" in text  # a capability descriptor, as listed
 
 
+def test_the_kite_is_a_two_second_video(ran: tuple[Path, Path, list[str]]) -> None:
+    import av
+
+    folder, _, printed = ran
+    assert any(line.startswith("2.0 640 360 0") for text in printed for line in text.splitlines())
+    with av.open(str(folder / "kite.mp4")) as container:
+        stream = container.streams.video[0]
+        assert float(stream.duration * stream.time_base) == 2.0
+        assert (stream.codec_context.width, stream.codec_context.height) == (640, 360)
+
+
 def test_only_the_asked_for_files_appear(ran: tuple[Path, Path, list[str]]) -> None:
     folder, home, _ = ran
     assert list(home.iterdir()) == []  # no ~/.imagegate, no database, no media

@@ -63,7 +63,11 @@ def ran(gateway: Gateway, tmp_path_factory: pytest.TempPathFactory) -> list[tupl
 
 
 def test_every_curl_answers_with_images(ran: list[tuple[str, str]]) -> None:
-    curls = [(command, output) for command, output in ran if command.startswith("curl ")]
+    curls = [
+        (command, output)
+        for command, output in ran
+        if command.startswith("curl ") and "/videos" not in command
+    ]
     assert len(curls) == 5
     for command, output in curls:
         body, _, status = output.rstrip().rpartition("\n")
@@ -73,8 +77,20 @@ def test_every_curl_answers_with_images(ran: list[tuple[str, str]]) -> None:
         assert images, command
 
 
+def test_the_video_curl_starts_a_job(ran: list[tuple[str, str]]) -> None:
+    (output,) = [output for command, output in ran if "/api/v1/videos" in command]
+    body, _, status = output.rstrip().rpartition("\n")
+    assert status == "202", body
+    job = orjson.loads(body)
+    assert job["status"] == "pending" and job["polling_url"].endswith(job["id"])
+
+
 def test_the_edit_used_the_photo_the_example_made(ran: list[tuple[str, str]]) -> None:
-    (generate,) = [command for command, _ in ran if command.startswith("imagegate generate")]
+    (generate,) = [
+        command
+        for command, _ in ran
+        if command.startswith("imagegate generate") and "photo.png" in command
+    ]
     assert re.search(r"-o photo\.png", generate)
     (edit,) = [output for command, output in ran if "/v1/images/edits" in command]
     body = orjson.loads(edit.rstrip().rpartition("\n")[0])

@@ -88,6 +88,13 @@ def generate(
     as_json: Annotated[
         bool, typer.Option("--json", help="with --async: print the job as JSON, not its id")
     ] = False,
+    seconds: Annotated[
+        int | None, typer.Option(metavar="N", help="a video's length, in seconds")
+    ] = None,
+    fps: Annotated[int | None, typer.Option(metavar="N", help="a video's frame rate")] = None,
+    audio: Annotated[
+        bool | None, typer.Option("--audio/--no-audio", help="a video with or without sound")
+    ] = None,
 ) -> None:
     """Generate images and write them to files (or, with --async, start a job on a gateway)."""
     from imagegate.cli.remote import RemoteError
@@ -108,6 +115,10 @@ def generate(
     }
     console = Console(stderr=True)
     references = [path.read_bytes() for path in inputs or []]
+    video = {"duration": seconds, "fps": fps, "generate_audio": audio}
+    if not run_async and _is_video(model, output, video):
+        _video(console, model, prompt, parameters, video, references, output, url, timeout)
+        return
     if run_async:
         assert url is not None
         body = _request_body(model, prompt, parameters, references)
@@ -127,6 +138,61 @@ def generate(
     for path in saved.paths:
         typer.echo(str(path))
     console.print(f"[dim]{saved.generation_id} · {saved.provider} · ${saved.cost:.4f}[/dim]")
+
+
+def _is_video(model: str, output: str, video: dict[str, Any]) -> bool:
+    """A video is wanted when a video option is given, the output is a video file, or the
+    model (in this machine's catalog) makes video."""
+    from imagegate.cli.video import VIDEO_SUFFIXES
+
+    if any(value is not None for value in video.values()):
+        return True
+    if output.lower().endswith(VIDEO_SUFFIXES):
+        return True
+    from imagegate.providers.served_catalog import build_catalog
+
+    found = build_catalog(load_settings().user_catalog).resolve(model)
+    return found is not None and found.makes_video
+
+
+def _video(
+    console: Console,
+    model: str,
+    prompt: str,
+    parameters: dict[str, Any],
+    video: dict[str, Any],
+    references: list[bytes],
+    output: str,
+    url: str | None,
+    timeout: float,
+) -> None:
+    """The video written to `output`, a bar showing how far it is."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from imagegate.cli import video as videos
+    from imagegate.cli.remote import RemoteError
+
+    wanted = {**parameters, **{k: v for k, v in video.items() if v is not None}}
+    first = references[0] if references else None
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            if url:
+                body = _request_body(model, prompt, wanted, [])
+                if first is not None:
+                    frame = _request_body(model, prompt, {}, [first])["input_references"][0]
+                    body["frame_images"] = [{**frame, "frame_type": "first_frame"}]
+                saved = videos.remote_video(url, api_key(), timeout, body, output, progress)
+            else:
+                saved = asyncio.run(
+                    videos.local_video(model, prompt, wanted, first, output, progress)
+                )
+    except (GatewayError, ConfigurationError, RemoteError) as exc:
+        typer.secho(f"imagegate: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2 if isinstance(exc, ConfigurationError) else 1) from exc
+    path, generation_id, provider, cost = saved
+    typer.echo(str(path))
+    console.print(f"[dim]{generation_id} · {provider} · ${cost:.4f}[/dim]")
 
 
 def _check_async_options(

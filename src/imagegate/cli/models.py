@@ -62,7 +62,9 @@ def list_models(
     ctx: typer.Context,
     output: Annotated[
         str | None,
-        typer.Option(metavar="MODALITIES", help="output modalities, any of: image,text"),
+        typer.Option(
+            metavar="MODALITIES", help="output modalities, any of: image,text,video,audio"
+        ),
     ] = None,
     inputs: Annotated[
         str | None,

@@ -20,6 +20,7 @@ import orjson
 from imagegate.catalog.descriptors import CapabilityDescriptor, union
 from imagegate.catalog.files import CatalogContent
 from imagegate.catalog.gateway_capabilities import published_parameters
+from imagegate.catalog.lifecycle import is_retired, today
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.schema import Endpoint, Model, ProviderInfo
 from imagegate.errors import ConfigurationError, GatewayError, NotFound
@@ -82,12 +83,18 @@ class Catalog:
                 self._routable[model.id] = _model_view(model, routable)
 
     def views(self, include_unavailable: bool) -> tuple[ModelView, ...]:
-        source = self._full if include_unavailable else self._routable
-        return tuple(source.values())
+        """Every model (`include_unavailable`), or those that can be routed now: one of their
+        providers configured, and not retired."""
+        if include_unavailable:
+            return tuple(self._full.values())
+        now = today()
+        return tuple(view for view in self._routable.values() if not is_retired(view.model, now))
 
     def view(self, model_id: str, include_unavailable: bool) -> ModelView | None:
-        source = self._full if include_unavailable else self._routable
-        return source.get(model_id)
+        if include_unavailable:
+            return self._full.get(model_id)
+        found = self._routable.get(model_id)
+        return None if found is None or is_retired(found.model) else found
 
     def resolve(self, name: str) -> Model | None:
         """A model by id, alias, or bare name (the id without its maker: `gpt-image-1`,
@@ -139,9 +146,14 @@ class Catalog:
         names.update({info.name.lower(): slug for slug, info in self.providers.items()})
         return names
 
-    @cached_property
+    @property
     def version(self) -> str:
-        """Changes whenever anything a listing shows could change."""
+        """Changes whenever anything a listing shows could change: the catalog, and the day
+        (a model retires at the start of its day)."""
+        return f"{self._digest}-{today():%Y%m%d}"
+
+    @cached_property
+    def _digest(self) -> str:
         digest = hashlib.blake2b(digest_size=12)
         for model in sorted(self.models.values(), key=lambda m: m.id):
             digest.update(model.model_dump_json().encode())

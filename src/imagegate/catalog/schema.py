@@ -119,6 +119,11 @@ class Model(_Record):
     output_modalities: tuple[OutputModality, ...] = Field(min_length=1)
     aliases: tuple[str, ...] = ()
     context_length: int | None = None
+    # lifecycle (catalog/lifecycle.py): the provider's deprecation and shutdown dates, and the
+    # model it names to use instead
+    deprecated_on: dt.date | None = None
+    retires_on: dt.date | None = None
+    successor: str | None = None
     endpoints: tuple[Endpoint, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -127,6 +132,10 @@ class Model(_Record):
             raise ValueError(f"{self.id}: a model must output images or video")
         if "audio" in self.output_modalities and "video" not in self.output_modalities:
             raise ValueError(f"{self.id}: audio is only made with video")
+        if self.deprecated_on and self.retires_on and self.deprecated_on > self.retires_on:
+            raise ValueError(f"{self.id}: deprecated_on is after retires_on")
+        if self.successor == self.id:
+            raise ValueError(f"{self.id}: a model cannot be its own successor")
         providers = [endpoint.provider for endpoint in self.endpoints]
         if len(set(providers)) != len(providers):
             raise ValueError(f"{self.id}: one endpoint per provider, got {providers}")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from imagegate.cli import generate, jobs, keys, models, serve
+from imagegate.cli import catalog, generate, jobs, keys, models, serve
 from imagegate.cli.help_format import NamedCommand, NamedGroup
 from imagegate.version import __version__
 
@@ -25,6 +25,7 @@ app.command("serve", cls=NamedCommand)(serve.serve)
 app.command("generate", cls=NamedCommand)(generate.generate)
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(models.app, name="models")
+app.add_typer(catalog.app, name="catalog")
 app.add_typer(keys.app, name="keys")
 
 

@@ -114,6 +114,7 @@ def generate(
         if value is not None
     }
     console = Console(stderr=True)
+    _warn_if_deprecated(console, model)
     references = [path.read_bytes() for path in inputs or []]
     video = {"duration": seconds, "fps": fps, "generate_audio": audio}
     if not run_async and _is_video(model, output, video):
@@ -138,6 +139,26 @@ def generate(
     for path in saved.paths:
         typer.echo(str(path))
     console.print(f"[dim]{saved.generation_id} · {saved.provider} · ${saved.cost:.4f}[/dim]")
+
+
+def _warn_if_deprecated(console: Console, model: str) -> None:
+    """A model its provider has deprecated still works, until the day it retires: say so."""
+    from imagegate.catalog.lifecycle import is_deprecated
+    from imagegate.providers.served_catalog import build_catalog
+
+    try:
+        found = build_catalog(load_settings().user_catalog).resolve(model)
+    except ConfigurationError:
+        return  # the run itself reports a bad catalog
+    if found is None or not is_deprecated(found):
+        return
+    when = f" on {found.retires_on}" if found.retires_on else ""
+    instead = f"; use {found.successor}" if found.successor else ""
+    console.print(
+        f"[yellow]warning: {found.id} is deprecated by its provider and retires{when}"
+        f"{instead}[/yellow]",
+        highlight=False,
+    )
 
 
 def _is_video(model: str, output: str, video: dict[str, Any]) -> bool:

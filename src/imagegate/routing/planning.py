@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from imagegate.catalog.catalog import Catalog
+from imagegate.catalog.lifecycle import is_retired
 from imagegate.catalog.schema import Model
 from imagegate.core.normalize import normalize
 from imagegate.core.request import ImageRequest
 from imagegate.core.validate import PreparedCall
-from imagegate.errors import InvalidRequest
+from imagegate.errors import Gone, InvalidRequest
 from imagegate.routing.candidates import candidates, provider_slugs
 from imagegate.routing.variants import VARIANTS, split_variant
 
@@ -46,7 +47,22 @@ def resolve(catalog: Catalog, name: str) -> Target:
     model = catalog.resolve(base)
     if model is None:
         raise catalog.unknown_model(name)
+    if is_retired(model):
+        raise retired(model)
     return Target(model, VARIANTS[variant] if variant is not None else None)
+
+
+def retired(model: Model, param: str = "model") -> Gone:
+    """The 410 for a model its provider has retired, naming what it says to use instead."""
+    instead = f"; use {model.successor}" if model.successor else ""
+    return Gone(
+        f"{model.id} was retired by its provider on {model.retires_on}{instead}",
+        param=param,
+        metadata={
+            "retired_on": str(model.retires_on),
+            **({"successor": model.successor} if model.successor else {}),
+        },
+    )
 
 
 def plan(catalog: Catalog, request: ImageRequest, target: Target) -> Plan:
@@ -105,6 +121,8 @@ def _fallback(catalog: Catalog, name: str) -> Model:
     model = catalog.resolve(name)
     if model is None:
         raise catalog.unknown_model(name, param="models", error=InvalidRequest)
+    if is_retired(model):
+        raise retired(model, param="models")
     return model
 
 

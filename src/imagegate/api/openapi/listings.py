@@ -35,6 +35,15 @@ class ImageModel(BaseModel):
     providers: list[str] = Field(description="slugs of the providers serving it")
     price_per_image: PricePerImage
     available: bool = Field(description="whether a configured provider serves it")
+    expiration_date: str | None = Field(
+        description="YYYY-MM-DD: the day its provider retires it (null: no date announced)"
+    )
+    deprecated_on: str | SkipJsonSchema[None] = Field(
+        default=None, description="YYYY-MM-DD: when its provider deprecated it"
+    )
+    successor: str | SkipJsonSchema[None] = Field(
+        default=None, description="the model its provider says to use instead"
+    )
 
 
 class ImageModelList(BaseModel):
@@ -132,7 +141,9 @@ class Model(BaseModel):
     default_parameters: None
     supported_voices: None
     links: ModelLinks
-    expiration_date: None
+    expiration_date: str | None = Field(
+        description="YYYY-MM-DD: the day its provider retires it (null: no date announced)"
+    )
     price_per_image: PricePerImage
     available: bool
 

@@ -22,6 +22,7 @@ from imagegate.api.rendered_items import RenderedItems
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
+from imagegate.catalog.schema import Model
 from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -106,7 +107,21 @@ def list_item(view: ModelView) -> dict[str, Any]:
         "providers": list(view.provider_slugs),
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,
+        **lifecycle_fields(model),
     }
+
+
+def lifecycle_fields(model: Model) -> dict[str, Any]:
+    """`expiration_date` (OpenRouter's name for the day a model goes), and where a model has
+    a lifecycle, the gateway's `deprecated_on` and `successor` too."""
+    fields: dict[str, Any] = {
+        "expiration_date": model.retires_on.isoformat() if model.retires_on else None
+    }
+    if model.deprecated_on:
+        fields["deprecated_on"] = model.deprecated_on.isoformat()
+    if model.successor:
+        fields["successor"] = model.successor
+    return fields
 
 
 _RENDERED = RenderedItems(list_item)

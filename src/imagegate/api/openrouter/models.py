@@ -178,7 +178,7 @@ def model_object(view: ModelView) -> dict[str, Any]:
         "default_parameters": None,
         "supported_voices": None,
         "links": {"details": f"/api/v1/models/{model.id}/endpoints"},
-        "expiration_date": None,
+        "expiration_date": model.retires_on.isoformat() if model.retires_on else None,
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,
     }

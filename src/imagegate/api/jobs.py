@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imagegate.accounting.caller import Caller
-from imagegate.api.job_access import own_job
+from imagegate.api.job_access import own_job, stop_job
 from imagegate.api.job_results import result_body
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
@@ -59,13 +59,8 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     cancelled: then the job completes with what was delivered (and charged)."""
     job = await own_job(request, job_id)
     store: JobStore = request.app.state.jobs
-    if await store.cancel_queued(job["id"]):
-        pass
-    elif await store.cancel_running(job["id"]):
-        request.app.state.job_runner.cancel(job["id"])
-    else:
+    if not await stop_job(request, job["id"]):
         raise Conflict(f"job {job_id} has already ended ({job['status']})")
-    request.app.state.webhooks.wake()
     cancelled = await store.get(job["id"])
     assert cancelled is not None
     return _json(await _job_object(request, cancelled, with_result=False))

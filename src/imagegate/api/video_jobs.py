@@ -72,12 +72,7 @@ async def thumbnail(request: Request, job_id: str, index: int) -> Response:
     copy = scratch / f"thumbnail-{secrets.token_hex(8)}.mp4"
     try:
         await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
-        file = await asyncio.to_thread(copy.open, "wb")
-        try:
-            async for piece in stored.chunks(0, stored.size - 1):
-                await asyncio.to_thread(file.write, piece)
-        finally:
-            await asyncio.to_thread(file.close)
+        await gateway.media.copy_video(video.token, copy)
         image = await thumbnail_off_loop(copy)
     finally:
         await asyncio.to_thread(copy.unlink, True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -23,6 +23,9 @@ from imagegate.cli.image_files import write_images
 from imagegate.cli.remote_options import api_key, gateway_url
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError, GatewayError
+
+if TYPE_CHECKING:
+    from imagegate.catalog.schema import Model
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +117,11 @@ def generate(
         if value is not None
     }
     console = Console(stderr=True)
-    _warn_if_deprecated(console, model)
+    known = _catalog_model(model)
+    _warn_if_deprecated(console, known)
     references = [path.read_bytes() for path in inputs or []]
     video = {"duration": seconds, "fps": fps, "generate_audio": audio}
-    if not run_async and _is_video(model, output, video):
+    if not run_async and _is_video(known, output, video):
         _video(console, model, prompt, parameters, video, references, output, url, timeout)
         return
     if run_async:
@@ -141,15 +145,21 @@ def generate(
     console.print(f"[dim]{saved.generation_id} · {saved.provider} · ${saved.cost:.4f}[/dim]")
 
 
-def _warn_if_deprecated(console: Console, model: str) -> None:
-    """A model its provider has deprecated still works, until the day it retires: say so."""
-    from imagegate.catalog.lifecycle import is_deprecated
+def _catalog_model(model: str) -> Model | None:
+    """The model as this machine's catalog (the one `serve` reads) knows it, if it does; a
+    bad catalog file is left for the run itself to report."""
     from imagegate.providers.served_catalog import build_catalog
 
     try:
-        found = build_catalog(load_settings().user_catalog).resolve(model)
+        return build_catalog(load_settings().user_catalog).resolve(model)
     except ConfigurationError:
-        return  # the run itself reports a bad catalog
+        return None
+
+
+def _warn_if_deprecated(console: Console, found: Model | None) -> None:
+    """A model its provider has deprecated still works, until the day it retires: say so."""
+    from imagegate.catalog.lifecycle import is_deprecated
+
     if found is None or not is_deprecated(found):
         return
     when = f" on {found.retires_on}" if found.retires_on else ""
@@ -161,7 +171,7 @@ def _warn_if_deprecated(console: Console, model: str) -> None:
     )
 
 
-def _is_video(model: str, output: str, video: dict[str, Any]) -> bool:
+def _is_video(found: Model | None, output: str, video: dict[str, Any]) -> bool:
     """A video is wanted when a video option is given, the output is a video file, or the
     model (in this machine's catalog) makes video."""
     from imagegate.cli.video import VIDEO_SUFFIXES
@@ -170,9 +180,6 @@ def _is_video(model: str, output: str, video: dict[str, Any]) -> bool:
         return True
     if output.lower().endswith(VIDEO_SUFFIXES):
         return True
-    from imagegate.providers.served_catalog import build_catalog
-
-    found = build_catalog(load_settings().user_catalog).resolve(model)
     return found is not None and found.makes_video
 
 

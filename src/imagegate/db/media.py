@@ -166,6 +166,19 @@ class MediaStore:
             raise InternalError("this video's content is missing from the media store")
         return OpenedVideo(token, row.media_type, int(row.size), expires, backend.read)
 
+    async def copy_video(self, token: str, target: Path) -> Path:
+        """Writes the video `token` to the file `target`, a piece at a time (a library's
+        `save_video`, a thumbnail's copy of a video kept in the database)."""
+        stored = await self.open_video(token)
+        file = await asyncio.to_thread(target.open, "wb")
+        try:
+            if stored.size > 0:
+                async for piece in stored.chunks(0, stored.size - 1):
+                    await asyncio.to_thread(file.write, piece)
+        finally:
+            await asyncio.to_thread(file.close)
+        return target
+
     async def videos_of(self, generation_id: str) -> list[StoredVideo]:
         """A generation's videos, in their order (expired ones too: their content is gone,
         which the content route answers with 410)."""

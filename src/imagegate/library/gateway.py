@@ -115,15 +115,7 @@ class Gateway:
     async def save_video(self, video: StoredVideo, path: str | os.PathLike[str]) -> Path:
         """Writes a generated video (`ImageResult.videos`) from the media store to `path`, a
         piece at a time."""
-        target = Path(path)
-        stored = await self.engine.media.open_video(video.token)
-        file = await asyncio.to_thread(target.open, "wb")
-        try:
-            async for piece in stored.chunks(0, stored.size - 1):
-                await asyncio.to_thread(file.write, piece)
-        finally:
-            await asyncio.to_thread(file.close)
-        return target
+        return await self.engine.media.copy_video(video.token, Path(path))
 
     def stream(self, request: ImageRequest, *, idempotency_key: str | None = None) -> ImageStream:
         """Partial images (ask for `partial_images=`) and text as they come, then the

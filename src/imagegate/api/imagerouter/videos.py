@@ -36,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from imagegate.api.bodies import form, is_form, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
 from imagegate.api.imagerouter.errors import IMAGEROUTER
+from imagegate.api.job_access import stop_job
 from imagegate.api.job_submission import AcceptedJob, accept_job, prefers_async, submit_job
 from imagegate.api.video_jobs import VIDEO, media_urls
 from imagegate.api.video_request import video_job, whole_number
@@ -175,15 +176,8 @@ async def _wait_and_answer(
 
 async def _cancel(request: Request, job_id: str) -> None:
     """The job of a client that went away: cancelled, so nothing is charged for it."""
-    store: JobStore = request.app.state.jobs
     try:
-        if await store.cancel_queued(job_id):
-            pass
-        elif await store.cancel_running(job_id):
-            request.app.state.job_runner.cancel(job_id)
-        else:
-            return
-        request.app.state.webhooks.wake()
+        await stop_job(request, job_id)
     except Exception:
         log.exception("the job %s of a client that went away could not be cancelled", job_id)
 

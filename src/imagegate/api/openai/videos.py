@@ -27,7 +27,7 @@ from starlette.responses import Response
 
 from imagegate.api.bodies import form, is_form, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
-from imagegate.api.job_access import own_job
+from imagegate.api.job_access import own_job, stop_job
 from imagegate.api.job_submission import AcceptedJob, submit_job
 from imagegate.api.openai.errors import OPENAI
 from imagegate.api.openai.image_request import typed_field
@@ -175,11 +175,7 @@ async def delete_video(request: Request, video_id: str) -> Response:
     by a later DELETE."""
     job = await _own_video(request, video_id)
     store: JobStore = request.app.state.jobs
-    if await store.cancel_queued(job["id"]):
-        request.app.state.webhooks.wake()
-    elif await store.cancel_running(job["id"]):
-        request.app.state.job_runner.cancel(job["id"])
-        request.app.state.webhooks.wake()
+    await stop_job(request, job["id"])
     ended = await store.get(job["id"])
     deleted = ended is not None and await store.delete(job["id"])
     if deleted and ended is not None and ended["generation_id"] is not None:

@@ -88,6 +88,45 @@ def test_range_of_megapixel_pricing_follows_resolution_and_free_sizes() -> None:
     assert price_range(free)[1] == Decimal("0.01") * Decimal("2")
 
 
+def test_a_rounded_up_megapixel_is_1024_squared_and_each_image_counts_whole_ones() -> None:
+    # fal: "a 1024x1024 image will cost $0.05, a 1920x1080 image $0.10 ... a 512x512 output
+    # will cost $0.05 (0.26 megapixels, rounded to 1)"
+    line = (_line("output_image", "megapixel_rounded_up", "0.05"),)
+    cost = {
+        (w, h): estimate(line, PriceQuery(megapixels=w * h / 1_000_000))
+        for w, h in ((1024, 1024), (1920, 1080), (512, 512), (1024, 768), (2048, 2048))
+    }
+    assert cost == {
+        (1024, 1024): Decimal("0.05"),
+        (1920, 1080): Decimal("0.10"),
+        (512, 512): Decimal("0.05"),
+        (1024, 768): Decimal("0.05"),
+        (2048, 2048): Decimal("0.20"),
+    }
+    refs = (_line("input_image", "megapixel_rounded_up", "0.05"),)
+    assert estimate(refs, PriceQuery(input_images=2, input_megapixels=0.3)) == Decimal("0.10")
+
+
+def test_a_price_quoted_at_some_steps_scales_with_the_steps_asked_for() -> None:
+    # Together: price per MP x steps / default steps (FLUX.1 [schnell]: 4)
+    line = PricingLine(
+        billable="output_image", unit="megapixel", cost_usd=Decimal("0.0027"), at_steps=4
+    )
+    at = {steps: estimate((line,), PriceQuery(megapixels=1.0, steps=steps)) for steps in (4, 8)}
+    assert at[8] == 2 * at[4] == Decimal("0.0054")
+    assert estimate((line,), PriceQuery(megapixels=1.0)) == Decimal("0.0027")  # its default
+    endpoint = _endpoint({"steps": RangeCapability(min=1, max=12)}, [line])
+    low, high = price_range(endpoint)
+    assert high == 12 * low  # the listing's range grows with the steps a request may ask for
+
+
+def test_a_line_in_a_unit_its_billable_is_not_counted_in_is_refused() -> None:
+    with pytest.raises(ValidationError, match="output_video cannot be billed per megapixel"):
+        _line("output_video", "megapixel", "0.1")
+    with pytest.raises(ValidationError, match="at_steps scales a per-image"):
+        PricingLine(billable="request", unit="request", cost_usd=Decimal(1), at_steps=4)
+
+
 def _catalog_call(model_id: str, parameters: dict) -> PreparedCall:
     catalog = build_catalog(None, {})
     model = catalog.resolve(model_id)

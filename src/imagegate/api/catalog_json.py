@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from imagegate.catalog.descriptors import CapabilityDescriptor, RangeCapability
+from imagegate.catalog.price_source import PriceSource
 from imagegate.catalog.pricing import PricingLine
 
 
@@ -42,7 +43,18 @@ def pricing_line(line: PricingLine) -> dict[str, Any]:
     }
     if line.variant is not None:
         body["variant"] = line.variant
+    if line.at_steps is not None:
+        body["at_steps"] = line.at_steps
+    if line.source is not None:
+        body["source"] = price_source(line.source)
     return body
+
+
+def price_source(source: PriceSource | None) -> dict[str, Any] | None:
+    """Where a price was read: its page, who published it, the day it was checked."""
+    if source is None:
+        return None
+    return source.model_dump(mode="json", exclude_none=True)
 
 
 def price_per_image(low: Decimal, high: Decimal) -> dict[str, Any]:

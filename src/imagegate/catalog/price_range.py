@@ -9,6 +9,7 @@ known price and are left out.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from decimal import Decimal
 
 from imagegate.catalog.descriptors import EnumCapability, RangeCapability
@@ -57,7 +58,7 @@ def price_range(endpoint: Endpoint) -> tuple[Decimal, Decimal]:
 
 def _scenarios(endpoint: Endpoint) -> list[PriceQuery]:
     named = {token for line in endpoint.pricing for token in line.tokens()}
-    per_megapixel = any(line.unit == "megapixel" for line in endpoint.pricing)
+    per_megapixel = any(line.per_pixels for line in endpoint.pricing)
     dimensions_: list[list[tuple[str, str]]] = []
     for name in _PRICED_BY_VALUE:
         descriptor = endpoint.parameters.get(name)
@@ -75,7 +76,18 @@ def _scenarios(endpoint: Endpoint) -> list[PriceQuery]:
         largest = _largest_free_size(endpoint)
         if largest is not None:
             queries.append(PriceQuery(megapixels=megapixels(*largest)))
-    return queries
+    return _over_steps(endpoint, queries)
+
+
+def _over_steps(endpoint: Endpoint, queries: list[PriceQuery]) -> list[PriceQuery]:
+    """Each scenario at the fewest and the most steps, where a line's price scales with them."""
+    steps = endpoint.parameters.get("steps")
+    if not isinstance(steps, RangeCapability) or not any(
+        line.at_steps for line in endpoint.pricing
+    ):
+        return queries
+    counts = (max(1, int(steps.min)), int(steps.max))
+    return [replace(query, steps=count) for query in queries for count in counts]
 
 
 def _query(endpoint: Endpoint, values: dict[str, str]) -> PriceQuery:

@@ -8,6 +8,11 @@ billable and unit the most specific matching line wins. Token-priced lines bill 
 provider reports; per-image and per-megapixel lines give the estimate used for listing, price
 caps and limits, and bill when a provider reports no usage.
 
+A `megapixel` is a million pixels, counted exactly; a `megapixel_rounded_up` is 1024x1024
+pixels with each image's count rounded up to a whole one (fal: a 512x512 image is billed one,
+1920x1080 two). A line `at_steps` is quoted at that many diffusion steps and scales with the
+steps a request asks for (Together: price x steps / default steps).
+
 A video is priced per `second` of output (`output_video`, variants such as `720p audio`), per
 `video`, or per `token` of its provider's count (Seedance: width x height x fps x seconds /
 1024); the estimate counts the seconds asked for (or the endpoint's default length), the bill
@@ -23,7 +28,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from imagegate.catalog.price_source import PriceSource
 
 Billable = Literal[
     "output_image",
@@ -34,7 +41,19 @@ Billable = Literal[
     "input_text",
     "request",
 ]
-Unit = Literal["image", "megapixel", "token", "request", "second", "video"]
+Unit = Literal["image", "megapixel", "megapixel_rounded_up", "token", "request", "second", "video"]
+
+# what the cost code can count, per billable: a line in any other unit is refused on load
+UNITS_BY_BILLABLE: dict[str, frozenset[str]] = {
+    "output_image": frozenset({"image", "megapixel", "megapixel_rounded_up", "token"}),
+    "output_video": frozenset({"second", "video", "token"}),
+    "output_text": frozenset({"token"}),
+    "input_image": frozenset({"image", "megapixel", "megapixel_rounded_up", "token"}),
+    "input_reference": frozenset({"image", "megapixel", "megapixel_rounded_up"}),
+    "input_text": frozenset({"token"}),
+    "request": frozenset({"request"}),
+}
+_PER_PIXEL_UNITS = frozenset({"megapixel", "megapixel_rounded_up"})
 
 
 class PricingLine(BaseModel):
@@ -44,6 +63,25 @@ class PricingLine(BaseModel):
     unit: Unit
     cost_usd: Decimal = Field(ge=0)
     variant: str | None = None
+    at_steps: int | None = Field(default=None, ge=1)
+    # where this line's price was read, when not the endpoint's `pricing_source`
+    source: PriceSource | None = None
+
+    @model_validator(mode="after")
+    def _countable(self) -> PricingLine:
+        units = UNITS_BY_BILLABLE[self.billable]
+        if self.unit not in units:
+            raise ValueError(
+                f"{self.billable} cannot be billed per {self.unit}; "
+                f"its units are {', '.join(sorted(units))}"
+            )
+        if self.at_steps is not None and self.unit not in ("image", *_PER_PIXEL_UNITS):
+            raise ValueError("at_steps scales a per-image or per-megapixel line only")
+        return self
+
+    @property
+    def per_pixels(self) -> bool:
+        return self.unit in _PER_PIXEL_UNITS
 
     def tokens(self) -> frozenset[str]:
         return _variant_tokens(self.variant) if self.variant else _NO_TOKENS
@@ -70,9 +108,10 @@ class PriceQuery:
     input_megapixels: float = 1.048576
     seconds: float = 0.0  # of video
     video_tokens: float = 0.0  # of video, as its provider counts them
+    steps: int | None = None  # diffusion steps asked for; None: the provider's default
 
 
-_OUTPUT_ESTIMATE_UNITS = ("image", "megapixel")
+_OUTPUT_ESTIMATE_UNITS = ("image", "megapixel", "megapixel_rounded_up")
 _VIDEO_ESTIMATE_UNITS = ("second", "video", "token")
 
 
@@ -191,9 +230,28 @@ def _quantity(line: PricingLine, query: PriceQuery) -> Decimal:
     if line.billable == "request" or line.unit == "request":
         return Decimal(1)
     if line.billable == "output_image":
-        per_image = Decimal(1) if line.unit == "image" else Decimal(str(query.megapixels))
-        return per_image * query.n
+        return _per_image(line, query.megapixels) * _steps_scale(line, query) * query.n
     if line.billable in ("input_image", "input_reference"):
-        per_image = Decimal(1) if line.unit == "image" else Decimal(str(query.input_megapixels))
-        return per_image * query.input_images
+        return _per_image(line, query.input_megapixels) * query.input_images
     return Decimal(0)  # input_text, output_text: per token or character, from usage
+
+
+_PIXELS_PER_ROUNDED_MEGAPIXEL = 1024 * 1024
+
+
+def _per_image(line: PricingLine, megapixels: float) -> Decimal:
+    if line.unit == "megapixel":
+        return Decimal(str(megapixels))
+    if line.unit == "megapixel_rounded_up":
+        pixels = round(megapixels * 1_000_000)
+        return Decimal(max(1, -(-pixels // _PIXELS_PER_ROUNDED_MEGAPIXEL)))
+    return Decimal(1)
+
+
+_STEPS_SCALE_PLACES = Decimal("0.000001")
+
+
+def _steps_scale(line: PricingLine, query: PriceQuery) -> Decimal:
+    if line.at_steps is None or query.steps is None:
+        return Decimal(1)
+    return (Decimal(query.steps) / Decimal(line.at_steps)).quantize(_STEPS_SCALE_PLACES)

@@ -69,6 +69,7 @@ def price_query(parameters: dict[str, Any], references: int = 0) -> PriceQuery:
         input_images=references,
         seconds=seconds,
         video_tokens=video_tokens,
+        steps=int(parameters["steps"]) if "steps" in parameters else None,
     )
 
 

@@ -21,7 +21,16 @@ from imagegate.catalog.catalog import Catalog
 from imagegate.catalog.lifecycle import is_deprecated, is_retired
 from imagegate.catalog.schema import Model
 
+_SANDBOX_ENDPOINT = {
+    "native_id": "image",
+    "parameters": {"n": {"type": "range", "min": 1, "max": 4}},
+    "pricing": [{"billable": "output_image", "unit": "image", "cost_usd": 0}],
+    "pricing_source": {"publisher": "gateway"},
+    "source": "a second sandbox, retired on its own",
+}
 LIFECYCLE = {
+    # a second provider of the sandbox whose offers end before the models do
+    "providers": [{"slug": "sandbox-west", "name": "Sandbox West", "adapter": "sandbox"}],
     "models": [
         {
             "id": "sandbox/image-text",
@@ -29,8 +38,32 @@ LIFECYCLE = {
             "retires_on": "2026-01-01",
             "successor": "sandbox/image",
         },
-        {"id": "sandbox/image", "deprecated_on": "2026-11-01", "retires_on": "2099-01-01"},
-    ]
+        {
+            "id": "sandbox/image",
+            "deprecated_on": "2026-11-01",
+            "retires_on": "2099-01-01",
+            "endpoints": [
+                {**_SANDBOX_ENDPOINT, "provider": "sandbox-west", "retires_on": "2026-02-01"}
+            ],
+        },
+        {
+            "id": "sandbox/image-west",
+            "name": "Sandbox West image",
+            "description": "served by one provider, whose offer has ended",
+            "created": "2025-01-01",
+            "input_modalities": ["text"],
+            "output_modalities": ["image"],
+            "endpoints": [
+                {
+                    **_SANDBOX_ENDPOINT,
+                    "provider": "sandbox-west",
+                    "deprecated_on": "2026-01-15",
+                    "retires_on": "2026-03-01",
+                    "successor": "sandbox/image",
+                }
+            ],
+        },
+    ],
 }
 
 
@@ -120,6 +153,47 @@ def test_a_retired_model_is_a_410_naming_its_successor_in_each_dialect(served: G
         assert deprecated.status_code == 200  # deprecated, not yet retired: still served
 
 
+def test_a_retired_endpoint_is_no_longer_routed_and_its_last_one_retires_the_model(
+    served: Gateway,
+) -> None:
+    with httpx.Client(base_url=served.url, timeout=30) as client:
+        endpoints = client.get("/api/v1/images/models/sandbox/image/endpoints").json()
+        assert [e["provider_slug"] for e in endpoints["endpoints"]] == ["sandbox"]
+        pinned = client.post(
+            "/api/v1/images",
+            json={
+                "model": "sandbox/image",
+                "prompt": "a kite",
+                "provider": {"only": ["sandbox-west"]},
+            },
+        )
+        assert pinned.status_code == 503, pinned.text
+        assert "served by sandbox" in pinned.json()["error"]["message"]
+        served_elsewhere = client.post(
+            "/api/v1/images",
+            json={
+                "model": "sandbox/image",
+                "prompt": "a kite",
+                "provider": {"order": ["sandbox-west", "sandbox"]},
+            },
+        )
+        assert served_elsewhere.status_code == 200
+        assert served_elsewhere.json()["provider"] == "imagegate sandbox"
+        gone = client.post(
+            "/v1/images/generations", json={"model": "sandbox/image-west", "prompt": "a kite"}
+        )
+        assert gone.status_code == 410
+        assert (
+            "retired by its provider on 2026-03-01; use sandbox/image"
+            in (gone.json()["error"]["message"])
+        )
+        everything = client.get(
+            "/api/v1/images/models/sandbox/image/endpoints", params={"include_unavailable": "true"}
+        ).json()
+        west = {e["provider_slug"]: e for e in everything["endpoints"]}["sandbox-west"]
+        assert west["expiration_date"] == "2026-02-01"
+
+
 def test_listings_show_the_dates_and_leave_the_retired_out(served: Gateway) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as client:
         listed = {m["id"]: m for m in client.get("/api/v1/images/models").json()["data"]}
@@ -152,11 +226,17 @@ def _cli(tmp_path: Path, catalog: Path, *args: str) -> subprocess.CompletedProce
 def test_catalog_check_lists_what_to_look_at(tmp_path: Path, lifecycle_catalog: Path) -> None:
     checked = _cli(tmp_path, lifecycle_catalog, "catalog", "check", "--json")
     assert checked.returncode == 0, checked.stderr
-    found = {item["model"]: item for item in orjson.loads(checked.stdout)}
-    assert found["sandbox/image-text"]["state"] == "retired"
-    assert found["sandbox/image-text"]["successor"] == "sandbox/image"
-    assert found["sandbox/image"]["state"] == "deprecated"
-    assert found["sandbox/image"]["days_left"] > 0
+    found = {
+        (item["model"], item["provider"], item["kind"]): item
+        for item in orjson.loads(checked.stdout)
+    }
+    retired = found["sandbox/image-text", None, "retired"]
+    assert retired["successor"] == "sandbox/image" and retired["retires_on"] == "2026-01-01"
+    assert found["sandbox/image", None, "deprecated"]["days_left"] > 0
+    assert found["sandbox/image", "sandbox-west", "retired"]["retires_on"] == "2026-02-01"
+    # its last endpoint gone, the model is retired as a whole, naming the endpoint's successor
+    west = found["sandbox/image-west", None, "retired"]
+    assert west["retires_on"] == "2026-03-01" and west["successor"] == "sandbox/image"
     table = _cli(tmp_path, lifecycle_catalog, "catalog", "check")
     assert "sandbox/image-text" in table.stdout and "retired" in table.stdout
 

@@ -8,6 +8,7 @@ default, and the full one that `include_unavailable` shows.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ import orjson
 from imagegate.catalog.descriptors import CapabilityDescriptor, union
 from imagegate.catalog.files import CatalogContent
 from imagegate.catalog.gateway_capabilities import published_parameters
-from imagegate.catalog.lifecycle import is_retired, today
+from imagegate.catalog.lifecycle import is_retired, retirement, today
 from imagegate.catalog.price_range import price_range
 from imagegate.catalog.schema import Endpoint, Model, ProviderInfo
 from imagegate.errors import ConfigurationError, GatewayError, NotFound
@@ -73,28 +74,43 @@ class Catalog:
         self._aliases = _alias_index(content.models)
         self._lower = {model_id.lower(): model_id for model_id in content.models}
         self._bare = _bare_index(content.models)
-        self._routable: dict[str, ModelView] = {}
         self._full: dict[str, ModelView] = {}
+        self._endpoint_views: dict[str, tuple[EndpointView, ...]] = {}
         for model in content.models.values():
             endpoints = tuple(self._endpoint_view(endpoint) for endpoint in model.endpoints)
+            self._endpoint_views[model.id] = endpoints
             self._full[model.id] = _model_view(model, endpoints)
-            routable = tuple(view for view in endpoints if view.available)
-            if routable:
-                self._routable[model.id] = _model_view(model, routable)
+        self._routable: tuple[dt.date, dict[str, ModelView]] | None = None
 
     def views(self, include_unavailable: bool) -> tuple[ModelView, ...]:
-        """Every model (`include_unavailable`), or those that can be routed now: one of their
-        providers configured, and not retired."""
+        """Every model (`include_unavailable`), or those that can be routed today: one of their
+        providers configured, and neither the model nor that endpoint retired."""
         if include_unavailable:
             return tuple(self._full.values())
-        now = today()
-        return tuple(view for view in self._routable.values() if not is_retired(view.model, now))
+        return tuple(self._routable_today().values())
 
     def view(self, model_id: str, include_unavailable: bool) -> ModelView | None:
         if include_unavailable:
             return self._full.get(model_id)
-        found = self._routable.get(model_id)
-        return None if found is None or is_retired(found.model) else found
+        return self._routable_today().get(model_id)
+
+    def _routable_today(self) -> dict[str, ModelView]:
+        """Rebuilt once a day, since a day can retire a model or an endpoint."""
+        now = today()
+        if self._routable is None or self._routable[0] != now:
+            routable: dict[str, ModelView] = {}
+            for model in self.models.values():
+                if retirement(model, now) is not None:
+                    continue
+                served = tuple(
+                    view
+                    for view in self._endpoint_views[model.id]
+                    if view.available and not is_retired(view.endpoint, now)
+                )
+                if served:
+                    routable[model.id] = _model_view(model, served)
+            self._routable = (now, routable)
+        return self._routable[1]
 
     def resolve(self, name: str) -> Model | None:
         """A model by id, alias, or bare name (the id without its maker: `gpt-image-1`,
@@ -137,7 +153,12 @@ class Catalog:
         )
 
     def routable_endpoints(self, model: Model) -> tuple[Endpoint, ...]:
-        return tuple(e for e in model.endpoints if e.provider in self.configured)
+        now = today()
+        if retirement(model, now) is not None:
+            return ()
+        return tuple(
+            e for e in model.endpoints if e.provider in self.configured and not is_retired(e, now)
+        )
 
     @cached_property
     def provider_names(self) -> dict[str, str]:

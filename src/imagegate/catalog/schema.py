@@ -19,6 +19,7 @@ from imagegate.catalog.descriptors import (
     RangeCapability,
 )
 from imagegate.catalog.parameters import PARAMETERS
+from imagegate.catalog.price_source import PriceSource
 from imagegate.catalog.pricing import PricingLine
 
 InputModality = Literal["text", "image"]
@@ -68,7 +69,15 @@ class Endpoint(_Record):
     max_prompt_length: int | None = Field(default=None, ge=1)
     pricing: tuple[PricingLine, ...] = Field(min_length=1)
     supports_streaming: bool = False
+    # notes on where the parameters and prices were read (public pages)
     source: str = Field(min_length=1)
+    # the page the prices were read on, and the day; a line's own `source` overrides it
+    pricing_source: PriceSource | None = None
+    # lifecycle of this provider's offer alone (catalog/lifecycle.py), when it ends before the
+    # model does elsewhere (a preview id retired at one provider, the model served on by others)
+    deprecated_on: dt.date | None = None
+    retires_on: dt.date | None = None
+    successor: str | None = None
 
     @field_validator("parameters")
     @classmethod
@@ -86,6 +95,9 @@ class Endpoint(_Record):
                 )
         return value
 
+    def line_source(self, line: PricingLine) -> PriceSource | None:
+        return line.source or self.pricing_source
+
     @model_validator(mode="after")
     def _defaults_are_offered(self) -> Endpoint:
         for name, value in self.defaults.items():
@@ -94,6 +106,8 @@ class Endpoint(_Record):
                     f"{self.provider} {self.native_id}: default {name}={value!r} is not one of "
                     "the values its parameters offer"
                 )
+        if self.deprecated_on and self.retires_on and self.deprecated_on > self.retires_on:
+            raise ValueError(f"{self.provider} {self.native_id}: deprecated_on is after retires_on")
         return self
 
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from imagegate.catalog.catalog import Catalog
+from imagegate.catalog.lifecycle import is_retired
 from imagegate.catalog.schema import Model
 from imagegate.core.request import ImageRequest, MaxPrice, RoutingOptions
 from imagegate.core.validate import PreparedCall, validate
@@ -99,7 +100,7 @@ def candidates(catalog: Catalog, models: list[Model], request: ImageRequest) -> 
 
 def _to_configure(catalog: Catalog, model: Model) -> list[str]:
     """What the operator could set to serve the model (its providers' key variables)."""
-    providers = [catalog.providers[e.provider] for e in model.endpoints]
+    providers = [catalog.providers[e.provider] for e in model.endpoints if not is_retired(e)]
     return list(
         dict.fromkeys(
             f"set {info.key_env} to use {info.name}"

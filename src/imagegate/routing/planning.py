@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from imagegate.catalog.catalog import Catalog
-from imagegate.catalog.lifecycle import is_retired
+from imagegate.catalog.lifecycle import Retirement, retirement
 from imagegate.catalog.schema import Model
 from imagegate.core.normalize import normalize
 from imagegate.core.request import ImageRequest
@@ -47,20 +47,21 @@ def resolve(catalog: Catalog, name: str) -> Target:
     model = catalog.resolve(base)
     if model is None:
         raise catalog.unknown_model(name)
-    if is_retired(model):
-        raise retired(model)
+    gone = retirement(model)
+    if gone is not None:
+        raise retired(model, gone)
     return Target(model, VARIANTS[variant] if variant is not None else None)
 
 
-def retired(model: Model, param: str = "model") -> Gone:
+def retired(model: Model, gone: Retirement, param: str = "model") -> Gone:
     """The 410 for a model its provider has retired, naming what it says to use instead."""
-    instead = f"; use {model.successor}" if model.successor else ""
+    instead = f"; use {gone.successor}" if gone.successor else ""
     return Gone(
-        f"{model.id} was retired by its provider on {model.retires_on}{instead}",
+        f"{model.id} was retired by its provider on {gone.on}{instead}",
         param=param,
         metadata={
-            "retired_on": str(model.retires_on),
-            **({"successor": model.successor} if model.successor else {}),
+            "retired_on": str(gone.on),
+            **({"successor": gone.successor} if gone.successor else {}),
         },
     )
 
@@ -121,8 +122,9 @@ def _fallback(catalog: Catalog, name: str) -> Model:
     model = catalog.resolve(name)
     if model is None:
         raise catalog.unknown_model(name, param="models", error=InvalidRequest)
-    if is_retired(model):
-        raise retired(model, param="models")
+    gone = retirement(model)
+    if gone is not None:
+        raise retired(model, gone, param="models")
     return model
 
 

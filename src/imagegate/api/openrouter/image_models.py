@@ -20,9 +20,9 @@ from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.api.rendered_items import RenderedItems
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
+from imagegate.catalog.lifecycle import HasLifecycle
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
-from imagegate.catalog.schema import Model
 from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -111,9 +111,10 @@ def list_item(view: ModelView) -> dict[str, Any]:
     }
 
 
-def lifecycle_fields(model: Model) -> dict[str, Any]:
-    """`expiration_date` (OpenRouter's name for the day a model goes), and where a model has
-    a lifecycle, the gateway's `deprecated_on` and `successor` too."""
+def lifecycle_fields(model: HasLifecycle) -> dict[str, Any]:
+    """`expiration_date` (OpenRouter's name for the day a model, or one provider's endpoint
+    of it, goes), and where it has a lifecycle, the gateway's `deprecated_on` and `successor`
+    too."""
     fields: dict[str, Any] = {
         "expiration_date": model.retires_on.isoformat() if model.retires_on else None
     }
@@ -142,4 +143,6 @@ def endpoint_record(view: EndpointView, health: EndpointHealth | None) -> dict[s
         "available": view.available,
         **health_fields(health),
         "source": endpoint.source,
+        "pricing_source": catalog_json.price_source(endpoint.pricing_source),
+        **lifecycle_fields(endpoint),
     }

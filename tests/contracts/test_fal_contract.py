@@ -5,13 +5,17 @@ no network, that every shape and parameter each fal endpoint publishes maps to i
 from __future__ import annotations
 
 import base64
+import json
 import select
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from conftest import start_gateway
+from contracts.conftest import provider_env
 from fakes.base import FakeServer
 from fakes.fal import validate
 from imagegate.catalog import files
@@ -26,6 +30,7 @@ from imaging import data_uri, decode, encoded, mean_color
 
 ONLY = {"provider": {"only": ["fal"]}}
 AUTH = "Key key-for-fal"
+CONTENT = files.load([files.Layer(files.bundled_files(), overrides=False)])
 
 
 def _post(upstream: httpx.Client, **body) -> httpx.Response:
@@ -96,13 +101,13 @@ def _queue_gets(fake: FakeServer) -> list[str]:
             (1365, 1024),
             id="recraft-size-as-width-height",
         ),
-        pytest.param(
-            "google/imagen-4",
-            "/fal-ai/imagen4/preview",
-            {"aspect_ratio": "9:16", "resolution": "2K", "seed": 3},
-            {"aspect_ratio": "9:16", "resolution": "2K", "seed": 3},
-            (1536, 2816),
-            id="imagen-aspect-ratio-and-resolution-as-is",
+        pytest.param(  # fal's own aspect ratio field, sent as is (Imagen 4 took it too)
+            "black-forest-labs/flux.1.1-pro-ultra",
+            "/fal-ai/flux-pro/v1.1-ultra",
+            {"aspect_ratio": "9:21", "raw": True, "seed": 3},
+            {"aspect_ratio": "9:21", "raw": True, "seed": 3},
+            (1280, 3040),  # about 4 MP in that shape, multiples of 32
+            id="ultra-aspect-ratio-as-is",
         ),
     ],
 )
@@ -147,18 +152,54 @@ def test_builds_the_queue_urls_only_when_fal_leaves_them_out(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["fal"].omit_urls = True
-    response = _post(upstream, model="google/imagen-4-ultra", aspect_ratio="4:3")
+    response = _post(upstream, model="recraft/recraft-v3", aspect_ratio="4:3")
     assert response.status_code == 200, response.text
     queue = _queue_gets(fakes["fal"])
     request_id = queue[0].split("/")[4]
-    assert _submitted(fakes["fal"]).path == "/fal-ai/imagen4/preview/ultra"
-    assert queue[-1] == f"/fal-ai/imagen4/requests/{request_id}"
-    assert decode(response.json()["data"][0]["b64_json"]).size == (1280, 896)
+    assert _submitted(fakes["fal"]).path == "/fal-ai/recraft/v3/text-to-image"
+    assert queue[-1] == f"/fal-ai/recraft/requests/{request_id}"
+    assert decode(response.json()["data"][0]["b64_json"]).size == (1024, 768)
+
+
+# fal's nano-banana is the catalog's one fal image endpoint with an edit app, and its model
+# (Gemini 2.5 Flash Image) has retired, so it is no longer routed: the edit switch is tested on
+# that endpoint under a live test model that a catalog file of the test's own adds.
+EDIT_MODEL = "test/fal-image-edit"
+
+
+def _edit_model_file(directory: Path) -> Path:
+    retired = next(
+        e for e in CONTENT.models["google/gemini-2.5-flash-image"].endpoints if e.provider == "fal"
+    )
+    model = {
+        "id": EDIT_MODEL,
+        "name": "fal image edit (test)",
+        "description": "fal's nano-banana endpoint, under a model that has not retired.",
+        "created": "2026-12-06",
+        "input_modalities": ["text", "image"],
+        "output_modalities": ["image"],
+        "endpoints": [retired.model_dump(mode="json", exclude_none=True)],
+    }
+    path = directory / "fal-edit-catalog.json"
+    path.write_text(json.dumps({"models": [model]}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def edit_upstream(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    home = tmp_path_factory.mktemp("fal-edit")
+    gateway = start_gateway(home, catalog=_edit_model_file(home), **provider_env(fakes))
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+    gateway.stop()
 
 
 def test_reference_images_switch_to_the_edit_model_with_image_urls(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    edit_upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
+    upstream = edit_upstream
     references = [encoded((200, 30, 30)), encoded((30, 30, 200), format="JPEG")]
     parts = [
         {"type": "image_url", "image_url": {"url": data_uri(references[0])}},
@@ -166,7 +207,7 @@ def test_reference_images_switch_to_the_edit_model_with_image_urls(
     ]
     response = _post(
         upstream,
-        model="google/gemini-2.5-flash-image",
+        model=EDIT_MODEL,
         input_references=parts,
         n=2,
         aspect_ratio="3:2",
@@ -184,7 +225,7 @@ def test_reference_images_switch_to_the_edit_model_with_image_urls(
     assert response.json()["usage"]["cost"] == pytest.approx(2 * 0.039)
 
     fakes["fal"].reset()
-    assert _post(upstream, model="google/gemini-2.5-flash-image").status_code == 200
+    assert _post(upstream, model=EDIT_MODEL).status_code == 200
     sent = _submitted(fakes["fal"])
     assert sent.path == "/fal-ai/nano-banana" and "image_urls" not in sent.json
 
@@ -289,7 +330,6 @@ def test_a_request_that_never_finishes_is_cancelled(
 
 # -- no network: the converter against fal's input models, for every fal endpoint -------------
 
-CONTENT = files.load([files.Layer(files.bundled_files(), overrides=False)])
 FAL_ENDPOINTS = [
     pytest.param(model.id, endpoint, id=model.id)
     for model in CONTENT.models.values()

@@ -429,7 +429,10 @@ def test_every_published_resolution_and_audio_choice_has_its_own_price(
             parameters |= {"generate_audio": sound} if sound is not None else {}
             lines = applicable_lines(endpoint.pricing, price_query(parameters).conditions)
             assert has_output_estimate(tuple(lines)), (model_id, tier, sound)
-            assert endpoint.source.startswith("http")
+    # the rates are fal's own, read on a fal.ai page (or, marked `via`, quoted from it)
+    source = endpoint.pricing_source
+    assert source is not None and source.url is not None, model_id
+    assert source.url.startswith(("https://fal.ai/models/", "https://fal.ai/learn/")), source.url
 
 
 # -- through the gateway: POST /api/v1/videos, a job ------------------------------------------
@@ -493,10 +496,10 @@ def _polled_request(fake: FakeServer) -> str:
     return next(r.path for r in fake.requests if r.path.endswith("/status")).split("/")[-2]
 
 
-def test_veo3_fast_for_8_seconds_with_sound_costs_1_20_on_fal(
+def test_veo3_1_fast_for_8_seconds_with_sound_costs_1_20_on_fal(
     client: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    job = _ended(client, _submit(client, model="google/veo-3-fast", duration=8))
+    job = _ended(client, _submit(client, model="google/veo-3.1-fast", duration=8))
     assert job["status"] == "completed", job
     assert job["usage"]["cost"] == pytest.approx(1.20)  # $0.15 a second with audio, 8 seconds
     assert Decimal(str(_record(client, job)["total_cost"])) == Decimal("1.2")
@@ -505,15 +508,15 @@ def test_veo3_fast_for_8_seconds_with_sound_costs_1_20_on_fal(
     assert content.headers["content-type"] == "video/mp4"
     assert _facts(content.content) == ("h264", 64, 36, 8.0, 192, True)
     [submitted] = _submits(fakes["fal"])
-    assert submitted.path == "/fal-ai/veo3/fast"
+    assert submitted.path == "/fal-ai/veo3.1/fast"
     assert submitted.json == {"prompt": "a kite", "duration": "8s"}
 
 
-def test_veo3_fast_without_sound_is_asked_for_silence_and_billed_at_the_silent_rate(
+def test_veo3_1_fast_without_sound_is_asked_for_silence_and_billed_at_the_silent_rate(
     client: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     job = _ended(
-        client, _submit(client, model="google/veo-3-fast", duration=8, generate_audio=False)
+        client, _submit(client, model="google/veo-3.1-fast", duration=8, generate_audio=False)
     )
     assert job["status"] == "completed", job
     assert job["usage"]["cost"] == pytest.approx(0.80)  # $0.10 a second without audio
@@ -527,12 +530,14 @@ def test_a_first_frame_goes_to_the_image_to_video_app(
     frames = [{"type": "image_url", "image_url": {"url": data_uri(BLUE)}}]  # first by default
     job = _ended(
         client,
-        _submit(client, model="google/veo-3", duration=4, resolution="1080p", frame_images=frames),
+        _submit(
+            client, model="google/veo-3.1", duration=4, resolution="1080p", frame_images=frames
+        ),
     )
     assert job["status"] == "completed", job
     assert job["usage"]["cost"] == pytest.approx(1.60)  # $0.40 a second with audio, 4 seconds
     [submitted] = _submits(fakes["fal"])
-    assert submitted.path == "/fal-ai/veo3/image-to-video"
+    assert submitted.path == "/fal-ai/veo3.1/image-to-video"
     header, _, payload = submitted.json["image_url"].partition(",")
     assert header.startswith("data:image/")
     with Image.open(io.BytesIO(base64.b64decode(payload))) as image:

@@ -145,8 +145,9 @@ def test_cost_is_the_catalog_price_of_what_was_asked(upstream: httpx.Client) -> 
     ).json()
     # 1344x768 = 1.032192 MP at $0.0027 per megapixel, three images
     assert per_megapixel["usage"]["cost"] == pytest.approx(3 * 1.032192 * 0.0027, abs=1e-12)
-    per_image = _post(upstream, model="black-forest-labs/flux.1-kontext-max", n=2).json()
-    assert per_image["usage"]["cost"] == pytest.approx(0.16, abs=1e-12)
+    # Kontext [max] is $0.08 per megapixel too; Together's default size is 1024x1024
+    kontext = _post(upstream, model="black-forest-labs/flux.1-kontext-max", n=2).json()
+    assert kontext["usage"]["cost"] == pytest.approx(2 * 1.048576 * 0.08, abs=1e-12)
 
 
 def test_safety_checker_422_is_a_content_policy_refusal(

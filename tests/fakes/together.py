@@ -50,8 +50,15 @@ MODELS: dict[str, dict[str, Any]] = {
         "steps": (1, 50),
     },
     "black-forest-labs/FLUX.1.1-pro": {"fields": COMMON},
-    "black-forest-labs/FLUX.1-kontext-pro": {"fields": COMMON | {"image_url"}},
-    "black-forest-labs/FLUX.1-kontext-max": {"fields": COMMON | {"image_url"}},
+    # Kontext takes steps too (28 by default; Together's own examples send steps=28)
+    "black-forest-labs/FLUX.1-kontext-pro": {
+        "fields": COMMON | {"image_url", "steps"},
+        "steps": (1, 50),
+    },
+    "black-forest-labs/FLUX.1-kontext-max": {
+        "fields": COMMON | {"image_url", "steps"},
+        "steps": (1, 50),
+    },
 }
 SIDES = (256, 1920)
 MULTIPLE = 8

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
 from decimal import Decimal
 
 import aiohttp
@@ -13,9 +14,11 @@ import orjson
 import pytest
 from PIL import Image
 
-from contracts.conftest import upstream_said
+from conftest import start_gateway
+from contracts.conftest import provider_env, upstream_said
+from contracts.text_model import NATIVE, TEXT_MODEL, TEXT_MODEL_CATALOG
 from fakes.base import FakeServer
-from fakes.openrouter import TEXT_REPLY
+from fakes.openrouter import MODELS, TEXT_REPLY
 from imagegate.catalog.schema import Endpoint, ProviderInfo
 from imagegate.core.result import PartialImage, TextDelta
 from imagegate.errors import UpstreamError
@@ -30,6 +33,19 @@ from imaging import data_uri, encoded
 
 ONLY = {"provider": {"only": ["openrouter"]}}
 AUTH = "Bearer key-for-openrouter"
+
+
+@pytest.fixture(scope="module")
+def chat_gateway(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    home = tmp_path_factory.mktemp("openrouter-text-model")
+    catalog = home / "catalog.json"
+    catalog.write_bytes(orjson.dumps(TEXT_MODEL_CATALOG))
+    gateway = start_gateway(home, catalog=catalog, **provider_env(fakes))
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+    gateway.stop()
 
 
 def _image(b64: str) -> Image.Image:
@@ -123,11 +139,11 @@ def test_image_only_model_never_gets_text_modalities(
 
 
 def test_images_only_from_a_text_model_take_the_image_api_with_its_512(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     response = _chat(
-        upstream,
-        model="google/gemini-3.1-flash-image-preview",
+        chat_gateway,
+        model=TEXT_MODEL,
         modalities=["image"],
         image_config={"aspect_ratio": "4:1", "image_size": "512"},
     )
@@ -135,7 +151,7 @@ def test_images_only_from_a_text_model_take_the_image_api_with_its_512(
     request = _sent(fakes["openrouter"])
     assert request.path == "/api/v1/images"
     assert request.json == {
-        "model": "google/gemini-3.1-flash-image-preview",
+        "model": NATIVE,
         "prompt": "a fox",
         "aspect_ratio": "4:1",
         "resolution": "512",
@@ -169,38 +185,31 @@ def test_image_api_reference_images_are_data_uri_parts(
 
 
 @pytest.mark.parametrize(
-    ("model", "image_config", "sent_config", "size"),
+    ("image_config", "sent_config", "size"),
     [
         (
-            "google/gemini-3-pro-image-preview",
             {"aspect_ratio": "16:9", "image_size": "2K"},
             {"aspect_ratio": "16:9", "image_size": "2K"},
             (2688, 1536),
         ),
         (
-            "google/gemini-3.1-flash-image-preview",
             {"aspect_ratio": "1:4", "image_size": "512"},
             {"aspect_ratio": "1:4", "image_size": "0.5K"},  # chat's name for the 512 tier
             (256, 1024),
         ),
-        (
-            "google/gemini-2.5-flash-image",
-            {"aspect_ratio": "3:2"},
-            {"aspect_ratio": "3:2"},
-            (1248, 832),
-        ),
+        ({"aspect_ratio": "3:2"}, {"aspect_ratio": "3:2"}, (1248, 832)),
     ],
 )
 def test_chat_request_for_each_shape_returns_image_and_text(
-    upstream: httpx.Client, fakes: dict[str, FakeServer], model, image_config, sent_config, size
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer], image_config, sent_config, size
 ) -> None:
-    response = _chat(upstream, model=model, image_config=image_config)
+    response = _chat(chat_gateway, model=TEXT_MODEL, image_config=image_config)
     assert response.status_code == 200, response.text
     request = _sent(fakes["openrouter"])
     assert request.path == "/api/v1/chat/completions"
     assert request.json == {
         "modalities": ["image", "text"],
-        "model": model,
+        "model": NATIVE,
         "messages": [{"role": "user", "content": "a fox"}],
         "image_config": sent_config,
     }
@@ -211,19 +220,19 @@ def test_chat_request_for_each_shape_returns_image_and_text(
 
 
 def test_chat_reference_images_follow_the_prompt_and_seed_is_top_level(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     reference = encoded((0, 200, 0))
     response = _images(
-        upstream,
-        model="google/gemini-2.5-flash-image",
+        chat_gateway,
+        model=TEXT_MODEL,
         input_references=[{"type": "image_url", "image_url": {"url": data_uri(reference)}}],
     )
     assert response.status_code == 200, response.text
     sent = _sent(fakes["openrouter"]).json
     assert sent == {
         "modalities": ["image", "text"],
-        "model": "google/gemini-2.5-flash-image",
+        "model": NATIVE,
         "messages": [
             {
                 "role": "user",
@@ -248,14 +257,14 @@ def _sse(response: httpx.Response) -> list[dict]:
 
 
 def test_chat_stream_relays_text_then_image_and_usage(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     messages = [{"role": "user", "content": "a fox"}]
-    with upstream.stream(
+    with chat_gateway.stream(
         "POST",
         "/api/v1/chat/completions",
         json={
-            "model": "google/gemini-3-pro-image-preview",
+            "model": TEXT_MODEL,
             "messages": messages,
             "image_config": {"aspect_ratio": "9:16", "image_size": "1K"},
             "stream": True,
@@ -266,7 +275,7 @@ def test_chat_stream_relays_text_then_image_and_usage(
         chunks = _sse(response)
     assert _sent(fakes["openrouter"]).json == {
         "modalities": ["image", "text"],
-        "model": "google/gemini-3-pro-image-preview",
+        "model": NATIVE,
         "messages": messages,
         "image_config": {"aspect_ratio": "9:16", "image_size": "1K"},
         "stream": True,
@@ -285,7 +294,7 @@ def test_image_api_stream_of_a_model_without_native_streaming_is_read_buffered(
         "POST",
         "/api/v1/chat/completions",
         json={
-            "model": "google/gemini-2.5-flash-image",
+            "model": "black-forest-labs/flux.2-pro",
             "messages": [{"role": "user", "content": "a fox"}],
             "modalities": ["image"],
             "stream": True,
@@ -297,7 +306,7 @@ def test_image_api_stream_of_a_model_without_native_streaming_is_read_buffered(
     request = _sent(fakes["openrouter"])
     assert request.path == "/api/v1/images"
     assert request.json == {
-        "model": "google/gemini-2.5-flash-image",
+        "model": "black-forest-labs/flux.2-pro",
         "prompt": "a fox",
         "stream": True,
     }
@@ -305,14 +314,14 @@ def test_image_api_stream_of_a_model_without_native_streaming_is_read_buffered(
 
 
 def test_chat_stream_failing_midway_ends_with_an_error_chunk(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["openrouter"].fault = "midstream"
-    with upstream.stream(
+    with chat_gateway.stream(
         "POST",
         "/api/v1/chat/completions",
         json={
-            "model": "google/gemini-2.5-flash-image",
+            "model": TEXT_MODEL,
             "messages": [{"role": "user", "content": "a fox"}],
             "stream": True,
             **ONLY,
@@ -322,13 +331,13 @@ def test_chat_stream_failing_midway_ends_with_an_error_chunk(
     assert chunks[-1]["choices"][0]["finish_reason"] == "error"
     assert chunks[-1]["error"]["metadata"]["kind"] == "upstream_error"
     assert chunks[-1]["error"]["message"] == "OpenRouter failed with HTTP 502"
-    assert "Provider returned error" in upstream_said(upstream, response)
+    assert "Provider returned error" in upstream_said(chat_gateway, response)
 
 
 @pytest.fixture
 async def adapter(fakes: dict[str, FakeServer]):
     """The adapter itself, pointed at the fake (for a model the bundled catalog doesn't route
-    to OpenRouter: GPT Image 1, which streams natively on the Image API)."""
+    to OpenRouter: GPT Image 2, which streams natively on the Image API)."""
     info = ProviderInfo(
         slug="openrouter",
         name="OpenRouter",
@@ -352,13 +361,13 @@ async def _drain(events) -> None:
 def _gpt_image_call(**parameters) -> ProviderCall:
     endpoint = Endpoint(
         provider="openrouter",
-        native_id="openai/gpt-image-1",
+        native_id="openai/gpt-image-2",
         pricing=[{"billable": "output_image", "unit": "image", "cost_usd": 0.04}],
         supports_streaming=True,
         source="test",
     )
     return ProviderCall(
-        model_id="openai/gpt-image-1", endpoint=endpoint, prompt="a fox", parameters=parameters
+        model_id="openai/gpt-image-2", endpoint=endpoint, prompt="a fox", parameters=parameters
     )
 
 
@@ -369,7 +378,7 @@ async def test_image_api_native_stream_partials_then_completed_images(
     assert not uses_chat(call)
     events = [event async for event in adapter.stream(call)]
     assert fakes["openrouter"].requests[-1].json == {
-        "model": "openai/gpt-image-1",
+        "model": "openai/gpt-image-2",
         "prompt": "a fox",
         "n": 2,
         "quality": "low",
@@ -384,7 +393,8 @@ async def test_image_api_native_stream_partials_then_completed_images(
     assert isinstance(result, ProviderResult)
     assert [image.format for image in result.images] == ["webp", "webp"]
     assert Image.open(io.BytesIO(result.images[0].data)).size == (832, 1248)
-    assert result.usage is not None and result.usage.image_tokens == 2 * 272
+    per_image = MODELS["openai/gpt-image-2"].price.image_tokens
+    assert result.usage is not None and result.usage.image_tokens == 2 * per_image
     assert result.cost_usd == Decimal(str(fakes["openrouter"].costs[-1]))
 
 
@@ -433,19 +443,19 @@ def test_byok_cost_is_the_fee_plus_the_upstreams_charge(
     assert body["usage"]["cost"] == pytest.approx(0.04 * 1.05)
 
 
-def test_token_usage_is_kept(upstream: httpx.Client, fakes: dict[str, FakeServer]) -> None:
-    body = _chat(upstream, model="google/gemini-2.5-flash-image").json()
+def test_token_usage_is_kept(chat_gateway: httpx.Client, fakes: dict[str, FakeServer]) -> None:
+    body = _chat(chat_gateway, model=TEXT_MODEL).json()
     usage = body["usage"]
-    assert usage["completion_tokens_details"]["image_tokens"] == 1290
-    assert usage["completion_tokens"] == 1290 + len(TEXT_REPLY.split())
+    assert usage["completion_tokens_details"]["image_tokens"] == 1120
+    assert usage["completion_tokens"] == 1120 + len(TEXT_REPLY.split())
     assert usage["cost"] == fakes["openrouter"].costs[-1]
 
 
 def test_moderation_403_on_chat_is_a_content_policy_refusal(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["openrouter"].fault = "moderated"
-    response = _chat(upstream, model="google/gemini-3-pro-image-preview")
+    response = _chat(chat_gateway, model=TEXT_MODEL)
     assert response.status_code == 403
     error = response.json()["error"]
     assert error["metadata"]["kind"] == "content_policy"
@@ -453,10 +463,10 @@ def test_moderation_403_on_chat_is_a_content_policy_refusal(
 
 
 def test_chat_answer_without_images_is_a_failure_quoting_the_model(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    chat_gateway: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["openrouter"].fault = "empty"
-    response = _chat(upstream, model="google/gemini-2.5-flash-image")
+    response = _chat(chat_gateway, model=TEXT_MODEL)
     assert response.status_code == 502
     error = response.json()["error"]
     assert error["metadata"]["kind"] == "upstream_error"

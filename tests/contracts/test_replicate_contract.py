@@ -89,12 +89,12 @@ def _endpoint(model: str):
             "JPEG",
         ),
         (  # single output; jpeg is jpg here too
-            "google/imagen-4",
-            "/v1/models/google/imagen-4/predictions",
+            "stabilityai/sd3.5-large",
+            "/v1/models/stability-ai/stable-diffusion-3.5-large/predictions",
             {"aspect_ratio": "9:16", "output_format": "jpeg"},
             {"aspect_ratio": "9:16", "output_format": "jpg"},
             1,
-            (768, 1376),
+            (768, 1344),
             "JPEG",
         ),
         (  # style is style_type, in its own capitalised values
@@ -155,7 +155,7 @@ def test_each_model_gets_its_own_input(
 def test_a_finished_prediction_is_not_polled(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    assert _post(upstream, model="google/imagen-4").status_code == 200
+    assert _post(upstream, model="luma/photon").status_code == 200
     requests = fakes["replicate"].requests
     assert [r.method for r in requests] == ["POST", "GET"]
     assert requests[1].path.startswith("/delivery/")
@@ -263,7 +263,7 @@ def test_nsfw_failure_is_a_refusal_and_other_failures_say_why(
     assert response.status_code == 403
     assert NSFW_ERROR in response.json()["error"]["message"]
     fake.fault = "moderated"
-    response = _post(upstream, model="google/imagen-4")  # Replicate's E005
+    response = _post(upstream, model="luma/photon")  # Replicate's E005
     assert response.status_code == 403
     fake.fault = "failed"
     response = _post(upstream, model="black-forest-labs/flux.1-dev")
@@ -271,7 +271,7 @@ def test_nsfw_failure_is_a_refusal_and_other_failures_say_why(
     assert OTHER_ERROR in upstream_said(upstream, response)
 
 
-@pytest.mark.parametrize("model", ["google/imagen-4", "minimax/image-01"])
+@pytest.mark.parametrize("model", ["luma/photon", "minimax/image-01"])
 def test_success_without_output_is_an_error(
     upstream: httpx.Client, fakes: dict[str, FakeServer], model: str
 ) -> None:
@@ -284,7 +284,7 @@ def test_success_without_output_is_an_error(
 def test_the_fake_rejects_fields_a_model_does_not_take(fakes: dict[str, FakeServer]) -> None:
     fake = fakes["replicate"]
     response = httpx.post(
-        f"{fake.url}/v1/models/google/imagen-4/predictions",
+        f"{fake.url}/v1/models/luma/photon/predictions",
         json={"input": {"prompt": "x", "num_outputs": 2}},
         headers={"Authorization": "Bearer t"},
     )
@@ -294,7 +294,7 @@ def test_the_fake_rejects_fields_a_model_does_not_take(fakes: dict[str, FakeServ
     assert problem["status"] == 422
     assert "num_outputs" in problem["detail"]
     unauthenticated = httpx.post(
-        f"{fake.url}/v1/models/google/imagen-4/predictions", json={"input": {"prompt": "x"}}
+        f"{fake.url}/v1/models/luma/photon/predictions", json={"input": {"prompt": "x"}}
     )
     assert unauthenticated.status_code == 401
 

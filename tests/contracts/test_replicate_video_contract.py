@@ -403,18 +403,31 @@ def test_a_video_left_without_a_length_is_replicates_five_seconds_and_billed_so(
     assert _facts(client.get(job["unsigned_urls"][0]).content)[1:4] == (1280, 720, 5.0)
 
 
-def test_sora_2_pro_through_replicate_is_billed_at_its_size_rate(
+def test_kling_2_5_turbo_pro_through_replicate_is_billed_at_its_own_rate(
     client: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    job_id = _submit(client, model="openai/sora-2-pro", duration=8, size="1792x1024")
+    job_id = _submit(client, model="kling/kling-2.5-turbo-pro", duration=10, aspect_ratio="9:16")
     job = _ended(client, job_id)
     assert job["status"] == "completed", job
-    assert job["usage"]["cost"] == pytest.approx(4.00)  # $0.50 a second at 1024p, 8 seconds
+    assert job["usage"]["cost"] == pytest.approx(0.70)  # $0.07 a second, 10 seconds
     [created] = _creates(fakes["replicate"])
-    assert created.path == "/v1/models/openai/sora-2-pro/predictions"
-    assert created.json["input"]["resolution"] == "high"
+    assert created.path == "/v1/models/kwaivgi/kling-v2.5-turbo-pro/predictions"
+    assert created.json["input"] == {"prompt": "a kite", "duration": 10, "aspect_ratio": "9:16"}
     content = client.get(job["unsigned_urls"][0])
-    assert _facts(content.content)[1:4] == (1792, 1024, 8.0)
+    assert _facts(content.content)[1:4] == (1080, 1920, 10.0)
+
+
+def test_sora_2_pro_on_replicate_is_gone_and_never_reaches_replicate(
+    client: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """OpenAI shut Sora down on 2026-09-24; Replicate's endpoint of it went with the model."""
+    response = client.post(
+        "/api/v1/videos",
+        json={"prompt": "a kite", "model": "openai/sora-2-pro", "duration": 8, **ONLY},
+    )
+    assert response.status_code == 410, response.text
+    assert response.json()["error"]["metadata"]["retired_on"] == "2026-09-24"
+    assert _creates(fakes["replicate"]) == []
 
 
 def test_frame_images_reach_kling_as_its_start_and_end_images(

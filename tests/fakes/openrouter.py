@@ -117,12 +117,12 @@ MODELS: dict[str, FakeModel] = {
     "black-forest-labs/flux.2-klein-4b": _flux(0.014, 0.001, 4),
     "bytedance-seed/seedream-4.5": FakeModel("Seed", Price(image=0.04), references=14),
     "recraft/recraft-v4": FakeModel("Recraft", Price(image=0.04), references=1),
-    "google/gemini-2.5-flash-image": _gemini(3e-07, 3e-05, 2.5e-06, 1290, 3),
-    "google/gemini-3-pro-image-preview": _gemini(2e-06, 1.2e-04, 1.2e-05, 1120, 14),
-    "google/gemini-3.1-flash-image-preview": _gemini(5e-07, 6e-05, 3e-06, 1120, 14),
-    "openai/gpt-image-1": FakeModel(
+    # Google's GA Nano Banana 2 (its preview ids, and Gemini 2.5 Flash Image, are shut down)
+    "google/gemini-3.1-flash-image": _gemini(5e-07, 6e-05, 3e-06, 1120, 14),
+    # streams natively on the Image API; 200 image tokens is OpenAI's low 1024x1024 ($0.006)
+    "openai/gpt-image-2": FakeModel(
         "OpenAI",
-        Price(prompt_token=5e-06, image_token=4e-05, image_tokens=272),
+        Price(prompt_token=5e-06, image_token=3e-05, image_tokens=200),
         streams=True,
         references=16,
         max_n=10,

@@ -89,6 +89,55 @@ def test_cost_is_bfls_own_credits(upstream: httpx.Client) -> None:
     assert body["usage"]["cost"] == pytest.approx(0.0304829, abs=1e-6)
 
 
+@pytest.mark.parametrize("bfl_reports_cost", [True, False])
+def test_a_flex_edit_costs_the_megapixels_of_its_reference_too(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], bfl_reports_cost: bool
+) -> None:
+    """FLUX.2 [flex] bills 5c a megapixel of output and 5c a megapixel of every reference
+    image. Whether BFL's answer says so (its `cost`) or the gateway prices the task from its
+    catalog (an answer without `cost`), a 1 MP edit of a 1 MP reference costs the client both."""
+    fakes["bfl"].report_cost = bfl_reports_cost
+    reference = {"type": "image_url", "image_url": {"url": data_uri(encoded(size=(1000, 1000)))}}
+    response = _post(
+        upstream,
+        model="black-forest-labs/flux.2-flex",
+        size="1024x1024",
+        input_references=[reference],
+    )
+    assert response.status_code == 200, response.text
+    submitted = _submitted(fakes["bfl"]).json
+    assert (submitted["width"], submitted["height"]) == (1024, 1024)
+    assert "input_image" in submitted
+    output_mp = 1024 * 1024 / 1_000_000
+    # BFL counts the reference's own 1.0 MP; the catalog takes a reference as 1024x1024
+    input_mp = 1.0 if bfl_reports_cost else 1024 * 1024 / 1_000_000
+    cost = response.json()["usage"]["cost"]
+    assert cost == pytest.approx(0.05 * output_mp + 0.05 * input_mp, abs=1e-6)
+
+
+def test_a_price_cap_counts_the_reference_megapixels_of_a_flex_edit(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """A 1024x1024 flex edit is estimated at $0.0524288 of output plus $0.0524288 for a
+    1024x1024 reference: an $0.08 cap admits the generation alone and refuses the edit,
+    before anything reaches BFL."""
+    capped = {"provider": {"only": ["bfl"], "max_price": {"request": 0.08}}}
+    request = {"prompt": "a fox", "model": "black-forest-labs/flux.2-flex", "size": "1024x1024"}
+    alone = upstream.post("/api/v1/images", json={**request, **capped})
+    assert alone.status_code == 200, alone.text
+    fakes["bfl"].reset()
+    reference = {"type": "image_url", "image_url": {"url": data_uri(encoded(size=(1024, 1024)))}}
+    edit = upstream.post(
+        "/api/v1/images", json={**request, **capped, "input_references": [reference]}
+    )
+    assert edit.status_code == 503, edit.text
+    error = edit.json()["error"]
+    assert error["metadata"]["kind"] == "no_endpoint"
+    assert "provider.max_price (request $0.08)" in error["message"]
+    assert "$0.1048576 for this request" in error["message"]
+    assert fakes["bfl"].requests == []
+
+
 def test_reference_images_are_numbered_fields(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:

@@ -67,9 +67,6 @@ def _reference(data: bytes) -> dict:
         (SEEDREAM_45, {"resolution": "2K"}, "seedream-4-5-251128", "2K", (2048, 2048)),
         # an OpenAI-style pixel size becomes its ratio and tier, then the 4.0 rule applies
         (SEEDREAM_4, {"size": "1344x768"}, "seedream-4-0-250828", "1360x776", (1360, 776)),
-        # Seedream 3.0 publishes free width/height: the 1K table size, or the size as given
-        (SEEDREAM_3, {"aspect_ratio": "3:2"}, "seedream-3-0-t2i-250415", "1248x832", (1248, 832)),
-        (SEEDREAM_3, {"size": "1024x1536"}, "seedream-3-0-t2i-250415", "1024x1536", (1024, 1536)),
     ],
 )
 def test_sizes_follow_each_models_rules(
@@ -98,28 +95,32 @@ def test_sizes_follow_each_models_rules(
     assert image.format == "JPEG"
 
 
-def test_seedream_3_takes_seed_and_guidance_scale(
+def test_watermark_is_sent_as_asked_and_seed_and_guidance_are_dropped_on_seedream_4(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    response = _post(upstream, model=SEEDREAM_3, seed=42, guidance=5.5, watermark=True)
+    response = _post(upstream, model=SEEDREAM_4, seed=42, guidance=5.5, watermark=True)
     assert response.status_code == 200, response.text
     assert fakes["byteplus"].requests[-1].json == {
-        "model": "seedream-3-0-t2i-250415",
+        "model": "seedream-4-0-250828",
         "prompt": "a lighthouse",
-        "seed": 42,
-        "guidance_scale": 5.5,
         "response_format": "b64_json",
         "watermark": True,
     }
+    dropped = response.headers["x-imagegate-dropped-parameters"]
+    assert "seed" in dropped and "guidance" in dropped
 
 
-def test_seed_is_not_sent_to_seedream_4(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+@pytest.mark.parametrize("stream", [False, True])
+def test_retired_seedream_3_is_gone_naming_seedream_4_and_modelark_is_not_called(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], stream: bool
 ) -> None:
-    response = _post(upstream, model=SEEDREAM_4, seed=42)
-    assert response.status_code == 200, response.text
-    assert "seed" not in fakes["byteplus"].requests[-1].json
-    assert "seed" in response.headers["x-imagegate-dropped-parameters"]
+    """BytePlus retired seedream-3-0-t2i-250415 on 2026-05-13 and names Seedream 4.0 as its
+    successor: a request for it, streamed or not, is a 410 before any call to ModelArk."""
+    response = _post(upstream, model=SEEDREAM_3, aspect_ratio="1:1", stream=stream)
+    assert response.status_code == 410, response.text
+    message = response.json()["error"]["message"]
+    assert "retired by its provider on 2026-05-13; use bytedance-seed/seedream-4" in message
+    assert fakes["byteplus"].requests == []
 
 
 def test_reference_images_go_in_image_as_data_uris(
@@ -268,15 +269,6 @@ def test_a_stream_is_refused_only_when_every_image_is(
     status, events = _stream(upstream, model=SEEDREAM_4, n=2)
     assert status == 403
     assert events[0]["error"]["metadata"]["kind"] == "content_policy"
-
-
-def test_seedream_3_does_not_stream_upstream(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
-) -> None:
-    status, events = _stream(upstream, model=SEEDREAM_3, aspect_ratio="1:1")
-    assert status == 200
-    assert "stream" not in fakes["byteplus"].requests[-1].json
-    assert [e["type"] for e in events] == ["image_generation.completed"]
 
 
 def _calls():

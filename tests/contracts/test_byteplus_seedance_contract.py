@@ -40,7 +40,7 @@ from imaging import data_uri, encoded
 
 CATALOG = files.load([files.Layer(files.bundled_files(), overrides=False)])
 SEEDANCE_15 = "bytedance/seedance-1.5-pro"
-SEEDANCE_LITE = "bytedance/seedance-1-lite"
+SEEDANCE_2 = "bytedance/seedance-2.0"
 VIDEO = frozenset({"video", "audio"})
 TASKS = "/api/v3/contents/generations/tasks"
 TASK = re.compile(TASKS + r"/(cgt-[\w-]+)$")
@@ -222,19 +222,15 @@ async def test_frames_go_as_data_uris_with_their_roles(
 
 
 @pytest.mark.parametrize(
-    ("images", "model", "roles"),
+    ("images", "roles"),
     [
-        ({}, "seedance-1-0-lite-t2v-250428", []),
-        ({"first_frame": "red"}, "seedance-1-0-lite-i2v-250428", ["first_frame"]),
-        (
-            {"references": ["red", "blue"]},
-            "seedance-1-0-lite-i2v-250428",
-            ["reference_image", "reference_image"],
-        ),
+        ({}, []),
+        ({"first_frame": "red"}, ["first_frame"]),
+        ({"references": ["red", "blue"]}, ["reference_image", "reference_image"]),
     ],
 )
-async def test_seedance_lite_calls_its_image_to_video_model_for_images(
-    fakes: dict[str, FakeServer], tmp_path: Path, images: dict, model: str, roles: list[str]
+async def test_seedance_2_takes_a_first_frame_or_reference_images_with_their_roles(
+    fakes: dict[str, FakeServer], tmp_path: Path, images: dict, roles: list[str]
 ) -> None:
     colors = {"red": (200, 30, 30), "blue": (30, 30, 200)}
     fields: dict[str, Any] = {}
@@ -242,22 +238,25 @@ async def test_seedance_lite_calls_its_image_to_video_model_for_images(
         fields["first_frame"] = _image(colors[images["first_frame"]])
     if "references" in images:
         fields["references"] = tuple(_image(colors[c]) for c in images["references"])
-    parameters = {"duration": 2, "resolution": "480p", "aspect_ratio": "16:9"}
-    call = _call(SEEDANCE_LITE, parameters=parameters, **fields)
+    parameters = {"duration": 4, "resolution": "480p", "aspect_ratio": "16:9"}
+    call = _call(SEEDANCE_2, parameters=parameters, **fields)
     result = await _generate(fakes["byteplus"], tmp_path, call)
     created = _sent(fakes["byteplus"], "POST")[0].json
-    assert created["model"] == model
+    assert created["model"] == "dreamina-seedance-2-0-260128"  # one model, images or not
     assert [item["role"] for item in created["content"][1:]] == roles
-    assert "generate_audio" not in created  # Seedance 1.0 is silent
-    # Seedance 1.0's 480p 16:9 is 864x480
-    assert _facts(result.videos[0].path.read_bytes())[:3] == (2.0, 864, 480)
+    sent = [_decoded_data_uri(item["image_url"]["url"]) for item in created["content"][1:]]
+    assert sent == [
+        image.data for image in (fields.get("first_frame"), *fields.get("references", ())) if image
+    ]
+    # Seedance 2.0's 480p 16:9 is 854x480
+    assert _facts(result.videos[0].path.read_bytes())[:3] == (4.0, 854, 480)
 
 
 @pytest.mark.parametrize(
     ("model", "fields", "param"),
     [
         (SEEDANCE_15, {"last_frame": "red"}, "last_frame"),
-        (SEEDANCE_LITE, {"first_frame": "red", "references": ["blue"]}, "input_references"),
+        (SEEDANCE_2, {"first_frame": "red", "references": ["blue"]}, "input_references"),
     ],
 )
 async def test_image_combinations_modelark_refuses_are_refused_before_anything_is_sent(
@@ -431,9 +430,9 @@ def test_the_fake_holds_to_modelarks_rules(fakes: dict[str, FakeServer]) -> None
             "content": text,
             "generate_audio": True,
         },
-        "an image on text-to-video": {
-            "model": "seedance-1-0-lite-t2v-250428",
-            "content": [*text, frame((640, 360))],
+        "a reference image on a model that takes none": {
+            "model": "seedance-1-0-pro-250528",
+            "content": [*text, {**frame((640, 360)), "role": "reference_image"}],
         },
         "a 64-pixel image": {
             "model": "seedance-1-5-pro-251215",
@@ -555,6 +554,21 @@ def test_a_video_job_completes_and_costs_exactly_the_tokens_modelark_reports(
     assert Decimal(str(job["usage"]["cost"])) == Decimal(cost)
     (created,) = _sent(fakes["byteplus"], "POST")
     assert created.json["duration"] == body["duration"]
+
+
+def test_retired_seedance_lite_is_gone_naming_pro_fast_and_no_task_is_created(
+    client: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """BytePlus retired Seedance 1.0 lite on 2026-05-13 and names 1.0 pro fast as its
+    successor: a video job for it is refused with a 410 before any task reaches ModelArk."""
+    response = client.post(
+        "/api/v1/videos",
+        json={"model": "bytedance/seedance-1-lite", "prompt": "a kite", "duration": 4, **ONLY},
+    )
+    assert response.status_code == 410, response.text
+    message = response.json()["error"]["message"]
+    assert "retired by its provider on 2026-05-13; use bytedance/seedance-1-pro-fast" in message
+    assert fakes["byteplus"].requests == []
 
 
 def _generations(gateway: Gateway) -> dict[str, tuple]:

@@ -6,6 +6,12 @@
 - Answers `{id, polling_url (absolute, pointing back here), cost (credits), input_mp,
   output_mp}`; `GET polling_url` goes `Pending`, then `Processing` (a status the adapter must
   not treat as final), then `Ready` with `result.sample`, a URL serving the image.
+- Cost, in credits of $0.01, as BFL's pricing prices it (docs.bfl.ai/quick_start/pricing and
+  BFL's bfl-api skill): FLUX.1 a flat price per image; FLUX.2 the first output megapixel, each
+  further output megapixel, and each megapixel of the base64 reference images
+  (`input_mp`; a reference given as a URL is not fetched and counts as none). A megapixel is
+  1,000,000 px. `report_cost = False` leaves `cost` out of the answer, for the gateway to price
+  the task from its catalog.
 - Faults: the generic ones, plus `moderated` (`Content Moderated`), `request_moderated`
   (`Request Moderated`), `failed` (`Error`), `empty` (Ready without a sample) and `expired`
   (the sample URL answers 403). `polling_base` / `files_base` move the polling URL / the
@@ -14,12 +20,15 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import time
 import uuid
 from typing import Any
 
 from aiohttp import web
+from PIL import Image
 
 from fakes.base import GENERIC_FAULTS, FakeServer, picture
 
@@ -54,7 +63,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "sides": (64, 2048),
         "max_mp": 4.2,
         "tolerance": 5,
-        "price": (0.03, 0.015),
+        "price": (0.03, 0.015, 0.015),
     },
     "flux-2-max": {
         "fields": FLUX2,
@@ -63,7 +72,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "sides": (64, 2048),
         "max_mp": 4.2,
         "tolerance": 5,
-        "price": (0.07, 0.03),
+        "price": (0.07, 0.03, 0.03),
     },
     "flux-2-flex": {
         "fields": FLUX2 | {"steps", "guidance"},
@@ -72,7 +81,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "sides": (64, 2048),
         "max_mp": 4.2,
         "tolerance": 5,
-        "price": (0.05, 0.05),
+        "price": (0.05, 0.05, 0.05),
     },
     "flux-2-klein-4b": {
         "fields": FLUX2,
@@ -81,7 +90,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "sides": (64, 2048),
         "max_mp": 4.2,
         "tolerance": 5,
-        "price": (0.014, 0.001),
+        "price": (0.014, 0.001, 0.001),
     },
     "flux-2-klein-9b": {
         "fields": FLUX2,
@@ -90,7 +99,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "sides": (64, 2048),
         "max_mp": 4.2,
         "tolerance": 5,
-        "price": (0.015, 0.002),
+        "price": (0.015, 0.002, 0.002),
     },
     "flux-pro-1.1": {
         "fields": FLUX1,
@@ -98,7 +107,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "multiple": 32,
         "sides": (256, 1440),
         "tolerance": 6,
-        "price": (0.04, 0),
+        "price": (0.04, 0, 0),
     },
     "flux-dev": {
         "fields": FLUX1 | {"steps", "guidance"},
@@ -106,7 +115,7 @@ MODELS: dict[str, dict[str, Any]] = {
         "multiple": 32,
         "sides": (256, 1440),
         "tolerance": 6,
-        "price": (0.025, 0),
+        "price": (0.025, 0, 0),
     },
     "flux-pro-1.1-ultra": {
         "fields": {
@@ -121,7 +130,7 @@ MODELS: dict[str, dict[str, Any]] = {
         },
         "refs": 0,
         "tolerance": 6,
-        "price": (0.06, 0),
+        "price": (0.06, 0, 0),
     },
     "flux-kontext-pro": {
         "fields": {
@@ -135,7 +144,7 @@ MODELS: dict[str, dict[str, Any]] = {
         },
         "refs": 1,
         "tolerance": 6,
-        "price": (0.04, 0),
+        "price": (0.04, 0, 0),
     },
     "flux-kontext-max": {
         "fields": {
@@ -149,7 +158,7 @@ MODELS: dict[str, dict[str, Any]] = {
         },
         "refs": 1,
         "tolerance": 6,
-        "price": (0.08, 0),
+        "price": (0.08, 0, 0),
     },
 }
 ULTRA_RATIOS = {"21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16", "9:21"}
@@ -172,6 +181,11 @@ class BlackForestLabsFake(FakeServer):
         # a task is Ready no sooner than this after its submit (polls meanwhile say how far
         # it is): a slow model, for jobs that outlive a gateway
         self.task_seconds = 0.0
+        self.report_cost = True
+
+    def reset(self) -> None:
+        super().reset()
+        self.report_cost = True
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/{model}", self.submit)
@@ -196,8 +210,10 @@ class BlackForestLabsFake(FakeServer):
             return web.json_response({"detail": detail}, status=422)
         task_id = uuid.uuid4().hex
         megapixels = width * height / 1_000_000
-        first, additional = spec["price"]
-        credits = round((first + additional * max(megapixels - 1, 0)) * 100, 4)
+        input_mp = sum(_megapixels(body[name]) for name in _reference_fields(spec) & body.keys())
+        first, additional, per_input = spec["price"]
+        dollars = first + additional * max(megapixels - 1, 0) + per_input * input_mp
+        credits = round(dollars * 100, 4)
         self.tasks[task_id] = {
             "polls": 0,
             "size": (width, height),
@@ -205,15 +221,16 @@ class BlackForestLabsFake(FakeServer):
             "fault": self.active_fault(request),
             "submitted": time.monotonic(),
         }
-        return web.json_response(
-            {
-                "id": task_id,
-                "polling_url": f"{self.polling_root}/v1/get_result?id={task_id}",
-                "cost": credits,
-                "input_mp": 0,
-                "output_mp": round(megapixels, 3),
-            }
-        )
+        answer = {
+            "id": task_id,
+            "polling_url": f"{self.polling_root}/v1/get_result?id={task_id}",
+            "cost": credits,
+            "input_mp": round(input_mp, 3),
+            "output_mp": round(megapixels, 3),
+        }
+        if not self.report_cost:
+            del answer["cost"]
+        return web.json_response(answer)
 
     async def result(self, request: web.Request) -> web.Response:
         self.record_get(request)
@@ -279,11 +296,7 @@ class BlackForestLabsFake(FakeServer):
     def _validate(self, spec: dict[str, Any], body: Any) -> tuple[int, int]:
         if not isinstance(body, dict):
             raise Invalid("body", "Input should be a valid dictionary", "dict_type")
-        reference_fields = (
-            {"input_image"} | {f"input_image_{i}" for i in range(2, spec["refs"] + 1)}
-            if spec["refs"]
-            else set()
-        )
+        reference_fields = _reference_fields(spec)
         allowed = spec["fields"] | reference_fields
         for name in body:
             if name not in allowed:
@@ -322,6 +335,20 @@ class BlackForestLabsFake(FakeServer):
         if "max_mp" in spec and width * height / 1_000_000 > spec["max_mp"]:
             raise Invalid("width", "Image is larger than 4 megapixels")
         return width, height
+
+
+def _reference_fields(spec: dict[str, Any]) -> set[str]:
+    if not spec["refs"]:
+        return set()
+    return {"input_image"} | {f"input_image_{i}" for i in range(2, spec["refs"] + 1)}
+
+
+def _megapixels(reference: str) -> float:
+    """A base64 reference image's megapixels (a URL is not fetched: none)."""
+    if reference.startswith(("http://", "https://")):
+        return 0.0
+    with Image.open(io.BytesIO(base64.b64decode(reference))) as image:
+        return image.width * image.height / 1_000_000
 
 
 def _ultra_size(ratio: str) -> tuple[int, int]:

@@ -1,15 +1,24 @@
-"""Gemini adapter against its fake: exact requests, images, text, streaming, costs, refusals."""
+"""Gemini adapter against its fake: exact requests, images, text, streaming, costs, refusals.
+
+The models Google has shut down on the Gemini API (Gemini 2.5 Flash Image, the 3.1 Flash Image
+preview) are reached through a gateway of their own whose catalog serves them from a
+Gemini-compatible server (the same fake): what only they do (no `imageSize`, the 512 tier) stays
+tested on the adapter."""
 
 from __future__ import annotations
 
 import base64
 import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import orjson
 import pytest
 
+from conftest import start_gateway
+from contracts.conftest import provider_env
+from contracts.retired_models import compatible_server, server_env, write_catalog
 from fakes.base import FakeServer
 from fakes.google import MODELS as FAKE_MODELS
 from fakes.google import validate
@@ -20,14 +29,44 @@ from imagegate.providers.google import request_body
 from imaging import data_uri, decode, encoded
 
 ONLY = {"provider": {"only": ["google"]}}
-PRO = "google/gemini-3-pro-image-preview"
-FLASH_25 = "google/gemini-2.5-flash-image"
-FLASH_31 = "google/gemini-3.1-flash-image-preview"
+PRO = "google/gemini-3-pro-image"
+NANO = "google/gemini-nano-banana-2.1"
+FLASH_25 = "legacy/gemini-2.5-flash-image"  # shut down on the Gemini API: the legacy server's
+FLASH_31 = "legacy/gemini-3.1-flash-image-preview"
 CATALOG = files.load([files.Layer(files.bundled_files(), overrides=False)])
+LEGACY = compatible_server("legacy-gemini", "Legacy Gemini-compatible server", "google")
+LEGACY_KEY = "key-for-the-legacy-server"
+
+
+@pytest.fixture(scope="module")
+def legacy(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """A gateway whose own catalog serves the image models Google shut down from a compatible
+    server: the Gemini fake, under a key of its own."""
+    folder = tmp_path_factory.mktemp("legacy-gemini")
+    models = {
+        "google/gemini-2.5-flash-image": FLASH_25,
+        "google/gemini-3.1-flash-image-preview": FLASH_31,
+    }
+    catalog = write_catalog(folder / "catalog.json", LEGACY, "google", models)
+    env = server_env(LEGACY, fakes["google"].base_url, LEGACY_KEY)
+    gateway = start_gateway(folder / "home", catalog=catalog, **provider_env(fakes), **env)
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+    gateway.stop()
+
+
+def _served(request: pytest.FixtureRequest, model: str) -> tuple[httpx.Client, str]:
+    """The gateway serving `model` and the key it sends Google."""
+    if model.startswith("legacy/"):
+        return request.getfixturevalue("legacy"), LEGACY_KEY
+    return request.getfixturevalue("upstream"), "key-for-google"
 
 
 def _post(upstream: httpx.Client, **body) -> httpx.Response:
-    return upstream.post("/api/v1/images", json={"prompt": "a fox", **ONLY, **body})
+    only = {} if str(body.get("model", "")).startswith("legacy/") else ONLY
+    return upstream.post("/api/v1/images", json={"prompt": "a fox", **only, **body})
 
 
 def _chat(upstream: httpx.Client, model: str, modalities: list[str], **body) -> httpx.Response:
@@ -73,10 +112,17 @@ def _sent(fake: FakeServer):
             "jpeg",
         ),
         (
-            FLASH_31,
+            NANO,
             {"aspect_ratio": "21:9", "resolution": "2K", "seed": 42},
             {"imageConfig": {"aspectRatio": "21:9", "imageSize": "2K"}, "seed": 42},
             (3072, 1344),
+            "jpeg",
+        ),
+        (
+            NANO,
+            {"aspect_ratio": "1:4", "resolution": "1K"},
+            {"imageConfig": {"aspectRatio": "1:4", "imageSize": "1K"}},
+            (512, 2048),
             "jpeg",
         ),
         (
@@ -86,18 +132,25 @@ def _sent(fake: FakeServer):
             (256, 1024),
             "jpeg",
         ),
-        (FLASH_31, {}, {}, (1344, 768), "jpeg"),  # no imageConfig: Gemini 3 picks 16:9 at 1K
+        (NANO, {}, {}, (1344, 768), "jpeg"),  # no imageConfig: Gemini 3 picks 16:9 at 1K
     ],
 )
 def test_aspect_ratio_and_resolution_become_image_config(
-    upstream: httpx.Client, fakes: dict[str, FakeServer], model, fields, config, size, fmt
+    request: pytest.FixtureRequest,
+    fakes: dict[str, FakeServer],
+    model,
+    fields,
+    config,
+    size,
+    fmt,
 ) -> None:
-    response = _post(upstream, model=model, **fields)
+    client, key = _served(request, model)
+    response = _post(client, model=model, **fields)
     assert response.status_code == 200, response.text
     sent = _sent(fakes["google"])
-    native = model.removeprefix("google/")
+    native = model.split("/", 1)[1]
     assert sent.path == f"/v1beta/models/{native}:generateContent"
-    assert sent.headers["x-goog-api-key"] == "key-for-google"
+    assert sent.headers["x-goog-api-key"] == key
     assert sent.json == {
         "contents": [{"role": "user", "parts": [{"text": "a fox"}]}],
         "generationConfig": {"responseModalities": ["TEXT", "IMAGE"], **config},
@@ -107,10 +160,10 @@ def test_aspect_ratio_and_resolution_become_image_config(
     assert decode(image["b64_json"]).size == size
 
 
-def test_gemini_25_gets_no_image_size(upstream: httpx.Client, fakes: dict[str, FakeServer]) -> None:
+def test_gemini_25_gets_no_image_size(legacy: httpx.Client, fakes: dict[str, FakeServer]) -> None:
     # Gemini 2.5 Flash Image ignores imageSize (it always draws 1K), so it is not published:
     # asking for 2K says so instead of silently returning 1K.
-    response = _post(upstream, model=FLASH_25, aspect_ratio="16:9", resolution="2K")
+    response = _post(legacy, model=FLASH_25, aspect_ratio="16:9", resolution="2K")
     assert response.status_code == 200, response.text
     assert response.headers["x-imagegate-dropped-parameters"] == "resolution"
     config = _sent(fakes["google"]).json["generationConfig"]
@@ -162,7 +215,7 @@ def test_streaming_sends_text_deltas_then_the_image(
         "POST",
         "/api/v1/chat/completions",
         json={
-            "model": FLASH_31,
+            "model": NANO,
             "messages": [{"role": "user", "content": "a fox"}],
             "modalities": ["image", "text"],
             "image_config": {"aspect_ratio": "9:16", "image_size": "2K"},
@@ -183,7 +236,7 @@ def test_streaming_sends_text_deltas_then_the_image(
     assert decode(url.split(",", 1)[1]).size == (1536, 2688)
     assert chunks[-1]["usage"]["completion_tokens_details"]["image_tokens"] == 1680
     sent = _sent(fakes["google"])
-    assert sent.path == "/v1beta/models/gemini-3.1-flash-image-preview:streamGenerateContent"
+    assert sent.path == "/v1beta/models/gemini-nano-banana-2.1:streamGenerateContent"
     assert sent.query == {"alt": "sse"}
     assert sent.headers["x-goog-api-key"] == "key-for-google"
     assert sent.json["generationConfig"] == {
@@ -221,35 +274,36 @@ def test_a_refusal_while_streaming_is_a_content_policy_error(
             + Decimal("2000") * Decimal("0.00012")
             + Decimal("184") * Decimal("0.000012"),
         ),
-        # 3.1 Flash at 1K with one reference: the reference's 1120 tokens are priced by the
-        # $0.00056 per-image line, not as text; 1120 image tokens at $60/M, 4 + 96 at $3/M
+        # 3 Pro at 1K with one reference: the reference's 560 tokens are priced by the
+        # $0.0011 per-image line, not as text; 1120 image tokens at $120/M, 4 + 180 at $12/M
         (
             {
-                "model": FLASH_31,
+                "model": PRO,
                 "input_references": [
                     {"type": "image_url", "image_url": {"url": data_uri(encoded())}}
                 ],
             },
-            (2 + 1120, 1220, 1120),
-            Decimal("2") * Decimal("0.0000005")
-            + Decimal("0.00056")
-            + Decimal("1120") * Decimal("0.00006")
-            + Decimal("100") * Decimal("0.000003"),
+            (2 + 560, 1304, 1120),
+            Decimal("2") * Decimal("0.000002")
+            + Decimal("0.0011")
+            + Decimal("1120") * Decimal("0.00012")
+            + Decimal("184") * Decimal("0.000012"),
         ),
-        # 2.5 Flash with one reference: 258 input image tokens at $0.30/M, 1290 image tokens at
-        # $30/M, 4 text tokens at $2.50/M
+        # Nano Banana 2.1 at 2K with one reference: 1120 input image tokens at the $1.50/M
+        # input rate, 1680 image tokens at $30/M, 4 text and 96 thinking tokens at $7.50/M
         (
             {
-                "model": FLASH_25,
+                "model": NANO,
+                "resolution": "2K",
                 "input_references": [
                     {"type": "image_url", "image_url": {"url": data_uri(encoded())}}
                 ],
             },
-            (2 + 258, 1294, 1290),
-            Decimal("2") * Decimal("0.0000003")
-            + Decimal("258") * Decimal("0.0000003")
-            + Decimal("1290") * Decimal("0.00003")
-            + Decimal("4") * Decimal("0.0000025"),
+            (2 + 1120, 1780, 1680),
+            Decimal("2") * Decimal("0.0000015")
+            + Decimal("1120") * Decimal("0.0000015")
+            + Decimal("1680") * Decimal("0.00003")
+            + Decimal("100") * Decimal("0.0000075"),
         ),
     ],
 )
@@ -295,7 +349,7 @@ def test_quota_retry_delay_becomes_retry_after(
     upstream: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["google"].fault = "quota"
-    response = _post(upstream, model=FLASH_25)
+    response = _post(upstream, model=NANO)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "34"  # RetryInfo.retryDelay 33.28s, rounded up
 
@@ -325,28 +379,17 @@ def test_every_published_combination_is_one_the_fake_accepts() -> None:
 @pytest.mark.parametrize(
     ("model", "config", "message"),
     [
+        ("gemini-3-pro-image", {"imageConfig": {"personGeneration": "ALLOW_ALL"}}, "Unknown name"),
+        ("gemini-3-pro-image", {"imageConfig": {"aspectRatio": "1:4"}}, "not supported for this"),
+        ("gemini-3-pro-image", {"imageConfig": {"imageSize": "512"}}, "not supported for this"),
+        ("gemini-nano-banana-2.1", {"imageConfig": {"imageSize": "512"}}, "not supported for this"),
         (
-            "gemini-3-pro-image-preview",
-            {"imageConfig": {"personGeneration": "ALLOW_ALL"}},
-            "Unknown name",
-        ),
-        (
-            "gemini-3-pro-image-preview",
-            {"imageConfig": {"aspectRatio": "1:4"}},
-            "not supported for this model",
-        ),
-        (
-            "gemini-3-pro-image-preview",
-            {"imageConfig": {"imageSize": "512"}},
-            "not supported for this model",
-        ),
-        (
-            "gemini-3.1-flash-image-preview",
+            "gemini-nano-banana-2.1",
             {"imageConfig": {"imageSize": "0.5K"}},
             "Unsupported image_size",
         ),
-        ("gemini-2.5-flash-image", {"candidateCount": 2}, "Multiple candidates"),
-        ("gemini-2.5-flash-image", {"aspectRatio": "1:1"}, "Unknown name"),
+        ("gemini-nano-banana-2.1", {"candidateCount": 2}, "Multiple candidates"),
+        ("gemini-nano-banana-2.1", {"aspectRatio": "1:1"}, "Unknown name"),
     ],
 )
 def test_the_fake_refuses_what_google_refuses(
@@ -361,3 +404,61 @@ def test_the_fake_refuses_what_google_refuses(
     error = response.json()["error"]
     assert error["status"] == "INVALID_ARGUMENT"
     assert message in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("model", "successor"),
+    [
+        ("google/gemini-2.5-flash-image", NANO),
+        ("google/gemini-3-pro-image-preview", PRO),
+        ("google/gemini-3.1-flash-image-preview", NANO),
+    ],
+)
+def test_a_model_google_shut_down_is_gone_and_its_successor_is_served(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], model: str, successor: str
+) -> None:
+    gone = _post(upstream, model=model)
+    assert gone.status_code == 410, gone.text
+    assert gone.json()["error"]["metadata"]["successor"] == successor
+    assert not fakes["google"].requests
+    served = _post(upstream, model=successor)
+    assert served.status_code == 200, served.text
+    native = successor.removeprefix("google/")
+    assert _sent(fakes["google"]).path == f"/v1beta/models/{native}:generateContent"
+
+
+def test_the_short_name_of_nano_banana_pro_is_the_generally_available_model(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    response = _post(upstream, model="google/gemini-3-pro")
+    assert response.status_code == 200, response.text
+    assert _sent(fakes["google"]).path == "/v1beta/models/gemini-3-pro-image:generateContent"
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution", "per_image"),
+    [
+        (PRO, "1K", "0.134"),  # Google's published per-image prices, as published
+        (PRO, "2K", "0.134"),
+        (PRO, "4K", "0.24"),
+        (NANO, "1K", "0.0336"),
+        (NANO, "2K", "0.0504"),
+        (NANO, "4K", "0.1134"),
+    ],
+)
+def test_a_price_cap_holds_to_googles_per_image_prices(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], model: str, resolution: str, per_image
+) -> None:
+    """The estimate a cap is held to is Google's per-image price at the size asked for: a cap
+    a hundredth of a cent under it is refused before Google is asked, the cap itself admitted."""
+    price = Decimal(per_image)
+
+    def capped(cap: Decimal) -> httpx.Response:
+        provider = {"only": ["google"], "max_price": {"image": str(cap)}}
+        return _post(upstream, model=model, resolution=resolution, provider=provider)
+
+    below = capped(price - Decimal("0.0001"))
+    assert below.status_code == 503, below.text
+    assert f"would cost ${price} an image" in below.json()["error"]["message"]
+    assert not fakes["google"].requests
+    assert capped(price).status_code == 200

@@ -1,6 +1,11 @@
 """Veo through the Gemini adapter, against the Google fake over real HTTP: the exact operation
 it starts, polling it to the end, the video downloaded with the key (and only to Google's
-host), refusals and failures, and a job's operation polled again instead of started again."""
+host), refusals and failures, and a job's operation polled again instead of started again.
+
+Google shut its Veo ids down on the Gemini API (Veo 2 and 3 on 2026-06-30, the Veo 3.1 previews
+on 2026-10-22), so Google's own endpoints are no longer routed; `predictLongRunning` is
+exercised on the same models served by a Gemini-compatible server that still runs them,
+declared in a catalog of these tests' own (the fake stands in for it)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,13 @@ import pytest
 
 from conftest import start_gateway
 from contracts.conftest import provider_env
+from contracts.retired_models import (
+    catalog_document,
+    compatible_server,
+    layered,
+    server_env,
+    write_catalog,
+)
 from fakes.base import FakeServer
 from fakes.google_veo import VEO_MODELS, VeoInvalid, validate_veo
 from imagegate.catalog import files
@@ -34,15 +46,23 @@ from imagegate.providers.google import GeminiProvider
 from imagegate.providers.google_veo import download_url, request_body
 from imaging import data_uri, encoded
 
-CATALOG = files.load([files.Layer(files.bundled_files(), overrides=False)])
-VEO_31 = "google/veo-3.1"
+BUNDLED = files.load([files.Layer(files.bundled_files(), overrides=False)])
+LEGACY = compatible_server("legacy-gemini", "Legacy Gemini-compatible server", "google")
+VEO = {
+    "google/veo-3.1": "legacy/veo-3.1",
+    "google/veo-3.1-fast": "legacy/veo-3.1-fast",
+    "google/veo-3.1-lite": "legacy/veo-3.1-lite",
+    "google/veo-2": "legacy/veo-2",
+}
+CATALOG = layered(catalog_document(LEGACY, "google", VEO))
+VEO_31 = "legacy/veo-3.1"
 VIDEO = frozenset({"video", "audio"})
-KEY = "key-for-google"
+KEY = "key-for-the-legacy-server"
 OPERATION = re.compile(r"/v1beta/models/([\w.-]+)/operations/(\w+)")
 
 
 def _call(model: str = VEO_31, **fields: Any) -> ProviderCall:
-    endpoint = next(e for e in CATALOG.models[model].endpoints if e.provider == "google")
+    (endpoint,) = CATALOG.models[model].endpoints
     values = {"prompt": "a kite over the sea", "parameters": {}, "modalities": VIDEO, **fields}
     return ProviderCall(model_id=model, endpoint=endpoint, **values)
 
@@ -55,10 +75,10 @@ async def _adapter(
     try:
         async with aiohttp.ClientSession() as http:
             context = ProviderContext(
-                CATALOG.providers["google"],
+                CATALOG.providers[LEGACY["slug"]],
                 http,
                 fetcher,
-                env={"GEMINI_API_KEY": KEY, "GEMINI_BASE_URL": fake.base_url},
+                env=server_env(LEGACY, fake.base_url, KEY),
                 timeout_seconds=seconds,
                 scratch=scratch,
             )
@@ -219,8 +239,8 @@ async def test_frames_and_references_go_in_the_instance(
 @pytest.mark.parametrize(
     ("model", "seconds", "shape"),
     [
-        ("google/veo-3.1-lite", 8.0, (36, 64, True)),  # the default 8 s
-        ("google/veo-2", 8.0, (36, 64, False)),  # Veo 2 is silent
+        ("legacy/veo-3.1-lite", 8.0, (36, 64, True)),  # the default 8 s
+        ("legacy/veo-2", 8.0, (36, 64, False)),  # Veo 2 is silent
     ],
 )
 async def test_a_length_left_to_google_is_the_endpoints_default(
@@ -376,7 +396,7 @@ async def test_a_jobs_operation_is_kept_and_polled_again_never_started_again(
         (submit,) = _by(fake, "POST", "")
         operation = log.task["handle"]["operation"]
         assert log.task == {
-            "provider": "google",
+            "provider": "legacy-gemini",
             "model": VEO_31,
             "native_model": "veo-3.1-generate-preview",
             "handle": {"operation": operation},  # the operation's name, never the key
@@ -395,7 +415,7 @@ async def test_an_operation_name_that_could_leave_the_api_is_not_polled(
 ) -> None:
     log = TaskLog()
     log.task = {
-        "provider": "google",
+        "provider": "legacy-gemini",
         "model": VEO_31,
         "native_model": "veo-3.1-generate-preview",
         "handle": {"operation": "../../elsewhere?x=1"},
@@ -409,14 +429,15 @@ async def test_an_operation_name_that_could_leave_the_api_is_not_polled(
 
 
 def _veo_endpoints():
-    for model in CATALOG.models.values():
+    for model in BUNDLED.models.values():
         for endpoint in model.endpoints:
             if endpoint.provider == "google" and model.makes_video:
                 yield model, endpoint
 
 
 def test_the_catalog_publishes_what_google_takes_for_each_veo_model() -> None:
-    """Each Veo endpoint's descriptors match the fake's per-model knowledge, and every
+    """Each bundled Veo endpoint's descriptors (retired at Google, served on by compatible
+    servers and by fal and OpenRouter's copies) match the fake's per-model knowledge, and every
     published combination is sent in a form the fake takes, except lengths under 8 s at the
     resolutions Google makes only at 8 s."""
     seen = set()
@@ -479,11 +500,30 @@ def test_the_fake_refuses_what_the_gemini_api_refuses(
 # -- through the gateway: POST /api/v1/videos --------------------------------------------------
 
 
+def _gateway_env(fakes: dict[str, FakeServer]) -> dict[str, str]:
+    """Every provider pointed at its fake, and the compatible server at Google's."""
+    return {**provider_env(fakes), **server_env(LEGACY, fakes["google"].base_url, KEY)}
+
+
+@pytest.fixture(scope="module")
+def veo(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """A gateway whose own catalog serves Veo from the compatible server."""
+    folder = tmp_path_factory.mktemp("veo")
+    catalog = write_catalog(folder / "veo.json", LEGACY, "google", VEO)
+    gateway = start_gateway(folder / "home", catalog=catalog, **_gateway_env(fakes))
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        yield client
+    gateway.stop()
+
+
 def _video_job(client: httpx.Client, **body: Any) -> tuple[str, dict[str, Any]]:
-    """Submits a video job for Google only and polls it to its end: its id and last state."""
+    """Submits a video job for the compatible server only and polls it to its end: its id and
+    last state."""
     accepted = client.post(
         "/api/v1/videos",
-        json={"prompt": "a kite over the sea", "provider": {"only": ["google"]}, **body},
+        json={"prompt": "a kite over the sea", "provider": {"only": [LEGACY["slug"]]}, **body},
     )
     assert accepted.status_code == 202, accepted.text
     job = accepted.json()
@@ -518,19 +558,19 @@ def _decoded(data: bytes) -> tuple[float, int, int, int, bool]:
 
 
 def test_a_veo_job_completes_billed_per_second_asked_for(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    veo: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    spent = _spent(upstream)
+    spent = _spent(veo)
     job_id, state = _video_job(
-        upstream, model=VEO_31, duration=8, resolution="720p", aspect_ratio="16:9", seed=7
+        veo, model=VEO_31, duration=8, resolution="720p", aspect_ratio="16:9", seed=7
     )
     assert state["status"] == "completed", state
     assert state["usage"]["cost"] == pytest.approx(8 * 0.40)  # 720p with sound, $0.40 a second
-    assert _spent(upstream) == pytest.approx(spent + 8 * 0.40)  # and charged once
-    content = upstream.get(f"/api/v1/videos/{job_id}/content", params={"index": 0})
+    assert _spent(veo) == pytest.approx(spent + 8 * 0.40)  # and charged once
+    content = veo.get(f"/api/v1/videos/{job_id}/content", params={"index": 0})
     assert content.status_code == 200 and content.headers["content-type"] == "video/mp4"
     assert _decoded(content.content) == (8.0, 64, 36, 8 * 24, True)
-    record = _record(upstream, state["generation_id"])
+    record = _record(veo, state["generation_id"])
     assert record["dropped_parameters"] == ["seed"]  # Veo on the Gemini API takes no seed
     (submit,) = _by(fakes["google"], "POST", "")
     assert submit.json["parameters"] == {
@@ -542,15 +582,15 @@ def test_a_veo_job_completes_billed_per_second_asked_for(
 
 
 def test_a_length_left_open_is_billed_at_googles_default(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    veo: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    _, state = _video_job(upstream, model="google/veo-3.1-fast", resolution="1080p")
+    _, state = _video_job(veo, model="legacy/veo-3.1-fast", resolution="1080p")
     assert state["status"] == "completed", state
     assert state["usage"]["cost"] == pytest.approx(8 * 0.12)  # 8 s at 1080p
 
 
 def test_first_and_last_frames_are_sent_as_image_and_last_frame(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    veo: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     first, last = encoded((250, 120, 0)), encoded((0, 90, 250), format="JPEG")
     frames = [
@@ -561,7 +601,7 @@ def test_first_and_last_frames_are_sent_as_image_and_last_frame(
             "frame_type": "last_frame",
         },
     ]
-    _, state = _video_job(upstream, model=VEO_31, duration=4, frame_images=frames)
+    _, state = _video_job(veo, model=VEO_31, duration=4, frame_images=frames)
     assert state["status"] == "completed", state
     (submit,) = _by(fakes["google"], "POST", "")
     instance = submit.json["instances"][0]
@@ -572,16 +612,16 @@ def test_first_and_last_frames_are_sent_as_image_and_last_frame(
 
 
 def test_a_moderated_veo_job_fails_as_a_refusal_and_costs_nothing(
-    upstream: httpx.Client, fakes: dict[str, FakeServer]
+    veo: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     fakes["google"].fault = "moderated"
-    spent = _spent(upstream)
-    job_id, state = _video_job(upstream, model=VEO_31, duration=8)
+    spent = _spent(veo)
+    job_id, state = _video_job(veo, model=VEO_31, duration=8)
     assert state["status"] == "failed", state
     assert "Prohibited Use Policy" in state["error"] and "usage" not in state
-    job = upstream.get(f"/api/v1/jobs/{job_id}").json()
+    job = veo.get(f"/api/v1/jobs/{job_id}").json()
     assert (job["error"]["kind"], job["error"]["status"]) == ("content_policy", 403), job
-    assert _spent(upstream) == spent  # nothing charged
+    assert _spent(veo) == spent  # nothing charged
     assert not _by(fakes["google"], "GET", "^/v1beta/files/")
 
 
@@ -592,15 +632,16 @@ def test_a_killed_gateways_veo_job_is_polled_again_not_started_again(
     job's operation name and polls it to the end. One operation, one charge."""
     fake = fakes["google"]
     fake.pending_polls = 10**6
-    env = {**provider_env(fakes), "IMAGEGATE_JOB_LEASE_SECONDS": "2"}
+    env = {**_gateway_env(fakes), "IMAGEGATE_JOB_LEASE_SECONDS": "2"}
     home = tmp_path / "home"
-    first = start_gateway(home, catalog=None, **env)
+    catalog = write_catalog(tmp_path / "veo.json", LEGACY, "google", VEO)
+    first = start_gateway(home, catalog=catalog, **env)
     try:
         body = {
             "model": VEO_31,
             "prompt": "a kite",
             "duration": 6,
-            "provider": {"only": ["google"]},
+            "provider": {"only": [LEGACY["slug"]]},
         }
         accepted = httpx.post(f"{first.url}/api/v1/videos", json=body, timeout=30)
         assert accepted.status_code == 202, accepted.text
@@ -614,7 +655,7 @@ def test_a_killed_gateways_veo_job_is_polled_again_not_started_again(
         first.process.wait()
     fake.pending_polls = 0  # Google finishes while no gateway is running
 
-    second = start_gateway(home, catalog=None, **env)
+    second = start_gateway(home, catalog=catalog, **env)
     try:
         with httpx.Client(base_url=second.url, timeout=30) as client:
             state = _ended(client, f"/api/v1/videos/{job_id}")
@@ -628,3 +669,20 @@ def test_a_killed_gateways_veo_job_is_polled_again_not_started_again(
     assert len(_by(fake, "POST", ":predictLongRunning$")) == 1
     operations = {request.path for request in _by(fake, "GET", "/operations/")}
     assert len(operations) == 1  # both gateways polled the one operation
+
+
+def test_googles_own_veo_is_no_longer_asked_for_video(
+    upstream: httpx.Client, fakes: dict[str, FakeServer]
+) -> None:
+    """Veo 3.1 lives on at fal and OpenRouter, but Google's own preview id is shut down: asked
+    of Google alone, the job is refused naming who still serves it, and Google is never
+    called; Veo 2, shut down everywhere, is gone with Google's successor named."""
+    only_google = {"prompt": "a kite", "provider": {"only": ["google"]}}
+    refused = upstream.post("/api/v1/videos", json={"model": "google/veo-3.1", **only_google})
+    assert refused.status_code == 503, refused.text
+    message = refused.json()["error"]["message"]
+    assert "served by fal, openrouter" in message, message
+    gone = upstream.post("/api/v1/videos", json={"model": "google/veo-2", **only_google})
+    assert gone.status_code == 410, gone.text
+    assert gone.json()["error"]["metadata"]["successor"] == "google/veo-3.1"
+    assert fakes["google"].requests == []

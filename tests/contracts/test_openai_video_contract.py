@@ -1,7 +1,11 @@
 """OpenAI's Videos API (Sora 2) against its fake: the adapter on its own over real HTTP (the form
 the SDK sends, polling at OpenAI's pace, progress and the job's task, refusals, failures, the
 download), then whole gateways: the library's engine in this process, and `imagegate serve`
-driven by the official `openai` SDK and the OpenRouter dialect."""
+driven by the official `openai` SDK and the OpenRouter dialect.
+
+OpenAI shut the Sora API down on 2026-09-24, so its own `openai/sora-2` is gone (410); the
+Videos API is exercised on Sora 2 served by an OpenAI-compatible server that still runs it,
+declared in a catalog of these tests' own (the fake stands in for it)."""
 
 from __future__ import annotations
 
@@ -27,11 +31,17 @@ from PIL import Image, ImageDraw
 
 from conftest import Gateway, start_gateway
 from contracts.conftest import provider_env
+from contracts.retired_models import (
+    catalog_document,
+    compatible_server,
+    layered,
+    server_env,
+    write_catalog,
+)
 from fakes.base import FakeServer
 from fakes.openai_videos import mp4
 from imagegate import Gateway as Library
 from imagegate import ImageRequest, Settings
-from imagegate.catalog import files
 from imagegate.errors import ContentPolicy, InvalidRequest, UpstreamError
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.images import InputImage
@@ -41,7 +51,9 @@ from imagegate.providers.openai import OpenAIProvider
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK's Sora notice
 
-CONTENT = files.load([files.Layer(files.bundled_files(), overrides=False)])
+LEGACY = compatible_server("legacy-openai", "Legacy OpenAI-compatible server", "openai")
+SORA = {"openai/sora-2": "legacy/sora-2", "openai/sora-2-pro": "legacy/sora-2-pro"}
+CONTENT = layered(catalog_document(LEGACY, "openai", SORA))
 KEY = "sk-video-test"
 VIDEO = frozenset({"video"})
 
@@ -109,7 +121,7 @@ class TaskLog:
 def call(
     model_id: str, parameters: dict[str, Any], first: InputImage | None = None
 ) -> ProviderCall:
-    endpoint = next(e for e in CONTENT.models[model_id].endpoints if e.provider == "openai")
+    (endpoint,) = CONTENT.models[model_id].endpoints
     if first is not None:
         parameters = {**parameters, "first_frame": True}
     return ProviderCall(
@@ -126,12 +138,17 @@ async def generate(
     fake: FakeServer, made: ProviderCall, scratch: Path, log: TaskLog | None = None
 ) -> ProviderResult:
     fetcher = SafeFetcher(FetchPolicy.from_strings(["127.0.0.0/8"]), timeout_seconds=10)
-    env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": fake.base_url}
+    env = server_env(LEGACY, fake.base_url, KEY)
     token = upstream_tasks.current.set(log)
     try:
         async with aiohttp.ClientSession() as http:
             context = ProviderContext(
-                CONTENT.providers["openai"], http, fetcher, env, timeout_seconds=8, scratch=scratch
+                CONTENT.providers[LEGACY["slug"]],
+                http,
+                fetcher,
+                env,
+                timeout_seconds=8,
+                scratch=scratch,
             )
             return await OpenAIProvider(context).generate(made)
     finally:
@@ -170,7 +187,7 @@ async def test_text_to_video_sends_the_sdks_form_and_returns_the_real_video(
 ) -> None:
     fake = fakes["openai"]
     result = await generate(
-        fake, call("openai/sora-2", {"duration": 8, "size": "1280x720"}), tmp_path
+        fake, call("legacy/sora-2", {"duration": 8, "size": "1280x720"}), tmp_path
     )
     sent = created(fake)
     assert sent.headers["content-type"].startswith("multipart/form-data")
@@ -198,7 +215,7 @@ async def test_the_endpoints_defaults_are_sent_not_left_to_the_server(
     fakes: dict[str, FakeServer], tmp_path: Path
 ) -> None:
     fake = fakes["openai"]
-    result = await generate(fake, call("openai/sora-2-pro", {}), tmp_path)
+    result = await generate(fake, call("legacy/sora-2-pro", {}), tmp_path)
     assert created(fake).fields == {
         "prompt": "a red kite over the sea",
         "model": "sora-2-pro",
@@ -213,7 +230,7 @@ async def test_a_first_frame_of_the_videos_size_is_sent_as_it_came(
 ) -> None:
     fake = fakes["openai"]
     given = frame(1280, 720)
-    await generate(fake, call("openai/sora-2", {"size": "1280x720"}, given), tmp_path)
+    await generate(fake, call("legacy/sora-2", {"size": "1280x720"}, given), tmp_path)
     sent = created(fake)
     assert sent.files == {"input_reference": [given.data]}
     assert sent.fields["size"] == "1280x720"
@@ -222,9 +239,9 @@ async def test_a_first_frame_of_the_videos_size_is_sent_as_it_came(
 @pytest.mark.parametrize(
     ("model", "parameters", "shape", "size"),
     [
-        ("openai/sora-2-pro", {}, (1600, 800), "1280x720"),  # landscape frame: the default turned
-        ("openai/sora-2", {}, (600, 1200), "720x1280"),  # portrait frame: the default
-        ("openai/sora-2-pro", {"size": "1792x1024"}, (1600, 800), "1792x1024"),  # as asked
+        ("legacy/sora-2-pro", {}, (1600, 800), "1280x720"),  # landscape frame: the default turned
+        ("legacy/sora-2", {}, (600, 1200), "720x1280"),  # portrait frame: the default
+        ("legacy/sora-2-pro", {"size": "1792x1024"}, (1600, 800), "1792x1024"),  # as asked
     ],
 )
 async def test_a_frame_of_another_size_is_cropped_and_scaled_to_the_videos_size(
@@ -257,11 +274,11 @@ async def test_a_job_keeps_the_video_at_once_and_reports_openais_progress(
     fake = fakes["openai"]
     fake.video_steps = 4
     log = TaskLog()
-    result = await generate(fake, call("openai/sora-2", {"duration": 4}), tmp_path, log)
+    result = await generate(fake, call("legacy/sora-2", {"duration": 4}), tmp_path, log)
     assert log.kept == [
         {
-            "provider": "openai",
-            "model": "openai/sora-2",
+            "provider": "legacy-openai",
+            "model": "legacy/sora-2",
             "native_model": "sora-2",
             "handle": {"id": result.upstream_id},
         }
@@ -277,10 +294,10 @@ async def test_a_kept_video_is_polled_again_never_submitted_again(
     fake = fakes["openai"]
     video_id = create_directly(fake, seconds=12)
     log = TaskLog(
-        {"provider": "openai", "model": "openai/sora-2", "native_model": "sora-2",
+        {"provider": "legacy-openai", "model": "legacy/sora-2", "native_model": "sora-2",
          "handle": {"id": video_id}}
     )  # fmt: skip
-    result = await generate(fake, call("openai/sora-2", {"duration": 4}), tmp_path, log)
+    result = await generate(fake, call("legacy/sora-2", {"duration": 4}), tmp_path, log)
     assert [r.method for r in fake.requests].count("POST") == 1  # the test's own
     assert result.upstream_id == video_id
     assert result.videos[0].seconds == 12.0  # the video's own length, not the call's
@@ -292,13 +309,13 @@ async def test_polls_wait_as_long_as_openai_asks(
 ) -> None:
     fake = fakes["openai"]
     fake.poll_after_ms = 700
-    await generate(fake, call("openai/sora-2", {}), tmp_path)
+    await generate(fake, call("legacy/sora-2", {}), tmp_path)
     polls = [r.at for r in gets(fake) if not r.path.endswith("/content")]
     assert len(polls) == 3
     assert min(b - a for a, b in itertools.pairwise(polls)) >= 0.69
     fake.reset()
     fake.poll_after_ms = None  # unpaced: the gateway's own growing interval, from 0.2 s
-    await generate(fake, call("openai/sora-2", {}), tmp_path)
+    await generate(fake, call("legacy/sora-2", {}), tmp_path)
     polls = [r.at for r in gets(fake) if not r.path.endswith("/content")]
     assert polls[1] - polls[0] < 0.6
 
@@ -310,7 +327,7 @@ async def test_a_moderated_video_is_a_content_policy_refusal_that_ends_the_task(
     fake.fault = "moderated"
     log = TaskLog()
     with pytest.raises(ContentPolicy, match="moderation system"):
-        await generate(fake, call("openai/sora-2", {}), tmp_path, log)
+        await generate(fake, call("legacy/sora-2", {}), tmp_path, log)
     assert log.ends == 1 and log.task is None
     assert gets(fake, "/content") == []
     assert files_in(tmp_path) == []
@@ -323,7 +340,7 @@ async def test_a_failed_video_is_an_upstream_error_in_openais_words(
     fake.fault = "failed"
     log = TaskLog()
     with pytest.raises(UpstreamError, match="internal reason") as failed:
-        await generate(fake, call("openai/sora-2", {}), tmp_path, log)
+        await generate(fake, call("legacy/sora-2", {}), tmp_path, log)
     assert not isinstance(failed.value, ContentPolicy)
     assert "internal_error" in (failed.value.detail or "")
     assert log.ends == 1
@@ -335,7 +352,7 @@ async def test_an_expired_video_is_an_upstream_error_leaving_no_file(
     fake = fakes["openai"]
     fake.fault = "expired"
     with pytest.raises(UpstreamError, match="could not download") as expired:
-        await generate(fake, call("openai/sora-2", {}), tmp_path)
+        await generate(fake, call("legacy/sora-2", {}), tmp_path)
     assert "404" in (expired.value.detail or "")
     assert len(gets(fake, "/content")) == 1
     assert files_in(tmp_path) == []
@@ -345,11 +362,11 @@ async def test_a_video_openai_no_longer_has_ends_the_task(
     fakes: dict[str, FakeServer], tmp_path: Path
 ) -> None:
     log = TaskLog(
-        {"provider": "openai", "model": "openai/sora-2", "native_model": "sora-2",
+        {"provider": "legacy-openai", "model": "legacy/sora-2", "native_model": "sora-2",
          "handle": {"id": "video_gone"}}
     )  # fmt: skip
     with pytest.raises(UpstreamError, match="HTTP 404"):
-        await generate(fakes["openai"], call("openai/sora-2", {}), tmp_path, log)
+        await generate(fakes["openai"], call("legacy/sora-2", {}), tmp_path, log)
     assert log.ends == 1
 
 
@@ -358,7 +375,7 @@ async def test_openais_refusal_of_a_field_is_an_invalid_request(
 ) -> None:
     # validation keeps this from happening; the adapter still reports OpenAI's reason
     with pytest.raises(InvalidRequest, match="Supported values for sora-2"):
-        await generate(fakes["openai"], call("openai/sora-2", {"size": "1792x1024"}), tmp_path)
+        await generate(fakes["openai"], call("legacy/sora-2", {"size": "1792x1024"}), tmp_path)
 
 
 async def test_a_poll_that_fails_once_is_ridden_out(
@@ -367,7 +384,7 @@ async def test_a_poll_that_fails_once_is_ridden_out(
     fake = fakes["openai"]
     fake.fault, fake.fault_times = "server_error", 1
     fake.fault_paths = (re.compile(r"/v1/videos/video_[0-9a-f]+"),)  # a poll, not the submit
-    result = await generate(fake, call("openai/sora-2", {}), tmp_path)
+    result = await generate(fake, call("legacy/sora-2", {}), tmp_path)
     assert [r.method for r in fake.requests].count("POST") == 1
     assert result.videos[0].seconds == 4.0
 
@@ -397,7 +414,7 @@ async def test_the_key_is_not_sent_where_the_content_is_redirected(
     fake = fakes["openai"]
     fake.fault = "redirect"
     fake.fault_paths = (re.compile(r"/v1/videos/[^/]+/content"),)
-    result = await generate(fake, call("openai/sora-2", {}), tmp_path)
+    result = await generate(fake, call("legacy/sora-2", {}), tmp_path)
     assert gets(fake, "/content")[0].headers["authorization"] == f"Bearer {KEY}"
     assert len(cdn) == 1 and "Authorization" not in cdn[0]
     assert decoded(result.videos[0].path.read_bytes())[:3] == (4.0, 720, 1280)
@@ -432,6 +449,7 @@ def test_the_fake_refuses_what_openai_refuses(fakes: dict[str, FakeServer]) -> N
 def _settings(home: Path) -> Settings:
     return Settings(
         home=home,
+        catalog=write_catalog(home / "sora.json", LEGACY, "openai", SORA),
         fetch_allow_networks="127.0.0.0/8",
         retries=0,
         circuit_threshold=0,
@@ -441,7 +459,7 @@ def _settings(home: Path) -> Settings:
 
 @pytest.fixture
 async def library(fakes: dict[str, FakeServer], tmp_path: Path) -> AsyncIterator[Library]:
-    env = {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": fakes["openai"].base_url}
+    env = server_env(LEGACY, fakes["openai"].base_url, KEY)
     async with Library(_settings(tmp_path), env=env) as opened:
         yield opened
 
@@ -449,9 +467,9 @@ async def library(fakes: dict[str, FakeServer], tmp_path: Path) -> AsyncIterator
 @pytest.mark.parametrize(
     ("model", "duration", "size", "cost"),
     [
-        ("openai/sora-2", 8, "1280x720", Decimal("0.80")),
-        ("openai/sora-2-pro", 4, "1792x1024", Decimal("2.00")),
-        ("openai/sora-2-pro", 4, None, Decimal("1.20")),  # 720x1280, the default, $0.30/s
+        ("legacy/sora-2", 8, "1280x720", Decimal("0.80")),
+        ("legacy/sora-2-pro", 4, "1792x1024", Decimal("2.00")),
+        ("legacy/sora-2-pro", 4, None, Decimal("1.20")),  # 720x1280, the default, $0.30/s
     ],
 )
 async def test_the_library_bills_openais_price_for_the_seconds_made(
@@ -461,7 +479,7 @@ async def test_the_library_bills_openais_price_for_the_seconds_made(
         model=model, prompt="a kite", duration=duration, size=size, modalities=VIDEO
     )
     result = await library.generate(request)
-    assert result.provider == "openai"
+    assert result.provider == "legacy-openai"
     assert result.cost_usd == cost
     (video,) = result.videos
     width, height = (int(side) for side in (size or "720x1280").split("x"))
@@ -484,7 +502,7 @@ async def test_the_library_charges_nothing_for_a_moderated_video(
     fakes["openai"].fault = "moderated"
     with pytest.raises(ContentPolicy) as refused:
         await library.generate(
-            ImageRequest(model="openai/sora-2", prompt="a kite", duration=8, modalities=VIDEO)
+            ImageRequest(model="legacy/sora-2", prompt="a kite", duration=8, modalities=VIDEO)
         )
     record = await library.engine.records.get(refused.value.metadata["generation_id"])
     assert record is not None
@@ -494,16 +512,23 @@ async def test_the_library_charges_nothing_for_a_moderated_video(
 MASTER = "master-secret-for-sora"
 
 
+def _gateway_env(fakes: dict[str, FakeServer]) -> dict[str, str]:
+    """Every provider pointed at its fake, and the compatible server at OpenAI's."""
+    return {**provider_env(fakes), **server_env(LEGACY, fakes["openai"].base_url, KEY)}
+
+
 @pytest.fixture(scope="module")
 def served(
     fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Gateway]:
     env = {
-        **provider_env(fakes),
+        **_gateway_env(fakes),
         "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": "15",
         "IMAGEGATE_MASTER_KEY": MASTER,
     }
-    running = start_gateway(tmp_path_factory.mktemp("sora"), catalog=None, **env)
+    folder = tmp_path_factory.mktemp("sora")
+    catalog = write_catalog(folder / "sora.json", LEGACY, "openai", SORA)
+    running = start_gateway(folder / "home", catalog=catalog, **env)
     yield running
     running.stop()
 
@@ -536,7 +561,7 @@ def test_the_openai_sdk_makes_a_sora_video_through_the_gateway(
         warnings.simplefilter("ignore", DeprecationWarning)
         client = openai.OpenAI(api_key=key["secret"], base_url=f"{served.url}/v1", max_retries=0)
         video = client.videos.create_and_poll(
-            model="sora-2",
+            model="legacy/sora-2",
             prompt="a red kite over the sea",
             seconds="8",
             size="1280x720",
@@ -548,7 +573,7 @@ def test_the_openai_sdk_makes_a_sora_video_through_the_gateway(
         data = client.videos.download_content(video.id).content
     assert decoded(data) == (8.0, 1280, 720, "h264", True)
     sent = created(fake)
-    assert sent.headers["authorization"] == "Bearer key-for-openai"
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert sent.fields == {
         "prompt": "a red kite over the sea",
         "model": "sora-2",
@@ -584,11 +609,11 @@ def test_the_openrouter_dialect_bills_the_seconds_at_the_sizes_price(
         state = _job(
             client,
             {
-                "model": "openai/sora-2-pro",  # also on Replicate: OpenAI's endpoint here
+                "model": "legacy/sora-2-pro",
                 "prompt": "a kite",
                 "duration": 4,
                 "size": "1792x1024",
-                "provider": {"only": ["openai"]},
+                "provider": {"only": ["legacy-openai"]},
             },
         )
         assert state["status"] == "completed", state
@@ -604,13 +629,13 @@ def test_a_moderated_sora_video_is_a_failed_job_that_costs_nothing(
 ) -> None:
     fakes["openai"].fault = "moderated"
     with _client(served, key) as client:
-        state = _job(client, {"model": "openai/sora-2", "prompt": "a kite", "duration": 8})
+        state = _job(client, {"model": "legacy/sora-2", "prompt": "a kite", "duration": 8})
         assert state["status"] == "failed", state
         assert "moderation system" in state["error"]
         assert gets(fakes["openai"], "/content") == []
         assert spent(served, key) == 0
         fakes["openai"].fault = None
-        again = _job(client, {"model": "openai/sora-2", "prompt": "a kite", "duration": 8})
+        again = _job(client, {"model": "legacy/sora-2", "prompt": "a kite", "duration": 8})
         assert again["status"] == "completed", again
     assert spent(served, key) == Decimal("0.80")  # the one video made, and only it
 
@@ -622,9 +647,9 @@ def test_a_job_whose_attempt_runs_out_of_time_polls_the_same_video_again(
     fake.poll_after_ms, fake.video_steps = 400, 7  # about 2.4 s of polls; each attempt has 1 s
     gateway = start_gateway(
         tmp_path / "home",
-        catalog=None,
+        catalog=write_catalog(tmp_path / "sora.json", LEGACY, "openai", SORA),
         **{
-            **provider_env(fakes),
+            **_gateway_env(fakes),
             "IMAGEGATE_VIDEO_TIMEOUT_SECONDS": "1",
             "IMAGEGATE_RETRIES": "5",
             "IMAGEGATE_RETRY_BACKOFF_SECONDS": "0.05",
@@ -632,7 +657,7 @@ def test_a_job_whose_attempt_runs_out_of_time_polls_the_same_video_again(
     )
     try:
         with httpx.Client(base_url=gateway.url, timeout=30) as client:
-            state = _job(client, {"model": "openai/sora-2", "prompt": "a kite", "duration": 4})
+            state = _job(client, {"model": "legacy/sora-2", "prompt": "a kite", "duration": 4})
             record = client.get("/api/v1/generation", params={"id": state["generation_id"]})
     finally:
         gateway.stop()
@@ -642,3 +667,19 @@ def test_a_job_whose_attempt_runs_out_of_time_polls_the_same_video_again(
     assert Decimal(str(state["usage"]["cost"])) == Decimal("0.40")
     assert [r.method for r in fake.requests].count("POST") == 1  # submitted (and paid) once
     assert len(gets(fake, "/content")) == 1
+
+
+@pytest.mark.parametrize("model", ["openai/sora-2", "openai/sora-2-pro"])
+def test_openais_own_sora_is_gone_with_no_successor(
+    served: Gateway, key: dict[str, str], fakes: dict[str, FakeServer], model: str
+) -> None:
+    """OpenAI shut the Sora API down with no replacement: a 410 naming none, OpenAI never
+    asked, nothing charged."""
+    with _client(served, key) as client:
+        gone = client.post("/api/v1/videos", json={"model": model, "prompt": "a kite"})
+    assert gone.status_code == 410, gone.text
+    error = gone.json()["error"]
+    assert error["metadata"]["retired_on"] == "2026-09-24"
+    assert "successor" not in error["metadata"] and "; use " not in error["message"]
+    assert fakes["openai"].requests == []
+    assert spent(served, key) == 0

@@ -8,16 +8,17 @@
   Cannot find field"; `responseModalities` values, `candidateCount` (only 1: "Multiple candidates
   is not enabled for this model"), `seed` (int32), `inlineData` (a supported image type, base64
   of a real image). `aspectRatio` is checked against the API's 14 values, then per model (the
-  1:4, 4:1, 1:8, 8:1 banners only on 3.1 Flash); `imageSize` per model (3 Pro 1K/2K/4K, 3.1
-  Flash also 512 / 512P / 512PX), while Gemini 2.5 Flash Image ignores any `imageSize`, as the
-  real one does, and answers 1K.
+  1:4, 4:1, 1:8, 8:1 banners only on 3.1 Flash and Nano Banana 2.1); `imageSize` per model (3 Pro
+  and Nano Banana 2.1 1K/2K/4K, 3.1 Flash also 512 / 512P / 512PX), while Gemini 2.5 Flash
+  Image ignores any `imageSize`, as the real one does, and answers 1K. The preview ids and 2.5
+  Flash, shut down on the Gemini API, stay: compatible servers still serve them.
 - Answers with real images of the size `imagegate.catalog.dimensions` gives the ratio and size
   (2.5 Flash: PNG, default 1:1; Gemini 3: JPEG, default 16:9), a text part first when TEXT is
   asked for, thought parts (text and an interim image, `thought: true`) and a `thoughtSignature`
   on the final image for the thinking models, and `usageMetadata` by modality: 1290 image tokens
   per image on 2.5 Flash; 1120/1120/2000 at 1K/2K/4K on 3 Pro; 747/1120/1680/2520 at
-  512/1K/2K/4K on 3.1 Flash; input images 258 (2.5), 560 (3 Pro), 1120 (3.1) tokens each; a
-  prompt token per word.
+  512/1K/2K/4K on 3.1 Flash; 1120/1680/3780 at 1K/2K/4K on Nano Banana 2.1; input images 258
+  (2.5), 560 (3 Pro), 1120 (3.1, 2.1) tokens each; a prompt token per word.
 - Streaming sends the thought, the text in two pieces, the image, then a last chunk with
   `finishReason` and the full usage.
 - Faults: the generic ones, plus `empty` (NO_IMAGE, no content), `moderated` (IMAGE_SAFETY
@@ -125,6 +126,18 @@ MODELS: dict[str, Spec] = {
     "gemini-3.1-flash-image-preview": Spec(
         frozenset(API_RATIOS),
         {"512": 747, "512P": 747, "512PX": 747, "1K": 1120, "2K": 1680, "4K": 2520},
+        1120,
+        "jpeg",
+        "16:9",
+        1120,
+        96,
+    ),
+    "gemini-3-pro-image": Spec(
+        TEN_RATIOS, {"1K": 1120, "2K": 1120, "4K": 2000}, 1120, "jpeg", "16:9", 560, 180
+    ),
+    "gemini-nano-banana-2.1": Spec(
+        frozenset(API_RATIOS),
+        {"1K": 1120, "2K": 1680, "4K": 3780},
         1120,
         "jpeg",
         "16:9",

@@ -2,11 +2,13 @@
 
 - `POST /v1/images/generations` (JSON) and `POST /v1/images/edits` (multipart: `image` for one
   file, repeated `image[]`, `mask`), Bearer auth.
-- Per model: the sizes (GPT Image 2 also any `WxH` with sides in multiples of 16, a shape
-  within 1:3..3:1, at most 3840x2160 pixels and 3840 a side), qualities, n, prompt length
-  (32000 characters on GPT image models, 4000 on dall-e-3, 1000 on dall-e-2) and fields each
-  accepts; GPT image models reject `response_format`; `input_fidelity` is an edit field of
-  gpt-image-1 and 1.5 only; unknown fields are `unknown_parameter` errors. Enumerated values
+- Per model: the sizes (GPT Image 2, 2.5 and 2.6 also any `WxH` with sides in multiples of 16,
+  a shape within 1:3..3:1, at most 3840x2160 pixels and 3840 a side), qualities (2.5 and 2.6
+  also `xhigh` and `max`), n, prompt length (32000 characters on GPT image models, 4000 on
+  dall-e-3, 1000 on dall-e-2) and fields each accepts; GPT image models reject
+  `response_format`; `input_fidelity` is an edit field of gpt-image-1 and 1.5 only; unknown
+  fields are `unknown_parameter` errors. The shut-down models stay: compatible servers still
+  serve them. Enumerated values
   are checked: `moderation` (`low`, `auto`), `background` (`transparent`, `opaque`, `auto`),
   `style` (`vivid`, `natural`), `input_fidelity` (`high`, `low`), `output_format`, `quality`.
 - Edits: 1-16 images; a `mask` must be a PNG of the same size as the first image.
@@ -90,6 +92,22 @@ MODELS: dict[str, dict[str, Any]] = {
         "n": 10,
         "prompt": GPT_PROMPT,
         "free_sizes": True,
+    },
+    **{
+        model: {
+            "fields": GPT_COMMON,
+            "sizes": GPT_SIZES,
+            "qualities": GPT_QUALITIES | {"xhigh", "max"},
+            "n": 10,
+            "prompt": GPT_PROMPT,
+            "free_sizes": True,
+        }
+        for model in (
+            "gpt-image-2.5-sunburst",
+            "gpt-image-2.5-flare",
+            "gpt-image-2.6-sunburst",
+            "gpt-image-2.6-flare",
+        )
     },
     "dall-e-3": {
         "fields": {"prompt", "model", "n", "size", "quality", "style", "response_format", "user"},

@@ -2,9 +2,9 @@ from contracts.cases import ProviderCase
 
 CASE = ProviderCase(
     provider="google",
-    model="google/gemini-2.5-flash-image",
-    edit_model="google/gemini-3-pro-image-preview",
-    stream_model="google/gemini-3.1-flash-image-preview",
+    model="google/gemini-nano-banana-2.1",
+    edit_model="google/gemini-3-pro-image",
+    stream_model="google/gemini-nano-banana-2.1",
     expectations={
         "blocked": (403, "content_policy"),  # promptFeedback.blockReason
         "text_only": (502, "upstream_error"),  # STOP with only text: never an empty success

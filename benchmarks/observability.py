@@ -55,7 +55,7 @@ def compare(
 
 def reports_per_generation(metrics: bool, generations: int = 20_000) -> float:
     """Microseconds the telemetry of one generation takes, with metrics on or off."""
-    model = "openai/gpt-image-1"
+    model = "openai/gpt-image-2"
     catalog: Any = SimpleNamespace(models={model: None})
     with tempfile.TemporaryDirectory() as home:
         settings = load_settings(home=home, metrics=metrics)

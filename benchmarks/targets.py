@@ -58,7 +58,7 @@ def direct(work: Path) -> Iterator[Running]:
             "direct",
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
-            openai_body("gpt-image-1"),
+            openai_body("gpt-image-2"),
         )
     finally:
         stop(process)
@@ -102,7 +102,7 @@ def _forwarder(module: str, name: str, work: Path, upstream: Running) -> Iterato
             name,
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
-            openai_body("gpt-image-1"),
+            openai_body("gpt-image-2"),
         )
     finally:
         stop(process)
@@ -147,7 +147,7 @@ def imagegate(
             name,
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
-            openai_body("openai/gpt-image-1"),
+            openai_body("openai/gpt-image-2"),
             {"Authorization": f"Bearer {created.json()['key']}"},
         )
     finally:
@@ -188,9 +188,9 @@ def litellm(work: Path, upstream: Running) -> Iterator[Running]:
             {
                 "model_list": [
                     {
-                        "model_name": "gpt-image-1",
+                        "model_name": "gpt-image-2",
                         "litellm_params": {
-                            "model": "openai/gpt-image-1",
+                            "model": "openai/gpt-image-2",
                             "api_base": f"{upstream_base(upstream)}/v1",
                             "api_key": "bench",
                         },
@@ -218,7 +218,7 @@ def litellm(work: Path, upstream: Running) -> Iterator[Running]:
             "litellm",
             process.pid,
             f"http://127.0.0.1:{port}/v1/images/generations",
-            openai_body("gpt-image-1"),
+            openai_body("gpt-image-2"),
             {"Authorization": f"Bearer {LITELLM_KEY}"},
         )
     finally:

@@ -36,7 +36,7 @@ def png_of_about(width: int, height: int, size: int, seed: int = 7) -> bytes:
 
 
 def response_body(width: int, height: int, size: int) -> bytes:
-    """What gpt-image-1 answers, with a fixed token usage."""
+    """What GPT Image answers, with a fixed token usage."""
     png = png_of_about(width, height, size)
     return orjson.dumps(
         {

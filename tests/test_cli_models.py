@@ -50,7 +50,11 @@ def test_filters_sort_and_json(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
-    assert [r["id"] for r in records][:2] == [
+    # a model's cheapest endpoint sets its place: FLUX.1 [dev] and Kontext [pro] at Together's
+    # fewest steps (priced per megapixel x steps / default steps), then BFL's klein models
+    assert [r["id"] for r in records][:4] == [
+        "black-forest-labs/flux.1-dev",
+        "black-forest-labs/flux.1-kontext-pro",
         "black-forest-labs/flux.2-klein-4b",
         "black-forest-labs/flux.2-klein-9b",
     ]
@@ -96,8 +100,8 @@ def test_show_prints_endpoints_parameters_and_prices(tmp_path: Path) -> None:
 def test_show_by_alias_and_as_json(tmp_path: Path) -> None:
     result = imagegate(tmp_path, "models", "show", "google/gemini-3-pro", "--json")
     body = json.loads(result.stdout)
-    assert body["id"] == "google/gemini-3-pro-image-preview"
-    assert [e["provider_slug"] for e in body["endpoints"]] == ["google", "openrouter"]
+    assert body["id"] == "google/gemini-3-pro-image"  # the GA model, not the retired preview
+    assert [e["provider_slug"] for e in body["endpoints"]] == ["google"]
 
 
 def test_errors_are_clear(tmp_path: Path) -> None:

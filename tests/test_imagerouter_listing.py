@@ -97,6 +97,8 @@ def test_name_searches_names_and_aliases(client: httpx.Client) -> None:
         "google/gemini-2.5-flash-image",
         "google/gemini-3-pro-image-preview",
         "google/gemini-3.1-flash-image-preview",
+        "google/gemini-3-pro-image",
+        "google/gemini-nano-banana-2.1",
     }
 
 
@@ -122,10 +124,14 @@ def test_fields_select_keys_and_id_always_stays(client: httpx.Client) -> None:
     named = _list(client, fields="name,aliases", name="gemini-3-pro")
     assert named == [
         {
+            "id": "google/gemini-3-pro-image",
+            "name": "Gemini 3 Pro Image (Nano Banana Pro)",
+            "aliases": ["google/gemini-3-pro"],
+        },
+        {  # the retired preview, listed with include_unavailable; it has no aliases left
             "id": "google/gemini-3-pro-image-preview",
             "name": "Gemini 3 Pro Image (Nano Banana Pro)",
-            "aliases": ["google/gemini-3-pro-image", "google/gemini-3-pro"],
-        }
+        },
     ]
 
 

@@ -205,7 +205,7 @@ def test_endpoints_records(client: httpx.Client) -> None:
 
 def test_endpoints_by_alias_answer_with_the_canonical_id(client: httpx.Client) -> None:
     response = client.get("/api/v1/images/models/google/gemini-3-pro/endpoints", params=ALL)
-    assert response.json()["id"] == "google/gemini-3-pro-image-preview"
+    assert response.json()["id"] == "google/gemini-3-pro-image"
 
 
 def test_unknown_and_unservable_models_are_404s(client: httpx.Client) -> None:

@@ -236,7 +236,7 @@ def test_a_synchronous_provider_killed_mid_call_is_not_called_again(tmp_path: Pa
         try:
             secret = _key(first)
             with _client(first, secret) as client:
-                body = {"model": "openai/gpt-image-1", "prompt": "a lighthouse"}
+                body = {"model": "openai/gpt-image-2", "prompt": "a lighthouse"}
                 job = client.post("/api/v1/images", json=body, headers=ASYNC).json()
                 # the job notes that it is sending to OpenAI just before the request leaves
                 # (the fake records a request only once its 6 s are over)

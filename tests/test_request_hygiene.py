@@ -301,7 +301,7 @@ def test_answers_carry_their_cost(client: httpx.Client, path: str) -> None:
 
 def test_an_unconfigured_model_names_the_variable_to_set(client: httpx.Client) -> None:
     response = client.post(
-        "/v1/images/generations", json={"model": "openai/gpt-image-1", "prompt": "x"}
+        "/v1/images/generations", json={"model": "openai/gpt-image-2", "prompt": "x"}
     )
     assert response.status_code == 503, response.text
     assert "set OPENAI_API_KEY to use OpenAI" in response.json()["error"]["message"]

@@ -8,10 +8,12 @@ import secrets
 from collections.abc import Iterator
 
 import httpx
+import orjson
 import pytest
 
 from conftest import Gateway
 from contracts.conftest import start_routed
+from contracts.text_model import TEXT_MODEL, TEXT_MODEL_CATALOG
 from fakes.base import FakeServer
 
 MASTER = "master-" + secrets.token_hex(16)
@@ -24,9 +26,13 @@ def keyed(
 ) -> Iterator[tuple[Gateway, str, str]]:
     """A gateway with the circuit breaker on (3 failures in a row open a circuit for 60 s) and
     retries, and two API keys."""
+    home = tmp_path_factory.mktemp("isolation")
+    catalog = home / "catalog.json"  # adds a model that streams on OpenRouter's chat path
+    catalog.write_bytes(orjson.dumps(TEXT_MODEL_CATALOG))
     gateway = start_routed(
         fakes,
-        tmp_path_factory.mktemp("isolation"),
+        home,
+        IMAGEGATE_CATALOG=str(catalog),
         IMAGEGATE_MASTER_KEY=MASTER,
         IMAGEGATE_CIRCUIT_THRESHOLD="3",
         IMAGEGATE_CIRCUIT_COOLDOWN_SECONDS="60",
@@ -137,7 +143,7 @@ def test_a_stream_an_upstream_breaks_off_counts_against_its_endpoint(
     midway make an uptime of 50%."""
     gateway, alice, _ = keyed
     body = {
-        "model": "google/gemini-2.5-flash-image",
+        "model": TEXT_MODEL,
         "messages": [{"role": "user", "content": "a fox"}],
         "stream": True,
         "provider": {"only": ["openrouter"]},
@@ -155,7 +161,7 @@ def test_a_stream_an_upstream_breaks_off_counts_against_its_endpoint(
             assert response.status_code == 200
             endings.append([line for line in response.iter_lines() if "finish_reason" in line][-1])
     assert '"finish_reason":"stop"' in endings[0] and '"finish_reason":"error"' in endings[1]
-    listed = httpx.get(f"{gateway.url}/api/v1/models/google/gemini-2.5-flash-image/endpoints")
+    listed = httpx.get(f"{gateway.url}/api/v1/models/{TEXT_MODEL}/endpoints")
     (endpoint,) = [
         e for e in listed.json()["data"]["endpoints"] if e["provider_name"] == "OpenRouter"
     ]

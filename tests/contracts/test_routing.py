@@ -3,7 +3,8 @@ retries with backoff and Retry-After, the circuit breaker, the price cap, the de
 endpoint health in the listings.
 
 `black-forest-labs/flux.1-schnell` is the model most tests route: Together sells it at
-$0.0027 a megapixel ($0.0028 for 1024x1024), fal and Replicate at $0.003 an image.
+$0.0027 a megapixel at 4 steps ($0.0028 for 1024x1024), fal at $0.003 a megapixel rounded up
+($0.003 for 1024x1024) and Replicate at $0.003 an image.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contracts.conftest import start_routed
 from fakes.base import FakeServer, Recorded
 
 SCHNELL = "black-forest-labs/flux.1-schnell"
+ULTRA = "black-forest-labs/flux.1.1-pro-ultra"  # BFL, fal and Replicate: $0.06 each
 
 
 def _generate(client: httpx.Client, model: str = SCHNELL, **body) -> httpx.Response:
@@ -122,12 +124,13 @@ def test_retry_after_is_honoured_up_to_the_cap(
 def test_fallback_models_are_tried_after_the_model(
     routed: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
-    fakes["fal"].fault = fakes["replicate"].fault = "server_error"
-    response = _generate(routed, "google/imagen-4", models=[SCHNELL])
+    fakes["bfl"].fault = fakes["fal"].fault = fakes["replicate"].fault = "server_error"
+    response = _generate(routed, ULTRA, models=[SCHNELL])
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["model"], body["provider"]) == (SCHNELL, "Together AI")
     assert [name for name, _, _ in _attempts(routed, response)] == [
+        "Black Forest Labs",
         "fal",
         "Replicate",
         "Together AI",
@@ -345,16 +348,17 @@ def test_without_fallbacks_fallback_models_still_apply(
     routed: httpx.Client, fakes: dict[str, FakeServer]
 ) -> None:
     """Only the first endpoint of each model: schnell's cheapest (Together) fails, then
-    imagen-4's cheapest (fal, $0.0398 against Replicate's $0.04) serves."""
+    FLUX1.1 [pro] Ultra's first (BFL, fal and Replicate all ask $0.06; ties go by slug) serves."""
     fakes["together"].fault = "server_error"
-    response = _generate(routed, models=["google/imagen-4"], provider={"allow_fallbacks": False})
+    response = _generate(routed, models=[ULTRA], provider={"allow_fallbacks": False})
     assert response.status_code == 200, response.text
-    assert (response.json()["model"], response.json()["provider"]) == ("google/imagen-4", "fal")
+    body = response.json()
+    assert (body["model"], body["provider"]) == (ULTRA, "Black Forest Labs")
     assert _attempts(routed, response) == [
         ("Together AI", 502, "upstream_error"),
-        ("fal", 200, None),
+        ("Black Forest Labs", 200, None),
     ]
-    assert not fakes["replicate"].requests
+    assert not fakes["fal"].requests and not fakes["replicate"].requests
 
 
 def test_without_fallbacks_a_price_cap_over_the_ordered_providers_is_a_503(

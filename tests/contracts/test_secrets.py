@@ -21,7 +21,7 @@ OPENAI_KEY = "sk-proj-" + secrets.token_urlsafe(36)
 BFL_KEY = secrets.token_hex(20)  # no recognisable shape: only its configured value gives it away
 MASTER = "master-" + secrets.token_hex(16)
 SECRETS = (OPENAI_KEY, BFL_KEY, MASTER)
-MODEL = "openai/gpt-image-1"
+MODEL = "openai/gpt-image-2"
 
 
 def _requests(model: str) -> list[tuple[str, dict[str, Any]]]:

@@ -30,7 +30,6 @@ video's length is the task's `duration`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from typing import Any
@@ -38,11 +37,12 @@ from typing import Any
 import orjson
 
 from imagegate.core.result import GeneratedVideo, Usage
-from imagegate.errors import GatewayError, InvalidRequest, UpstreamError, UpstreamTimeout
+from imagegate.errors import GatewayError, InvalidRequest, UpstreamError
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.images import InputImage
 from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 from imagegate.providers.video_files import download_video
@@ -187,7 +187,7 @@ class SeedanceVideos:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.context.api_key or ''}"}
+        return bearer(self.context)
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         deadline = time.monotonic() + self.context.timeout_seconds
@@ -243,22 +243,13 @@ class SeedanceVideos:
             seen[0] = task["status"]
             return task
 
-        try:
+        async with upstream_tasks.cancelled_if_abandoned(lambda: self._cancel(task_id, seen[0])):
             return await poll(
                 fetch,
                 lambda task: task["status"] == SUCCEEDED or task["status"] in ENDED,
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} task {task_id}",
             )
-        except GatewayError as exc:
-            if not (upstream_tasks.in_job() and isinstance(exc, UpstreamTimeout)):
-                await self._cancel(task_id, seen[0])
-                await upstream_tasks.ended()
-            raise  # a job's task that is only slow is polled again by the next attempt
-        except asyncio.CancelledError:
-            if upstream_tasks.cancelling():  # the job was cancelled: so is its task
-                await self._cancel(task_id, seen[0])
-            raise
 
     async def _cancel(self, task_id: str, status: str | None) -> None:
         """Best effort: only a queued task can be cancelled (a running one is finished and

@@ -227,22 +227,13 @@ class FalProvider:
                 raise UpstreamError(f"{name} answered the status poll with an unexpected body")
             return state
 
-        try:
+        async with upstream_tasks.cancelled_if_abandoned(lambda: self._cancel(ticket, status_url)):
             state = await poll(
                 fetch,
                 lambda state: state.get("status") == "COMPLETED",
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} request {request_id}",
             )
-        except GatewayError as exc:
-            if not (upstream_tasks.in_job() and isinstance(exc, UpstreamTimeout)):
-                await self._cancel(ticket, status_url)
-                await upstream_tasks.ended()
-            raise  # a job's request that is only slow is polled again by the next attempt
-        except asyncio.CancelledError:
-            if upstream_tasks.cancelling():  # the job was cancelled: so is its request
-                await self._cancel(ticket, status_url)
-            raise
         if state.get("error"):
             await upstream_tasks.ended()
             raise self._completed_failure(state)

@@ -57,6 +57,7 @@ from imagegate.media.formats import FORMAT_MEDIA_TYPES
 from imagegate.media.images import InputImage
 from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import Answer, get_answer, poll
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 from imagegate.providers.video_files import download_video
@@ -181,7 +182,7 @@ class OpenAIVideos:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.context.api_key or ''}"}
+        return bearer(self.context)
 
     def _video_url(self, video_id: str, tail: str = "") -> str:
         return f"{self.context.base_url}/videos/{quote(video_id, safe='')}{tail}"

@@ -48,6 +48,7 @@ from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.images import InputImage
 from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.openrouter_cost import cost_of
 from imagegate.providers.openrouter_errors import failure_of
 from imagegate.providers.openrouter_media import reference_parts
@@ -106,7 +107,7 @@ class OpenRouterVideos:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.context.api_key or ''}"}
+        return bearer(self.context)
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         deadline = time.monotonic() + self.context.timeout_seconds

@@ -43,7 +43,6 @@ its output (video files, not images) and what bills it are `replicate_video`'s.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import time
@@ -54,7 +53,7 @@ import pybase64
 
 from imagegate.catalog.descriptors import RangeCapability
 from imagegate.core.result import GeneratedImage
-from imagegate.errors import GatewayError, UpstreamError, UpstreamTimeout
+from imagegate.errors import GatewayError, UpstreamError
 from imagegate.media.data_uri import encode_data_uri
 from imagegate.media.formats import sniff
 from imagegate.providers import replicate_video, upstream_tasks
@@ -236,22 +235,13 @@ class ReplicateProvider:
             body = await get_json(self.context, get_url, headers=self._headers, deadline=deadline)
             return self._prediction(body)
 
-        try:
+        async with upstream_tasks.cancelled_if_abandoned(lambda: self._cancel(urls.get("cancel"))):
             return await poll(
                 fetch,
                 lambda polled: polled["status"] == _SUCCEEDED or polled["status"] in _FAILED,
                 within=max(deadline - time.monotonic(), 0.0),
                 what=f"{name} prediction {prediction.get('id')}",
             )
-        except GatewayError as exc:
-            if not (upstream_tasks.in_job() and isinstance(exc, UpstreamTimeout)):
-                await self._cancel(urls.get("cancel"))
-                await upstream_tasks.ended()
-            raise  # a job's prediction that is only slow is polled again by the next attempt
-        except asyncio.CancelledError:
-            if upstream_tasks.cancelling():  # the job was cancelled: so is its prediction
-                await self._cancel(urls.get("cancel"))
-            raise
 
     async def _cancel(self, url: Any) -> None:
         """Stops a prediction nobody will wait for any more; failures here change nothing. A

@@ -8,16 +8,21 @@ outside a job it is None and every function here does nothing. Adapters whose up
 asynchronous (BFL, fal, Replicate) begin with `resumable`, which hands back the job's task for
 this provider and model if it has one, call `submitted` with what they need to poll as soon as
 they have a new one, and `ended` when the upstream says the task itself failed (a retry may
-then submit a new one). Every request to a provider goes through `upstream.send`, which calls
+then submit a new one); those whose upstream can cancel a task poll it inside
+`cancelled_if_abandoned`. Every request to a provider goes through `upstream.send`, which calls
 `sending` first: a job interrupted before any request left cannot have been billed, and is run
 again; one interrupted after is resumed, or, with no task to resume, failed as `interrupted`.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+from imagegate.errors import GatewayError, UpstreamTimeout
 from imagegate.providers.base import ProviderCall, ProviderContext
 
 
@@ -112,3 +117,22 @@ def task_with(provider: str) -> bool:
 def cancelling() -> bool:
     log = current.get()
     return log is not None and log.cancelling
+
+
+@asynccontextmanager
+async def cancelled_if_abandoned(cancel: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+    """Around the polling of a task its upstream can cancel. When polling fails the task is
+    cancelled (`cancel`, best effort) and forgotten, so a retry submits anew; except a job's
+    task that is only slow (a timeout), which the next attempt polls again. When the job is
+    cancelled, so is the task."""
+    try:
+        yield
+    except GatewayError as exc:
+        if not (in_job() and isinstance(exc, UpstreamTimeout)):
+            await cancel()
+            await ended()
+        raise
+    except asyncio.CancelledError:
+        if cancelling():
+            await cancel()
+        raise

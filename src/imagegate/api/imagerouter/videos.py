@@ -36,8 +36,9 @@ from starlette.responses import Response, StreamingResponse
 from imagegate.api.bodies import form, is_form, json_object, prompt_field, text_field
 from imagegate.api.generation_context import generation_context
 from imagegate.api.imagerouter.errors import IMAGEROUTER
+from imagegate.api.imagerouter.images import accepted_body
 from imagegate.api.job_access import stop_job
-from imagegate.api.job_submission import AcceptedJob, accept_job, prefers_async, submit_job
+from imagegate.api.job_submission import accept_job, prefers_async, submit_job
 from imagegate.api.video_jobs import VIDEO, media_urls
 from imagegate.api.video_request import video_job, whole_number
 from imagegate.core.request import ImageRequest
@@ -86,23 +87,13 @@ async def generate_video(request: Request) -> Response:
     ask = video_job(request, {})
     respond = {"response_format": response_format}
     if prefers_async(request):
-
-        def accepted(job: AcceptedJob) -> dict[str, Any]:
-            return {
-                "id": job.id,
-                "object": "job",
-                "status": job.status,
-                "created": int(job.created.timestamp() * 1000),
-                "polling_url": job.polling_url,
-            }
-
         return await submit_job(
             request,
             video_request,
             SURFACE,
             caller,
             ask,
-            accepted=accepted,
+            accepted=accepted_body,
             respond=respond,
             idempotency_key=idempotency_key,
         )

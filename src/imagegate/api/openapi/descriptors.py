@@ -42,6 +42,24 @@ class PricePerImage(BaseModel):
     max: float
 
 
+class PriceSource(BaseModel):
+    """Where a price was read and when (docs/catalog.md, Sourcing)."""
+
+    url: str | SkipJsonSchema[None] = Field(
+        default=None, description="the public page; absent for prices the gateway sets"
+    )
+    publisher: str = Field(examples=["provider"], description="provider, aggregator or gateway")
+    verified_on: str | SkipJsonSchema[None] = Field(
+        default=None, description="YYYY-MM-DD: the day the figure was compared with the page"
+    )
+    via: str | SkipJsonSchema[None] = Field(
+        default=None, description="a public copy of the provider's figure, read instead"
+    )
+    unconfirmed: bool = Field(
+        default=False, description="the provider's own figure was not found anywhere"
+    )
+
+
 class PricingLine(BaseModel):
     """One line of an endpoint's price: `cost_usd` per `unit` of `billable`."""
 
@@ -50,4 +68,10 @@ class PricingLine(BaseModel):
     cost_usd: float
     variant: str | SkipJsonSchema[None] = Field(
         default=None, description="the request condition it applies to, e.g. `2K` or `hd`"
+    )
+    at_steps: int | SkipJsonSchema[None] = Field(
+        default=None, description="the steps the price is quoted at; a request's steps scale it"
+    )
+    source: PriceSource | SkipJsonSchema[None] = Field(
+        default=None, description="where this line was read, when not the endpoint's source"
     )

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, RootModel
 from pydantic.json_schema import SkipJsonSchema
 
-from imagegate.api.openapi.descriptors import Descriptor, PricePerImage, PricingLine
+from imagegate.api.openapi.descriptors import Descriptor, PricePerImage, PriceSource, PricingLine
 
 # --- OpenRouter: /api/v1/images/models -------------------------------------------------------
 
@@ -82,6 +82,18 @@ class ImageEndpoint(BaseModel):
     uptime_last_30m: float | None = _UPTIME
     latency_last_30m: EndpointLatency | None = _LATENCY
     source: str = Field(description="where the descriptors come from")
+    pricing_source: PriceSource | None = Field(
+        description="the page its prices were read on, and the day"
+    )
+    expiration_date: str | None = Field(
+        description="YYYY-MM-DD: the day this provider's offer ends (null: no date announced)"
+    )
+    deprecated_on: str | SkipJsonSchema[None] = Field(
+        default=None, description="YYYY-MM-DD: when this provider deprecated its offer"
+    )
+    successor: str | SkipJsonSchema[None] = Field(
+        default=None, description="the model this provider says to use instead"
+    )
 
 
 class ImageModelEndpoints(BaseModel):

@@ -283,6 +283,7 @@ def test_endpoint_health_and_circuits_are_shared_by_replicas(
     endpoints = httpx.get(f"{other.url}/api/v1/models/{SCHNELL}/endpoints", headers=auth)
     by_name = {e["provider_name"]: e for e in endpoints.json()["data"]["endpoints"]}
     assert by_name["fal"]["uptime_last_30m"] == 0.0
+    assert by_name["fal"]["uptime_last_5m"] == by_name["fal"]["uptime_last_1d"] == 0.0
 
     prefer_fal = {"model": SCHNELL, "prompt": "x", "provider": {"order": ["fal"]}}
     response = httpx.post(f"{other.url}/api/v1/images", json=prefer_fal, headers=auth, timeout=60)

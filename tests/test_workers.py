@@ -264,6 +264,7 @@ def test_failures_through_one_worker_open_the_circuit_for_the_other(
     listed = json.loads(second.getresponse().read())
     by_name = {e["provider_name"]: e for e in listed["data"]["endpoints"]}
     assert by_name["fal"]["uptime_last_30m"] == 0.0  # the first worker's outcomes
+    assert by_name["fal"]["uptime_last_5m"] == by_name["fal"]["uptime_last_1d"] == 0.0
 
     status, body, headers = _post(second, "/api/v1/images", only_fal, auth)
     assert status == 503 and "resting" in body["error"]["message"], body

@@ -184,15 +184,23 @@ def test_endpoint_health_is_listed_from_real_traffic(
     assert _generate(routed, "recraft/recraft-v3", provider={"only": ["recraft"]}).is_success
 
     endpoints = {e["tag"]: e for e in routed.get(path).json()["data"]["endpoints"]}
-    assert endpoints["recraft"]["uptime_last_30m"] == 75.0  # 3 successes, 1 failure
+    recraft = endpoints["recraft"]
+    # 3 successes, 1 failure, all in the last 5 minutes, so in every window
+    assert (recraft["uptime_last_5m"], recraft["uptime_last_30m"], recraft["uptime_last_1d"]) == (
+        75.0,
+        75.0,
+        75.0,
+    )
     latency = endpoints["recraft"]["latency_last_30m"]
     assert set(latency) == {"p50", "p75", "p90", "p99"}
     assert 0 < latency["p50"] <= latency["p99"]
-    assert endpoints["fal"]["uptime_last_30m"] is None  # no traffic, no claim
+    fal = endpoints["fal"]
+    assert fal["uptime_last_5m"] is fal["uptime_last_30m"] is fal["uptime_last_1d"] is None
 
     images = routed.get("/api/v1/images/models/recraft/recraft-v3/endpoints").json()
     record = next(e for e in images["endpoints"] if e["provider_slug"] == "recraft")
     assert record["uptime_last_30m"] == 75.0 and record["latency_last_30m"] == latency
+    assert record["uptime_last_5m"] == record["uptime_last_1d"] == 75.0
 
     # a copy from before the traffic is stale; the current one is not
     stale = routed.get(path, headers={"If-None-Match": before.headers["etag"]})
@@ -206,6 +214,7 @@ def test_endpoint_health_is_listed_from_real_traffic(
         listed = sdk.endpoints.list(author="recraft", slug="recraft-v3").data.endpoints
     parsed = next(e for e in listed if e.tag == "recraft")
     assert parsed.uptime_last_30m == 75.0 and parsed.latency_last_30m.p50 == latency["p50"]
+    assert parsed.uptime_last_5m == parsed.uptime_last_1d == 75.0
 
 
 def test_the_circuit_opens_after_failures_and_a_probe_closes_it(

@@ -142,6 +142,16 @@ endpoint_outcomes = Table(
 Index("ix_endpoint_outcomes_endpoint_at", endpoint_outcomes.c.endpoint, endpoint_outcomes.c.at)
 Index("ix_endpoint_outcomes_at", endpoint_outcomes.c.at)
 
+# attempts and successes per endpoint and minute, for the day's uptime (routing/uptime.py)
+endpoint_minutes = Table(
+    "endpoint_minutes",
+    metadata,
+    Column("endpoint", String(255), primary_key=True),
+    Column("minute", Integer, primary_key=True),  # unix time // 60
+    Column("attempts", Integer, nullable=False),
+    Column("successes", Integer, nullable=False),
+)
+
 # one row per endpoint with failures in a row; none once it succeeds again
 endpoint_circuits = Table(
     "endpoint_circuits",

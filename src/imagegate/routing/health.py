@@ -1,4 +1,5 @@
-"""Endpoint health from real traffic: uptime and latency over 30 minutes, and a circuit breaker.
+"""Endpoint health from real traffic: uptime over 5 minutes, 30 minutes and a day, latency over
+30 minutes, and a circuit breaker.
 
 Every attempt on an endpoint (a provider serving a model) is recorded as an outcome. Only the
 upstream's own failures count against it (5xx, timeouts, malformed or empty answers); a rate
@@ -26,6 +27,14 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
+from imagegate.routing.uptime import (
+    DAY_SECONDS,
+    FIVE_MINUTES,
+    MinuteCounts,
+    first_minute_of_day,
+    minute_of,
+    percent,
+)
 
 WINDOW_SECONDS = 30 * 60
 
@@ -36,9 +45,11 @@ def _unwatched(endpoint: str, state: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class EndpointHealth:
-    requests: int
+    requests: int  # attempts in the last 30 minutes
     uptime: float | None  # percent of attempts that did not fail upstream, last 30 min
     latency_ms: dict[str, float] | None  # p50, p75, p90, p99 of successful attempts
+    uptime_5m: float | None = None  # the same over the last 5 minutes
+    uptime_1d: float | None = None  # and over the last day, counted by the minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +73,30 @@ class HealthStore(Protocol):
     async def close(self) -> None: ...
 
 
-def summarise(outcomes: list[tuple[bool, float]]) -> EndpointHealth:
-    if not outcomes:
-        return EndpointHealth(0, None, None)
-    successes = sorted(latency for ok, latency in outcomes if ok)
-    uptime = 100.0 * len(successes) / len(outcomes)
-    latency = None
-    if successes:
-        latency = {
-            name: _percentile(successes, q)
-            for name, q in (("p50", 50), ("p75", 75), ("p90", 90), ("p99", 99))
-        }
-    return EndpointHealth(len(outcomes), round(uptime, 2), latency)
+def summarise(
+    outcomes: list[tuple[float, bool, float]], now: float, uptime_1d: float | None
+) -> EndpointHealth:
+    """The health shown for the last 30 minutes' outcomes (when, ok, latency) and the day's
+    uptime, counted apart."""
+    successes = sorted(latency for _, ok, latency in outcomes if ok)
+    recent = [ok for at, ok, _ in outcomes if at >= now - FIVE_MINUTES]
+    return EndpointHealth(
+        len(outcomes),
+        percent(len(successes), len(outcomes)),
+        latency_percentiles(successes),
+        uptime_5m=percent(sum(recent), len(recent)),
+        uptime_1d=uptime_1d,
+    )
+
+
+def latency_percentiles(successes: list[float]) -> dict[str, float] | None:
+    """p50, p75, p90 and p99 of sorted latencies; None when there are none."""
+    if not successes:
+        return None
+    return {
+        name: _percentile(successes, q)
+        for name, q in (("p50", 50), ("p75", 75), ("p90", 90), ("p99", 99))
+    }
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -93,6 +116,7 @@ class MemoryHealth:
     settings: CircuitSettings = field(default_factory=CircuitSettings)
     clock: Clock = SYSTEM_CLOCK
     _outcomes: dict[str, deque[tuple[float, bool, float]]] = field(default_factory=dict)
+    _minutes: dict[str, MinuteCounts] = field(default_factory=dict)
     _circuits: dict[str, _Circuit] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -103,6 +127,7 @@ class MemoryHealth:
             outcomes.append((now, ok, latency_ms))
             while outcomes and outcomes[0][0] < now - WINDOW_SECONDS:
                 outcomes.popleft()
+            self._minutes.setdefault(endpoint, MinuteCounts()).add(now, ok)
             circuit = self._circuits.setdefault(endpoint, _Circuit())
             circuit.probing_since = None
             if ok:
@@ -131,18 +156,15 @@ class MemoryHealth:
             return None
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
-        cutoff = self.clock.time() - WINDOW_SECONDS
+        now = self.clock.time()
+        cutoff = now - WINDOW_SECONDS
         async with self._lock:
-            return {
-                endpoint: summarise(
-                    [
-                        (ok, latency)
-                        for at, ok, latency in self._outcomes.get(endpoint, ())
-                        if at >= cutoff
-                    ]
-                )
-                for endpoint in endpoints
-            }
+            found = {}
+            for endpoint in endpoints:
+                outcomes = [o for o in self._outcomes.get(endpoint, ()) if o[0] >= cutoff]
+                minutes = self._minutes.get(endpoint)
+                found[endpoint] = summarise(outcomes, now, minutes.day(now) if minutes else None)
+            return found
 
     async def close(self) -> None:
         return None
@@ -154,6 +176,14 @@ local threshold, member = tonumber(ARGV[5]), ARGV[6]
 redis.call('ZADD', KEYS[1], now, member .. ':' .. ok .. ':' .. latency)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('EXPIRE', KEYS[1], window)
+local minute, oldest, day = ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9])
+if redis.call('HINCRBY', KEYS[3], minute .. ':n', 1) == 1 then
+  for _, name in ipairs(redis.call('HKEYS', KEYS[3])) do
+    if tonumber(string.match(name, '^(%d+):')) < oldest then redis.call('HDEL', KEYS[3], name) end
+  end
+end
+if ok == '1' then redis.call('HINCRBY', KEYS[3], minute .. ':s', 1) end
+redis.call('EXPIRE', KEYS[3], day)
 redis.call('HDEL', KEYS[2], 'probing')
 if ok == '1' then
   redis.call('HSET', KEYS[2], 'failures', 0)
@@ -194,15 +224,19 @@ class RedisHealth:
         self._allows = self._redis.register_script(_ALLOWS)
 
     async def record(self, endpoint: str, ok: bool, latency_ms: float) -> None:
+        now = self._clock.time()
         opened = await self._record(
-            keys=[_outcomes_key(endpoint), _circuit_key(endpoint)],
+            keys=[_outcomes_key(endpoint), _circuit_key(endpoint), _minutes_key(endpoint)],
             args=[
-                self._clock.time(),
+                now,
                 "1" if ok else "0",
                 round(latency_ms, 1),
                 WINDOW_SECONDS,
                 self._settings.threshold,
                 uuid.uuid4().hex,
+                minute_of(now),
+                first_minute_of_day(now),
+                DAY_SECONDS + 60,
             ],
         )
         self._settings.on_change(endpoint, "open" if opened else "closed")
@@ -217,18 +251,22 @@ class RedisHealth:
         return None if wait < 0 else wait
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
-        cutoff = self._clock.time() - WINDOW_SECONDS
+        now = self._clock.time()
         pipe = self._redis.pipeline(transaction=False)
         for endpoint in endpoints:
-            pipe.zrangebyscore(_outcomes_key(endpoint), cutoff, "+inf")
+            pipe.zrangebyscore(
+                _outcomes_key(endpoint), now - WINDOW_SECONDS, "+inf", withscores=True
+            )
+            pipe.hgetall(_minutes_key(endpoint))
         found = await pipe.execute()
         result = {}
-        for endpoint, members in zip(endpoints, found, strict=True):
+        for index, endpoint in enumerate(endpoints):
+            members, minutes = found[2 * index], found[2 * index + 1]
             outcomes = []
-            for member in members:
+            for member, at in members:
                 _, ok, latency = member.decode().rsplit(":", 2)
-                outcomes.append((ok == "1", float(latency)))
-            result[endpoint] = summarise(outcomes)
+                outcomes.append((float(at), ok == "1", float(latency)))
+            result[endpoint] = summarise(outcomes, now, _day_uptime(minutes, now))
         return result
 
     async def close(self) -> None:
@@ -245,3 +283,18 @@ def _outcomes_key(endpoint: str) -> str:
 
 def _circuit_key(endpoint: str) -> str:
     return f"imagegate:health:{endpoint}:circuit"
+
+
+def _minutes_key(endpoint: str) -> str:
+    return f"imagegate:health:{endpoint}:minutes"
+
+
+def _day_uptime(minutes: dict[bytes, bytes], now: float) -> float | None:
+    """The day's uptime from the minute counters (`<minute>:n` attempts, `<minute>:s` successes)."""
+    oldest = first_minute_of_day(now)
+    counts = {"n": 0, "s": 0}
+    for name, value in minutes.items():
+        minute, kind = name.decode().split(":")
+        if int(minute) >= oldest:
+            counts[kind] += int(value)
+    return percent(counts["s"], counts["n"])

@@ -24,9 +24,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from imagegate.db.change_signal import ChangeSignal
 from imagegate.db.database import Database
-from imagegate.db.tables import endpoint_circuits, endpoint_outcomes
+from imagegate.db.tables import endpoint_circuits, endpoint_minutes, endpoint_outcomes
 from imagegate.routing.clock import SYSTEM_CLOCK, Clock
-from imagegate.routing.health import WINDOW_SECONDS, CircuitSettings, EndpointHealth, summarise
+from imagegate.routing.health import (
+    WINDOW_SECONDS,
+    CircuitSettings,
+    EndpointHealth,
+    latency_percentiles,
+)
+from imagegate.routing.uptime import FIVE_MINUTES, first_minute_of_day, minute_of, percent
 
 log = logging.getLogger("imagegate")
 PRUNE_SECONDS = 60  # how often a process deletes outcomes older than the window
@@ -66,9 +72,15 @@ class DatabaseHealth:
 
         def add(connection: Connection) -> None:
             connection.execute(insert(endpoint_outcomes), outcome)
+            _count_minute(connection, endpoint, now, ok)
             if prune:
                 connection.execute(
                     delete(endpoint_outcomes).where(endpoint_outcomes.c.at < now - WINDOW_SECONDS)
+                )
+                connection.execute(
+                    delete(endpoint_minutes).where(
+                        endpoint_minutes.c.minute < first_minute_of_day(now)
+                    )
                 )
 
         circuits = await self._current()
@@ -94,7 +106,7 @@ class DatabaseHealth:
         def fail(connection: Connection) -> bool:
             add(connection)
             table = endpoint_circuits
-            insert_ = (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+            insert_ = _upsert(connection)
             opens = table.c.failures + 1 >= threshold
             statement = (
                 insert_(table)
@@ -152,15 +164,22 @@ class DatabaseHealth:
         return cooldown  # another process's probe, or a verdict that just came in
 
     async def health(self, endpoints: list[str]) -> dict[str, EndpointHealth]:
-        cutoff = self._clock.time() - WINDOW_SECONDS
+        now = self._clock.time()
 
         def read(connection: Connection) -> dict[str, EndpointHealth]:
-            table = endpoint_outcomes
+            table, minutes = endpoint_outcomes, endpoint_minutes
+            ok = case((table.c.ok, 1), else_=0)
+            lately = table.c.at >= now - FIVE_MINUTES
             found = {}
             for endpoint in endpoints:
-                recent = and_(table.c.endpoint == endpoint, table.c.at >= cutoff)
-                requests, successes = connection.execute(
-                    select(func.count(), func.sum(case((table.c.ok, 1), else_=0))).where(recent)
+                recent = and_(table.c.endpoint == endpoint, table.c.at >= now - WINDOW_SECONDS)
+                requests, successes, lately_tried, lately_ok = connection.execute(
+                    select(
+                        func.count(),
+                        func.sum(ok),
+                        func.sum(case((lately, 1), else_=0)),
+                        func.sum(case((and_(lately, table.c.ok), 1), else_=0)),
+                    ).where(recent)
                 ).one()
                 latencies = connection.execute(
                     select(table.c.latency_ms)
@@ -168,7 +187,19 @@ class DatabaseHealth:
                     .order_by(table.c.id.desc())
                     .limit(LATEST_SUCCESSES)
                 ).scalars()
-                found[endpoint] = _summary(requests, successes or 0, list(latencies))
+                day_tried, day_ok = connection.execute(
+                    select(func.sum(minutes.c.attempts), func.sum(minutes.c.successes)).where(
+                        minutes.c.endpoint == endpoint,
+                        minutes.c.minute >= first_minute_of_day(now),
+                    )
+                ).one()
+                found[endpoint] = EndpointHealth(
+                    requests,
+                    percent(successes or 0, requests),
+                    latency_percentiles(sorted(latencies)),
+                    uptime_5m=percent(lately_ok or 0, lately_tried or 0),
+                    uptime_1d=percent(day_ok or 0, day_tried or 0),
+                )
             return found
 
         return await self._db.read(read)
@@ -213,9 +244,21 @@ class DatabaseHealth:
             log.warning("an endpoint outcome could not be recorded", exc_info=task.exception())
 
 
-def _summary(requests: int, successes: int, latencies: list[float]) -> EndpointHealth:
-    """As `summarise`, from the window's counts and its latest successes' latencies."""
-    if not requests:
-        return EndpointHealth(0, None, None)
-    latency = summarise([(True, value) for value in latencies]).latency_ms
-    return EndpointHealth(requests, round(100.0 * successes / requests, 2), latency)
+def _upsert(connection: Connection) -> Any:
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert
+
+
+def _count_minute(connection: Connection, endpoint: str, now: float, ok: bool) -> None:
+    table = endpoint_minutes
+    statement = (
+        _upsert(connection)(table)
+        .values(endpoint=endpoint, minute=minute_of(now), attempts=1, successes=int(ok))
+        .on_conflict_do_update(
+            index_elements=[table.c.endpoint, table.c.minute],
+            set_={
+                "attempts": table.c.attempts + 1,
+                "successes": table.c.successes + int(ok),
+            },
+        )
+    )
+    connection.execute(statement)

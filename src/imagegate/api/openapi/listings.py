@@ -59,6 +59,10 @@ class EndpointLatency(BaseModel):
 
 
 _UPTIME = Field(description="percent of attempts in the last 30 minutes that did not fail")
+_UPTIME_5M = Field(description="percent of attempts in the last 5 minutes that did not fail")
+_UPTIME_1D = Field(
+    description="percent of attempts in the last day that did not fail (counted by the minute)"
+)
 _LATENCY = Field(description="milliseconds of the last 30 minutes' successes; null until served")
 
 
@@ -79,7 +83,9 @@ class ImageEndpoint(BaseModel):
     pricing: list[PricingLine]
     price_per_image: PricePerImage
     available: bool
+    uptime_last_5m: float | None = _UPTIME_5M
     uptime_last_30m: float | None = _UPTIME
+    uptime_last_1d: float | None = _UPTIME_1D
     latency_last_30m: EndpointLatency | None = _LATENCY
     source: str = Field(description="where the descriptors come from")
     pricing_source: PriceSource | None = Field(
@@ -199,8 +205,8 @@ class Endpoint(BaseModel):
     status: int = Field(description="0 when available, -1 when not")
     uptime_last_30m: float | None = _UPTIME
     latency_last_30m: EndpointLatency | None = _LATENCY
-    uptime_last_5m: None
-    uptime_last_1d: None
+    uptime_last_5m: float | None = _UPTIME_5M
+    uptime_last_1d: float | None = _UPTIME_1D
     throughput_last_30m: None
     supports_implicit_caching: bool
     supports_tool_choice: EndpointToolChoice

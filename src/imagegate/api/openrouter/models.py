@@ -205,8 +205,6 @@ def endpoint_object(
         "max_prompt_length": view.max_prompt_length,
         "status": 0 if view.available else -1,
         **health_fields(health),
-        "uptime_last_5m": None,
-        "uptime_last_1d": None,
         "throughput_last_30m": None,
         "supports_implicit_caching": False,
         "supports_tool_choice": {

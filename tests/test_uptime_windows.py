@@ -4,6 +4,7 @@ counts in each window it falls in and in no other, and a day-old one is forgotte
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from imagegate.routing.health import CircuitSettings, HealthStore, MemoryHealth,
 from imagegate.routing.shared_health import DatabaseHealth
 from router_kit import FakeClock
 
-ENDPOINT = "fal|black-forest-labs/flux.1-schnell"
-QUIET = "together|black-forest-labs/flux.1-schnell"
+# endpoints of their own: the session's Redis and PostgreSQL serve other tests' gateways too
+ENDPOINT = "uptime-test|served"
+QUIET = "uptime-test|quiet"
 NO_CIRCUIT = CircuitSettings(threshold=0)
 HOUR = 3600.0
 
@@ -25,7 +27,7 @@ async def store(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[HealthStore, FakeClock]]:
     clock = FakeClock()
-    clock.now = 100 * HOUR  # room to go back a day
+    clock.now = time.time() - clock.time() + clock.now  # today: stores shared with other tests
     kind = request.param
     database = None
     if kind == "memory":
@@ -33,7 +35,6 @@ async def store(
     elif kind == "redis":
         _, redis_url = request.getfixturevalue("shared_stores")
         health = RedisHealth(redis_url, NO_CIRCUIT, clock)
-        await health._redis.flushdb()  # other tests' endpoints share this server
     else:
         url = (
             f"sqlite+aiosqlite:///{tmp_path / 'health.db'}"
@@ -43,6 +44,8 @@ async def store(
         database = await open_database(url)
         health = DatabaseHealth(database, NO_CIRCUIT, None, clock)
     yield health, clock
+    if kind == "redis":  # outcomes dated in the future must not linger for other tests
+        await health._redis.delete(*await health._redis.keys("imagegate:health:uptime-test|*"))
     await health.close()
     if database is not None:
         await database.close()

@@ -120,6 +120,15 @@ def test_a_price_quoted_at_some_steps_scales_with_the_steps_asked_for() -> None:
     assert high == 12 * low  # the listing's range grows with the steps a request may ask for
 
 
+def test_a_steps_ratio_that_does_not_end_bills_the_exact_cents() -> None:
+    # FLUX.1 [dev] at $0.014 for 28 steps, asked for 20: 20/28 is a repeating decimal
+    line = PricingLine(
+        billable="output_image", unit="image", cost_usd=Decimal("0.014"), at_steps=28
+    )
+    assert estimate((line,), PriceQuery(steps=20)) == Decimal("0.01")
+    assert estimate((line,), PriceQuery(steps=10)) == Decimal("0.005")
+
+
 def test_a_line_in_a_unit_its_billable_is_not_counted_in_is_refused() -> None:
     with pytest.raises(ValidationError, match="output_video cannot be billed per megapixel"):
         _line("output_video", "megapixel", "0.1")

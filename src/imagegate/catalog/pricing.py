@@ -146,7 +146,7 @@ def estimate(lines: tuple[PricingLine, ...], query: PriceQuery) -> Decimal:
         if closest is not None:
             line, scale = closest
             total += line.cost_usd * scale * _quantity(line, query)
-    return total
+    return total.quantize(_COST_PLACES)
 
 
 def _closest_output_line(
@@ -248,10 +248,12 @@ def _per_image(line: PricingLine, megapixels: float) -> Decimal:
     return Decimal(1)
 
 
-_STEPS_SCALE_PLACES = Decimal("0.000001")
+# An estimate is kept to a trillionth of a dollar: exact for every price times a size, and a
+# steps ratio such as 20/28 (a repeating decimal) still bills $0.014 x 20/28 as $0.01.
+_COST_PLACES = Decimal("1e-12")
 
 
 def _steps_scale(line: PricingLine, query: PriceQuery) -> Decimal:
     if line.at_steps is None or query.steps is None:
         return Decimal(1)
-    return (Decimal(query.steps) / Decimal(line.at_steps)).quantize(_STEPS_SCALE_PLACES)
+    return Decimal(query.steps) / Decimal(line.at_steps)

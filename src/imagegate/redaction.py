@@ -21,7 +21,11 @@ MASK = "[REDACTED]"
 MIN_SECRET_LENGTH = 8  # shorter values would mask ordinary words
 SHORT_TEXT = 256  # characters: texts this short have their answers remembered
 SHORT_TEXTS_CACHED = 4096
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?)$", re.IGNORECASE)
+# variables named like a secret: ending in its kind, or naming it before a qualifier
+# (AWS_BEARER_TOKEN_BEDROCK)
+_SECRET_NAME = re.compile(
+    r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIALS?)$|_(BEARER_TOKEN|SECRET|PASSWORD)_", re.IGNORECASE
+)
 
 # Shapes of credentials, whoever they belong to.
 _SHAPES = re.compile(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,20 +26,25 @@ def fakes() -> Iterator[dict[str, FakeServer]]:
         fake.stop()
 
 
-def provider_env(fakes: dict[str, FakeServer]) -> dict[str, str]:
-    """Every provider configured with a key and its base URL set to its fake; results may be
-    downloaded from loopback (where the fakes are)."""
+def provider_env(
+    fakes: dict[str, FakeServer], only: Collection[str] | None = None
+) -> dict[str, str]:
+    """Every provider (or those `only` names) configured with a key and its base URL set to its
+    fake; results may be downloaded from loopback (where the fakes are)."""
     providers = files.load([files.Layer(files.bundled_files(), overrides=False)]).providers
     env = {
         "IMAGEGATE_FETCH_ALLOW_NETWORKS": "127.0.0.0/8",
         "IMAGEGATE_PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT,
     }
     for slug, fake in fakes.items():
+        if only is not None and slug not in only:
+            continue
         info = providers[slug]
         if info.key_env:
             env[info.key_env] = f"key-for-{slug}"
         if info.base_url_env:
             env[info.base_url_env] = fake.base_url
+        env.update(fake.environment())
     return env
 
 
@@ -52,9 +57,35 @@ ROUTING = {
 }
 
 
-def start_routed(fakes: dict[str, FakeServer], home: Path, **settings: str) -> Gateway:
-    """A gateway of its own over every fake, with the bundled catalog and `ROUTING`."""
-    return start_gateway(home, catalog=None, **{**provider_env(fakes), **ROUTING, **settings})
+# The sellers the routing tests reason about (which is cheapest, who falls back to whom): the
+# providers added later sell the same models too, and would change that arithmetic.
+ROUTED_PROVIDERS = frozenset(
+    {
+        "openai",
+        "google",
+        "bfl",
+        "fal",
+        "replicate",
+        "stability",
+        "together",
+        "xai",
+        "byteplus",
+        "recraft",
+        "openrouter",
+    }
+)
+
+
+def start_routed(
+    fakes: dict[str, FakeServer],
+    home: Path,
+    providers: Collection[str] = ROUTED_PROVIDERS,
+    **settings: str,
+) -> Gateway:
+    """A gateway of its own over the fakes of `providers`, with the bundled catalog and
+    `ROUTING`."""
+    env = provider_env(fakes, providers)
+    return start_gateway(home, catalog=None, **{**env, **ROUTING, **settings})
 
 
 @pytest.fixture(scope="module")

@@ -27,15 +27,17 @@ MODEL = "openai/gpt-image-2"
 def _requests(model: str) -> list[tuple[str, dict[str, Any]]]:
     """One request per surface, streamed where the surface streams."""
     prompt = "a lighthouse"
-    chat = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+    only = {"provider": {"only": ["openai"]}}  # Azure OpenAI serves the model too
+    chat = {"model": model, "messages": [{"role": "user", "content": prompt}], **only}
+    image = {"model": model, "prompt": prompt, **only}
     return [
-        ("/api/v1/images", {"model": model, "prompt": prompt}),
-        ("/api/v1/images", {"model": model, "prompt": prompt, "stream": True}),
+        ("/api/v1/images", image),
+        ("/api/v1/images", {**image, "stream": True}),
         ("/api/v1/chat/completions", chat),
         ("/api/v1/chat/completions", {**chat, "stream": True}),
-        ("/v1/images/generations", {"model": model, "prompt": prompt}),
-        ("/v1/images/generations", {"model": model, "prompt": prompt, "stream": True}),
-        ("/v1/openai/images/generations", {"model": model, "prompt": prompt}),
+        ("/v1/images/generations", image),
+        ("/v1/images/generations", {**image, "stream": True}),
+        ("/v1/openai/images/generations", image),
     ]
 
 

@@ -108,6 +108,11 @@ class FakeServer:
         """What the provider's *_BASE_URL variable is set to."""
         return self.url
 
+    def environment(self) -> dict[str, str]:
+        """Variables besides the key and base URL that point the adapter at this fake (a cloud's
+        credentials file, project or region); the contract gateway is started with them."""
+        return {}
+
     # -- running ------------------------------------------------------------------------
 
     @property
@@ -283,5 +288,7 @@ def noise(width: int, height: int, format: str = "png", seed: int = 0) -> bytes:
         mode, (width, height), random.Random(seed).randbytes(width * height * 3)
     )
     out = io.BytesIO()
-    image.save(out, {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[format])
+    # WebP's fastest method: a 3000x3000 noise image took 2 s at the default, longer than some
+    # tests give a provider to answer
+    image.save(out, {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}[format], method=0)
     return out.getvalue()

@@ -40,6 +40,9 @@ class ProviderInfo(_Record):
     name: str
     adapter: str | None = None  # registered adapter; defaults to the slug
     key_env: str | None = None  # variable holding the API key; None = no key needed
+    # False when `key_env` names a setting that switches the provider on rather than a
+    # credential (Vertex's project, Bedrock's region): its value is then not masked in messages
+    key_is_secret: bool = True
     base_url: str | None = None
     base_url_env: str | None = None
     is_moderated: bool = False

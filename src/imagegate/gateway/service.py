@@ -390,7 +390,11 @@ def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str
     return Redactor(
         configured_secrets(
             env,
-            [info.key_env for info in catalog.providers.values() if info.key_env],
+            [
+                info.key_env
+                for info in catalog.providers.values()
+                if info.key_env and info.key_is_secret
+            ],
             [master, settings.database_url, settings.redis_url],
         )
     )

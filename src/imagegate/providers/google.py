@@ -33,6 +33,8 @@ errors (another provider may serve the request). A 429 carries no `Retry-After` 
 `RetryInfo.retryDelay` becomes one.
 
 Video (Veo, a long-running operation) is `google_veo`; a call asking for video goes there.
+Vertex AI serves the same models with the same bodies (`vertex`): it subclasses this adapter,
+changing only where a call goes and how it is authenticated (`_endpoint`, `_call`).
 """
 
 from __future__ import annotations
@@ -211,29 +213,32 @@ def _by_modality(details: Any, modality: str) -> int:
 # -- HTTP ----------------------------------------------------------------------------------
 
 
+# the catalog parameters the image models publish (Veo adds its own)
+IMAGE_HANDLES = frozenset({"aspect_ratio", "resolution", "seed", "input_references"})
+
+
 class GeminiProvider:
-    handles = frozenset({"aspect_ratio", "resolution", "seed", "input_references", *VEO_HANDLES})
+    handles = IMAGE_HANDLES | VEO_HANDLES
 
     def __init__(self, context: ProviderContext) -> None:
         self.context = context
 
-    @property
-    def _headers(self) -> dict[str, str]:
-        return {"x-goog-api-key": self.context.api_key or ""}
+    async def _endpoint(self, call: ProviderCall, method: str) -> tuple[str, dict[str, str]]:
+        """Where `method` of the call's model is, and the headers that authenticate it."""
+        url = f"{self.context.base_url}/v1beta/models/{call.native_model}:{method}"
+        return url, {"x-goog-api-key": self.context.api_key or ""}
 
-    def _url(self, call: ProviderCall, method: str) -> str:
-        return f"{self.context.base_url}/v1beta/models/{call.native_model}:{method}"
+    async def _call(self, call: ProviderCall, method: str) -> UpstreamResponse:
+        url, headers = await self._endpoint(call, method)
+        return await send(self.context, "POST", url, json=request_body(call), headers=headers)
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         if "video" in call.modalities:
             return await VeoVideos(self.context, self._failure).generate(call)
-        response = await send(
-            self.context,
-            "POST",
-            self._url(call, "generateContent"),
-            json=request_body(call),
-            headers=self._headers,
-        )
+        return await self._image(call)
+
+    async def _image(self, call: ProviderCall) -> ProviderResult:
+        response = await self._call(call, "generateContent")
         if not response.ok:
             raise self._failure(response)
         return result_of(response.json(), self.context.info.name, want_text=_wants_text(call))
@@ -244,9 +249,9 @@ class GeminiProvider:
         parts: list[dict[str, Any]] = []
         merged: dict[str, Any] = {}
         candidate: dict[str, Any] = {}
-        url = f"{self._url(call, 'streamGenerateContent')}?alt=sse"
+        url, headers = await self._endpoint(call, "streamGenerateContent")
         async with open_stream(
-            self.context, url, headers=self._headers, json=request_body(call)
+            self.context, f"{url}?alt=sse", headers=headers, json=request_body(call)
         ) as response:
             async for event in events(response):
                 try:

@@ -138,24 +138,34 @@ class OpenAIProvider:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.context.api_key}"}
 
+    async def _request_headers(self) -> dict[str, str]:
+        """The credentials a request carries (Azure's may have to fetch a token first)."""
+        return self._headers
+
+    def _url(self, call: ProviderCall, operation: str) -> str:
+        """Where a call goes: `/images/generations` or `/images/edits` (Azure's deployment
+        routes put the model in the path)."""
+        return f"{self.context.base_url}/images/{operation}"
+
     async def generate(self, call: ProviderCall) -> ProviderResult:
         if "video" in call.modalities:
             return await self.videos.generate(call)
+        headers = await self._request_headers()
         if call.references:
             response = await send(
                 self.context,
                 "POST",
-                f"{self.context.base_url}/images/edits",
+                self._url(call, "edits"),
                 data=self._form(call, request_fields(call)),
-                headers=self._headers,
+                headers=headers,
             )
         else:
             response = await send(
                 self.context,
                 "POST",
-                f"{self.context.base_url}/images/generations",
+                self._url(call, "generations"),
                 json=request_fields(call),
-                headers=self._headers,
+                headers=headers,
             )
         if not response.ok:
             raise self._failure(response)
@@ -170,15 +180,16 @@ class OpenAIProvider:
     async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
         fields = {**request_fields(call), "stream": True, "partial_images": call.partial_images}
         if call.references:
-            url = f"{self.context.base_url}/images/edits"
+            url = self._url(call, "edits")
             body: dict[str, Any] = {"data": self._form(call, fields)}
         else:
-            url = f"{self.context.base_url}/images/generations"
+            url = self._url(call, "generations")
             body = {"json": fields}
         images: list[GeneratedImage] = []
         usage = None
+        headers = await self._request_headers()
         async with open_stream(
-            self.context, url, headers=self._headers, error=self._failure, **body
+            self.context, url, headers=headers, error=self._failure, **body
         ) as response:
             async for event in events(response):
                 if event.data.strip() == "[DONE]":

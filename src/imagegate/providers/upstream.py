@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 import orjson
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from imagegate.errors import (
     ContentPolicy,
@@ -64,7 +65,7 @@ class UpstreamResponse:
 async def send(
     context: ProviderContext,
     method: str,
-    url: str,
+    url: str | URL,  # a URL built `encoded=True` is sent exactly as it is
     *,
     json: Any = None,
     data: Any = None,

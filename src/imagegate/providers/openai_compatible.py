@@ -1,7 +1,8 @@
 """Any server that speaks OpenAI's Images API: LocalAI, vLLM-Omni, SGLang, another imagegate.
 
-No bundled provider uses this adapter. A user declares one in their catalog file, with the
-models it serves and their parameters and prices:
+The bundled Nscale, AI/ML API, NanoGPT and Z.ai entries use it (`catalog/data/<slug>.json`).
+A user declares one in their catalog file, with the models it serves and their parameters
+and prices:
 
     {"providers": [{"slug": "my-server", "name": "My server", "adapter": "openai-compatible",
                     "base_url": "http://gpu-box:8000/v1", "key_env": "MY_SERVER_KEY"}],
@@ -26,7 +27,8 @@ usage, base64 or URL results) with the call restated first:
   but unset is not configured, like any provider.
 - Refusals: besides OpenAI's `moderation_blocked` and `content_policy_violation`, the code
   `content_policy` (imagegate's own) is a content-policy refusal, so an imagegate upstream's
-  refusals stay refusals. Other errors map by HTTP status.
+  refusals stay refusals, and so is Z.ai's business code `1301` ("unsafe or sensitive
+  content", a string or a number). Other errors map by HTTP status.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from imagegate.providers.upstream import UpstreamResponse, refused
 SIZE_PARAMETERS = ("size", "width", "height", "aspect_ratio", "resolution")
 # Carried by the call itself (its images, its stream), not as fields.
 _CALL_SHAPE = {"input_references", "mask", "partial_images"}
-_REFUSALS = {"content_policy"}
+_REFUSALS = {"content_policy", "1301"}  # imagegate's own; Z.ai's unsafe-content code
 
 
 def size_of(parameters: dict[str, Any], renamed: dict[str, str]) -> str | None:
@@ -121,12 +123,12 @@ class OpenAICompatibleProvider(OpenAIProvider):
             error = orjson.loads(response.body).get("error")
         except (orjson.JSONDecodeError, AttributeError):
             error = None
-        if isinstance(error, dict) and error.get("code") in _REFUSALS:
+        if isinstance(error, dict) and str(error.get("code")) in _REFUSALS:
             return refused(self.context.info.name, str(error.get("message") or error["code"]))
         return super()._failure(response)
 
     def _stream_failure(self, payload: dict[str, Any]) -> GatewayError:
         error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
-        if error.get("code") in _REFUSALS:
+        if str(error.get("code")) in _REFUSALS:
             return refused(self.context.info.name, str(error.get("message") or error["code"]))
         return super()._stream_failure(payload)

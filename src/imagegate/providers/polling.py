@@ -78,11 +78,14 @@ async def get_json(
     headers: Mapping[str, str],
     deadline: float,
     error: Callable[[UpstreamResponse], GatewayError] = failure,
+    body: Any = None,
 ) -> Any:
     """`GET url` (already `polling_urls.checked`) and its parsed JSON, riding out transient
     failures until `deadline` (`time.monotonic()`); `error` maps a non-2xx answer (default
-    `failure`)."""
-    answer = await get_answer(context, url, headers=headers, deadline=deadline, error=error)
+    `failure`). With a `body`, the poll is a `POST` of that JSON (Fireworks' `get_result`)."""
+    answer = await get_answer(
+        context, url, headers=headers, deadline=deadline, error=error, body=body
+    )
     return answer.body
 
 
@@ -93,14 +96,18 @@ async def get_answer(
     headers: Mapping[str, str],
     deadline: float,
     error: Callable[[UpstreamResponse], GatewayError] = failure,
+    body: Any = None,
 ) -> Answer:
     """`get_json`, with the answer's headers."""
     failures = 0
+    method = "GET" if body is None else "POST"
     while True:
         remaining = max(deadline - time.monotonic(), 0.1)
         problem: GatewayError
         try:
-            response = await send(context, "GET", url, headers=headers, timeout_seconds=remaining)
+            response = await send(
+                context, method, url, json=body, headers=headers, timeout_seconds=remaining
+            )
         except GatewayError as exc:  # no answer, or none in time
             problem = exc
         else:

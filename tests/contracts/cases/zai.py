@@ -1,0 +1,3 @@
+from contracts.cases import ProviderCase
+
+CASE = ProviderCase(provider="zai", model="z-ai/glm-image")

@@ -17,23 +17,38 @@ from pathlib import Path
 import httpx
 import pytest
 
+from imagegate.catalog import files
+
 DATA = Path(__file__).parent / "data"
 OVERLAY = DATA / "overlay_catalog.json"
 
-# Provider key variables are scrubbed so a developer's own keys never change what tests see.
+# Provider key variables are scrubbed so a developer's own keys never change what tests see:
+# every bundled provider's, and the overlay's keyed test provider.
 PROVIDER_KEYS = (
-    "OPENAI_API_KEY",
-    "GEMINI_API_KEY",
-    "BFL_API_KEY",
-    "FAL_KEY",
-    "REPLICATE_API_TOKEN",
-    "STABILITY_API_KEY",
-    "TOGETHER_API_KEY",
-    "XAI_API_KEY",
-    "ARK_API_KEY",
-    "RECRAFT_API_TOKEN",
-    "OPENROUTER_API_KEY",
+    *sorted(
+        {
+            info.key_env
+            for info in files.load(
+                [files.Layer(files.bundled_files(), overrides=False)]
+            ).providers.values()
+            if info.key_env
+        }
+    ),
     "IMAGEGATE_TEST_SANDBOX_EU_KEY",
+)
+# ...and the clouds' ambient credentials, which adapters find without a key variable
+AMBIENT_CREDENTIALS = (
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "AZURE_OPENAI_AD_TOKEN",
+    "AZURE_FOUNDRY_AD_TOKEN",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
 )
 
 
@@ -41,7 +56,9 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in PROVIDER_KEYS and not key.startswith("IMAGEGATE_")
+        if key not in PROVIDER_KEYS
+        and key not in AMBIENT_CREDENTIALS
+        and not key.startswith("IMAGEGATE_")
     }
     env["IMAGEGATE_HOME"] = str(home)
     # One process, whatever the machine's cores: tests of several workers ask for them.

@@ -13,6 +13,7 @@ from imagegate.errors import ConfigurationError
 from imagegate.providers.served_catalog import build_catalog
 
 BUNDLED = files.Layer(files.bundled_files(), overrides=False)
+BUNDLED_CONTENT = files.load([BUNDLED])
 
 
 def _user(tmp_path: Path, document: dict) -> files.Layer:
@@ -98,8 +99,10 @@ def test_user_file_removes_an_endpoint_and_a_model(tmp_path: Path) -> None:
     )
     content = files.load([BUNDLED, layer])
     assert "openai/dall-e-2" not in content.models
+    before = [e.provider for e in BUNDLED_CONTENT.models["black-forest-labs/flux.2-pro"].endpoints]
     flux = content.models["black-forest-labs/flux.2-pro"]
-    assert [e.provider for e in flux.endpoints] == ["bfl"]
+    assert "openrouter" in before
+    assert [e.provider for e in flux.endpoints] == [p for p in before if p != "openrouter"]
 
 
 def test_removing_every_endpoint_is_an_error(tmp_path: Path) -> None:

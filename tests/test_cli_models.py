@@ -50,14 +50,12 @@ def test_filters_sort_and_json(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     records = json.loads(result.stdout)
-    # a model's cheapest endpoint sets its place: FLUX.1 [dev] and Kontext [pro] at Together's
-    # fewest steps (priced per megapixel x steps / default steps), then BFL's klein models
-    assert [r["id"] for r in records][:4] == [
-        "black-forest-labs/flux.1-dev",
-        "black-forest-labs/flux.1-kontext-pro",
-        "black-forest-labs/flux.2-klein-4b",
-        "black-forest-labs/flux.2-klein-9b",
-    ]
+    # a model's cheapest endpoint sets its place (BFL's FLUX.1 [dev] is dearer than klein 4B,
+    # but Together's at its fewest steps, priced per megapixel x steps / default steps, is not)
+    ids = [r["id"] for r in records]
+    assert ids.index("black-forest-labs/flux.1-dev") < ids.index(
+        "black-forest-labs/flux.2-klein-4b"
+    )
     assert all("bfl" in r["providers"] and "seed" in r["supported_parameters"] for r in records)
     prices = [r["price_per_image"]["min"] for r in records]
     assert prices == sorted(prices) and max(prices) <= 0.05
@@ -74,7 +72,7 @@ def test_all_flag_marks_availability(tmp_path: Path) -> None:
     result = imagegate(tmp_path, "models", "--all", "--search", "kontext")
     assert result.returncode == 0
     rows = [line for line in result.stdout.splitlines() if "kontext" in line]
-    assert len(rows) == 2 and all(row.rstrip(" │").endswith("no") for row in rows)
+    assert len(rows) == 3 and all(row.rstrip(" │").endswith("no") for row in rows)
 
 
 def test_provider_key_makes_models_available(tmp_path: Path) -> None:
@@ -101,7 +99,7 @@ def test_show_by_alias_and_as_json(tmp_path: Path) -> None:
     result = imagegate(tmp_path, "models", "show", "google/gemini-3-pro", "--json")
     body = json.loads(result.stdout)
     assert body["id"] == "google/gemini-3-pro-image"  # the GA model, not the retired preview
-    assert [e["provider_slug"] for e in body["endpoints"]] == ["google"]
+    assert {"google", "vertex"} <= {e["provider_slug"] for e in body["endpoints"]}
 
 
 def test_errors_are_clear(tmp_path: Path) -> None:

@@ -99,6 +99,8 @@ def test_name_searches_names_and_aliases(client: httpx.Client) -> None:
         "google/gemini-3.1-flash-image-preview",
         "google/gemini-3-pro-image",
         "google/gemini-nano-banana-2.1",
+        "google/gemini-3.1-flash-image",  # Vertex AI's GA model, "Nano Banana 2"
+        "google/gemini-3.1-flash-lite-image",
     }
 
 

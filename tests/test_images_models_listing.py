@@ -28,7 +28,9 @@ def test_default_lists_only_models_that_can_be_routed(client: httpx.Client) -> N
 def test_include_unavailable_shows_the_whole_catalog_with_a_flag(client: httpx.Client) -> None:
     body = _list(client, **ALL)
     by_id = {item["id"]: item for item in body["data"]}
-    assert len(by_id) >= 47  # 46 bundled + the overlay's test model
+    bundled = [item for item in body["data"] if not item["id"].startswith(("test/", "sandbox/"))]
+    assert len(bundled) >= 170  # every live image model the bundled catalog has
+    assert len({slug for item in bundled for slug in item["providers"]}) >= 24
     assert by_id["sandbox/image"]["available"] is True
     assert by_id["black-forest-labs/flux.2-max"]["available"] is False
     assert by_id["test/keyed-edit"]["available"] is False
@@ -49,8 +51,17 @@ def test_item_schema_is_openrouters_plus_prices(client: httpx.Client) -> None:
     assert item["supported_parameters"]["resolution"] == {"type": "enum", "values": ["1K", "2K"]}
     assert item["supported_parameters"]["input_references"] == {"type": "range", "min": 1, "max": 8}
     assert item["supported_parameters"]["prompt_upsampling"] == {"type": "boolean"}
-    assert item["providers"] == ["bfl", "openrouter"]
-    assert item["price_per_image"] == {"min": 0.03072864, "max": 0.07791456}
+    assert {"bfl", "openrouter"} <= set(item["providers"])
+    assert item["providers"] == sorted(item["providers"])
+    # the model's range spans its endpoints' ranges
+    endpoints = client.get(item["endpoints"], params=ALL).json()["endpoints"]
+    assert [e["provider_slug"] for e in endpoints] == item["providers"]
+    assert item["price_per_image"] == {
+        "min": min(e["price_per_image"]["min"] for e in endpoints),
+        "max": max(e["price_per_image"]["max"] for e in endpoints),
+    }
+    bfl = next(e for e in endpoints if e["provider_slug"] == "bfl")
+    assert bfl["price_per_image"] == {"min": 0.03072864, "max": 0.07791456}
 
 
 def test_output_modalities_match_any_listed(client: httpx.Client) -> None:
@@ -75,10 +86,12 @@ def test_provider_filter(client: httpx.Client) -> None:
     assert "black-forest-labs/flux.2-klein-9b" in {i["id"] for i in bfl}
     assert all("bfl" in i["providers"] for i in bfl)
     two = _list(client, provider="recraft,xai", **ALL)["data"]
+    assert {"recraft/recraft-v3", "recraft/recraft-v4", "x-ai/grok-imagine-image"} <= {
+        i["id"] for i in two
+    }
+    everything = _list(client, **ALL)["data"]
     assert {i["id"] for i in two} == {
-        "recraft/recraft-v3",
-        "recraft/recraft-v4",
-        "x-ai/grok-imagine-image",
+        i["id"] for i in everything if {"recraft", "xai"} & set(i["providers"])
     }
 
 
@@ -188,7 +201,8 @@ def test_endpoints_records(client: httpx.Client) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == "black-forest-labs/flux.2-pro"
-    bfl, openrouter = body["endpoints"]
+    by_slug = {endpoint["provider_slug"]: endpoint for endpoint in body["endpoints"]}
+    bfl, openrouter = by_slug["bfl"], by_slug["openrouter"]
     assert bfl["provider_name"] == "Black Forest Labs"
     assert bfl["provider_slug"] == "bfl"
     assert bfl["supported_parameters"]["safety_tolerance"] == {"type": "range", "min": 0, "max": 5}

@@ -80,6 +80,7 @@ def test_filters_and_sorts(client: httpx.Client) -> None:
     assert set(ids(input_modalities="image", q="kontext")) == {
         "black-forest-labs/flux.1-kontext-pro",
         "black-forest-labs/flux.1-kontext-max",
+        "black-forest-labs/flux.1-kontext-dev",
     }
     seeded = ids(supported_parameters="seed,negative_prompt")
     assert "stabilityai/stable-image-core" in seeded and "openai/gpt-image-1" not in seeded

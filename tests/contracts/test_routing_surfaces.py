@@ -31,6 +31,9 @@ from imaging import encoded
 FLEX = "black-forest-labs/flux.2-flex"
 SEEDREAM = "bytedance-seed/seedream-4"
 BFL, OPENROUTER, BYTEPLUS = "Black Forest Labs", "OpenRouter", "BytePlus ModelArk"
+# the sellers of those two models these tests reason about (Together, Runware, Replicate and
+# Azure sell FLUX.2 [flex] too, some cheaper: they are not configured here)
+SELLERS = frozenset({"bfl", "openrouter", "byteplus", "replicate"})
 PICTURE = encoded((30, 120, 200))
 
 
@@ -113,10 +116,21 @@ def surface(request: pytest.FixtureRequest) -> Surface:
 # -- gateways and records --------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def routed(
+    fakes: dict[str, FakeServer], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """One routing gateway over `SELLERS`, for the tests that do not depend on its traffic."""
+    gateway = start_routed(fakes, tmp_path_factory.mktemp("routed-surfaces"), SELLERS)
+    with httpx.Client(base_url=gateway.url, timeout=60) as client:
+        yield client
+    gateway.stop()
+
+
 @pytest.fixture
 def fresh(fakes: dict[str, FakeServer], tmp_path: Path) -> Iterator[httpx.Client]:
     """A gateway of its own, with no traffic yet: for ordering by latency."""
-    gateway = start_routed(fakes, tmp_path)
+    gateway = start_routed(fakes, tmp_path, SELLERS)
     with httpx.Client(base_url=gateway.url, timeout=60) as client:
         yield client
     gateway.stop()
@@ -320,7 +334,7 @@ def hurried(
 ) -> Iterator[httpx.Client]:
     """A gateway whose whole-request deadline (1 s) is used up fetching a 2 s input image."""
     gateway = start_routed(
-        fakes, tmp_path_factory.mktemp("hurried"), IMAGEGATE_REQUEST_DEADLINE_SECONDS="1"
+        fakes, tmp_path_factory.mktemp("hurried"), SELLERS, IMAGEGATE_REQUEST_DEADLINE_SECONDS="1"
     )
     with httpx.Client(base_url=gateway.url, timeout=60) as client:
         yield client

@@ -170,9 +170,8 @@ async def test_url_answers_are_downloaded_and_expired_ones_fail(
     """The catalog asks for b64_json; an answer with URLs still works, and a URL that no longer
     answers is an upstream failure, never an empty success."""
     fake = fakes["xai"]
-    endpoint = (
-        CONTENT.models[MODEL].endpoints[0].model_copy(update={"fixed": {"response_format": "url"}})
-    )
+    xai = next(e for e in CONTENT.models[MODEL].endpoints if e.provider == "xai")
+    endpoint = xai.model_copy(update={"fixed": {"response_format": "url"}})
     fetcher = SafeFetcher(FetchPolicy.from_strings(["127.0.0.0/8"]), timeout_seconds=5)
     try:
         async with aiohttp.ClientSession() as http:

@@ -8,7 +8,10 @@ API reference describe it.
   `2K`, `4K` or `WxH` with total pixels in [1024², 4096²] and a ratio within 1/16..16; 4.5 takes
   `2K`, `4K` or `WxH` from 2560×1440 up; 3.0 takes `WxH` with sides in 512..2048, `seed` and
   `guidance_scale` (1..10), and no `image`, sequential generation or `stream`. `seed` on 4.x
-  is unconfirmed: rejected unless `seed_on_4x` is set.
+  is unconfirmed: rejected unless `seed_on_4x` is set. 5.0 lite takes `2K` (and `3K`, not
+  modelled) or `WxH` from 2560×1440 to 3072×3072; 5.0 Pro and Flash `1K`, `2K` or `WxH` in
+  [1024², 2048²], 5.5 `1K`, `2K` or `WxH` in [921,600, 4,624,220] pixels, and those three take
+  no sequential generation or `stream`.
 - `image`: a URL or `data:image/<fmt>;base64,...` string, or a list of 1..14; references plus
   `max_images` may not exceed 15.
 - Answers `{model, created, data: [{b64_json | url, size}], usage: {generated_images,
@@ -82,6 +85,11 @@ V4_FIELDS = {
     "watermark",
     "optimize_prompt_options",
 }
+V5_SINGLE_FIELDS = V4_FIELDS - {
+    "sequential_image_generation",
+    "sequential_image_generation_options",
+    "stream",
+} | {"output_format"}
 V3_FIELDS = {"model", "prompt", "size", "seed", "guidance_scale", "response_format", "watermark"}
 TIER_SIDES = {"1K": 1024, "2K": 2048, "4K": 4096}
 MODELS: dict[str, dict[str, Any]] = {
@@ -96,6 +104,26 @@ MODELS: dict[str, dict[str, Any]] = {
         "pixels": (2560 * 1440, 4096 * 4096),
     },
     "seedream-3-0-t2i-250415": {"fields": V3_FIELDS, "tiers": (), "sides": (512, 2048)},
+    # 5.0 lite: 2K/3K (3K is past TIER_SIDES, so not taken here), up to ~3072x3072, png output
+    "seedream-5-0-260128": {
+        "fields": V4_FIELDS | {"output_format"},
+        "tiers": ("2K",),
+        "pixels": (2560 * 1440, 3072 * 3072),
+    },
+    # 5.0 Pro and Flash, 5.5: no batches and no stream (either field is a 400)
+    **{
+        model: {
+            "fields": V5_SINGLE_FIELDS,
+            "tiers": ("1K", "2K"),
+            "pixels": (1024 * 1024, 2048 * 2048),
+        }
+        for model in ("dola-seedream-5-0-pro-260628", "dola-seedream-5-0-flash-260915")
+    },
+    "seedream-5-5-261028": {
+        "fields": V5_SINGLE_FIELDS,
+        "tiers": ("1K", "2K"),
+        "pixels": (921600, 4624220),
+    },
 }
 IMAGE_FORMATS = {"jpeg", "png", "webp", "bmp", "tiff", "gif"}
 _DATA_URI = re.compile(r"^data:image/([a-z]+);base64,([A-Za-z0-9+/=]+)$")

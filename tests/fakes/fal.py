@@ -4,7 +4,9 @@
   anything else is a FastAPI 422 (`{"detail": [{loc, msg, type}]}`, `extra_forbidden`), as are
   values outside what the model takes (presets, `{width, height}` limits, aspect ratios,
   `num_images`, steps, guidance, `safety_tolerance` as the strings "1"-"6", styles, formats,
-  `image_urls`). Where fal states no pixel limits, the fake holds the catalog's.
+  `image_urls`). Where fal states no pixel limits, the fake holds the catalog's; apps with a
+  pixel floor (Seedream 5.0 Lite) scale a preset into it, as fal does, and `auto` sizes are
+  the app's own.
 - Answers `{request_id, status_url, response_url, cancel_url, queue_position}` with absolute
   URLs back here that drop the model's subpath (`fal-ai/flux/schnell` is polled at
   `/fal-ai/flux/requests/{id}/status`); the status goes `IN_QUEUE` (202), `IN_PROGRESS` (202,
@@ -75,6 +77,81 @@ FLUX = {
 IMAGEN = {"prompt", "negative_prompt", "aspect_ratio", "num_images", "seed"}
 NANO = {"prompt", "num_images", "output_format", "sync_mode", "aspect_ratio", "limit_generations"}
 FORMATS = ("jpeg", "png")
+TOLERANCES = ("1", "2", "3", "4", "5", "6")
+HIDREAM = {
+    "prompt",
+    "negative_prompt",
+    "image_size",
+    "num_images",
+    "num_inference_steps",
+    "seed",
+    "output_format",
+    "enable_safety_checker",
+    "sync_mode",
+}
+FLUX2_DEV = FLUX | {"guidance_scale", "enable_prompt_expansion"}
+FLUX2_BFL = (FLUX - {"num_images"}) | {"safety_tolerance"}
+MAI = {"prompt", "num_images", "aspect_ratio", "output_format", "sync_mode"}
+MAI_SIZES = {  # MAI returns one fixed size per ratio; these are ~1 MP stand-ins
+    "auto": (1024, 1024),
+    "1:1": (1024, 1024),
+    "4:3": (1184, 888),
+    "3:4": (888, 1184),
+    "16:9": (1360, 768),
+    "9:16": (768, 1360),
+    "3:2": (1248, 832),
+    "2:3": (832, 1248),
+}
+SEEDREAM5 = {"prompt", "image_size", "num_images", "max_images", "enable_safety_checker"}
+SEEDREAM5 |= {"sync_mode"}
+SEEDREAM5_AUTO = {"auto_2K": (2048, 2048), "auto_3K": (3072, 3072)}
+SANA = HIDREAM | {"guidance_scale", "style_name"}
+SANA_STYLES = (
+    "(No style)",
+    "Cinematic",
+    "Photographic",
+    "Anime",
+    "Manga",
+    "Digital Art",
+    "Pixel art",
+    "Fantasy art",
+    "Neonpunk",
+    "3D Model",
+)
+IDEOGRAM2_SIZES = {
+    "1:1": (1024, 1024),
+    "16:9": (1312, 736),
+    "9:16": (736, 1312),
+    "4:3": (1152, 864),
+    "3:4": (864, 1152),
+    "3:2": (1248, 832),
+    "2:3": (832, 1248),
+    "16:10": (1280, 800),
+    "10:16": (800, 1280),
+    "3:1": (1728, 576),
+    "1:3": (576, 1728),
+}
+KREA2_SIZES = {  # Krea 2 makes 1K images; ~1 MP stand-ins per ratio
+    "1:1": (1024, 1024),
+    "4:3": (1184, 888),
+    "3:2": (1248, 832),
+    "16:9": (1360, 768),
+    "4:5": (912, 1136),
+    "2:3": (832, 1248),
+    "9:16": (768, 1360),
+    "2.35:1": (1568, 672),
+}
+UNI1_SIZES = {  # Uni-1 makes 2K images (2048 px on the long side)
+    "1:1": (2048, 2048),
+    "16:9": (2048, 1152),
+    "9:16": (1152, 2048),
+    "3:2": (2048, 1365),
+    "2:3": (1365, 2048),
+    "2:1": (2048, 1024),
+    "1:2": (1024, 2048),
+    "3:1": (2048, 683),
+    "1:3": (683, 2048),
+}
 MODELS: dict[str, dict[str, Any]] = {
     "fal-ai/flux/schnell": {
         "fields": FLUX | {"num_inference_steps", "guidance_scale", "acceleration"},
@@ -213,6 +290,229 @@ MODELS: dict[str, dict[str, Any]] = {
         "format": "png",
         "output": "seed",
     },
+    # HiDream-I1 (fal-ai/hidream-i1-*): image_size presets or {width, height}
+    "fal-ai/hidream-i1-dev": {
+        "fields": HIDREAM,
+        "default": "square_hd",
+        "sides": (256, 2048, 1),
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    "fal-ai/hidream-i1-fast": {
+        "fields": HIDREAM,
+        "default": "square_hd",
+        "sides": (256, 2048, 1),
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    "fal-ai/hidream-i1-full": {
+        "fields": HIDREAM | {"guidance_scale", "loras"},
+        "default": "square_hd",
+        "sides": (256, 2048, 1),
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    # fal's FLUX.2 [dev] distillations: 512-2048 px sides, and an /edit app taking image_urls
+    "fal-ai/flux-2/turbo": {
+        "fields": FLUX2_DEV,
+        "default": "landscape_4_3",
+        "sides": (512, 2048, 1),
+        "guidance": (0, 20),
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "output": "flux",
+    },
+    "fal-ai/flux-2/turbo/edit": {
+        "fields": FLUX2_DEV | {"image_urls"},
+        "default": "square_hd",
+        "sides": (512, 2048, 1),
+        "guidance": (0, 20),
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "references": (1, 4),
+        "output": "flux",
+    },
+    "fal-ai/flux-2/flash": {
+        "fields": FLUX2_DEV,
+        "default": "landscape_4_3",
+        "sides": (512, 2048, 1),
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "output": "flux",
+    },
+    "fal-ai/flux-2/flash/edit": {
+        "fields": FLUX2_DEV | {"image_urls"},
+        "default": "square_hd",
+        "sides": (512, 2048, 1),
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "references": (1, 4),
+        "output": "flux",
+    },
+    # BFL's FLUX.2 [flex] and [max] on fal: no num_images, safety_tolerance "1"-"5"
+    "fal-ai/flux-2-flex": {
+        "fields": FLUX2_BFL | {"num_inference_steps", "guidance_scale", "enable_prompt_expansion"},
+        "default": "landscape_4_3",
+        "sides": (256, 2048, 1),
+        "tolerances": TOLERANCES[:5],
+        "formats": FORMATS,
+        "output": "seed",
+    },
+    "fal-ai/flux-2-flex/edit": {
+        "fields": FLUX2_BFL
+        | {"num_inference_steps", "guidance_scale", "enable_prompt_expansion", "image_urls"},
+        "default": "auto",
+        "auto": {"auto": (1024, 1024)},
+        "sides": (256, 2048, 1),
+        "tolerances": TOLERANCES[:5],
+        "formats": FORMATS,
+        "references": (1, 10),
+        "output": "seed",
+    },
+    "fal-ai/flux-2-max": {
+        "fields": FLUX2_BFL,
+        "default": "landscape_4_3",
+        "sides": (256, 2048, 1),
+        "tolerances": TOLERANCES[:5],
+        "formats": FORMATS,
+        "output": "seed",
+    },
+    "fal-ai/flux-2-max/edit": {
+        "fields": FLUX2_BFL | {"image_urls"},
+        "default": "auto",
+        "auto": {"auto": (1024, 1024)},
+        "sides": (256, 2048, 1),
+        "tolerances": TOLERANCES[:5],
+        "formats": FORMATS,
+        "references": (1, 10),
+        "output": "seed",
+    },
+    "fal-ai/flux-2/klein/9b": {
+        "fields": FLUX | {"num_inference_steps"},
+        "default": "landscape_4_3",
+        "sides": (256, 2048, 1),
+        "steps": (4, 8),
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "output": "seed",
+    },
+    "fal-ai/stable-diffusion-v35-medium": {
+        "fields": FLUX | {"negative_prompt", "num_inference_steps", "guidance_scale", "auto_fix"},
+        "default": "landscape_4_3",
+        "sides": (256, 2048, 1),
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    # MAI-Image-2.5: aspect_ratio (or "auto"), a fixed size per ratio
+    "microsoft/mai-image-2.5": {
+        "fields": MAI,
+        "ratios": MAI_SIZES,
+        "default": "auto",
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "output": "plain",
+    },
+    "microsoft/mai-image-2.5/edit": {
+        "fields": MAI | {"image_urls"},
+        "ratios": MAI_SIZES,
+        "default": "auto",
+        "formats": ("jpeg", "png", "webp"),
+        "format": "png",
+        "references": (1, 12),
+        "output": "plain",
+    },
+    # Seedream 5.0 Lite: presets scaled into 2560x1440..3072x3072 pixels, auto_2K by default
+    "bytedance/seedream/v5/lite/text-to-image": {
+        "fields": SEEDREAM5 | {"return_byteplus_urls"},
+        "default": "auto_2K",
+        "auto": SEEDREAM5_AUTO,
+        "sides": (512, 4096, 1),
+        "pixels": (2560 * 1440, 3072 * 3072),
+        "n": 6,
+        "format": "png",
+        "output": "seed",
+    },
+    "bytedance/seedream/v5/lite/edit": {
+        "fields": SEEDREAM5 | {"image_urls"},
+        "default": "auto_2K",
+        "auto": SEEDREAM5_AUTO,
+        "sides": (512, 4096, 1),
+        "pixels": (2560 * 1440, 3072 * 3072),
+        "n": 6,
+        "references": (1, 10),
+        "format": "png",
+        "output": "seed",
+    },
+    "fal-ai/recraft/v4.1/text-to-image": {
+        "fields": {"prompt", "image_size", "colors", "background_color", "enable_safety_checker"},
+        "default": "square_hd",
+        "sides": (256, 2048, 1),
+        "format": "webp",
+        "output": "plain",
+    },
+    "fal-ai/sana": {
+        "fields": SANA,
+        "default": "square_hd",
+        "sides": (256, 4096, 1),
+        "enums": {"style_name": SANA_STYLES},
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    "fal-ai/sana/v1.5/4.8b": {
+        "fields": SANA,
+        "default": "square_hd",
+        "sides": (256, 4096, 1),
+        "enums": {"style_name": SANA_STYLES},
+        "formats": FORMATS,
+        "output": "flux",
+    },
+    "fal-ai/ernie-image": {
+        "fields": FLUX
+        | {"negative_prompt", "num_inference_steps", "guidance_scale", "acceleration"}
+        | {"enable_prompt_expansion"},
+        "default": "square_hd",
+        "sides": (256, 2048, 1),
+        "steps": (1, 100),
+        "guidance": (1, 20),
+        "formats": FORMATS,
+        "output": "seed",
+    },
+    "fal-ai/ideogram/v2/turbo": {
+        "fields": {
+            "prompt",
+            "aspect_ratio",
+            "expand_prompt",
+            "seed",
+            "style",
+            "sync_mode",
+            "negative_prompt",
+        },
+        "ratios": IDEOGRAM2_SIZES,
+        "default": "1:1",
+        "styles": {"auto", "general", "realistic", "design", "render_3D", "anime"},
+        "format": "png",
+        "output": "seed",
+    },
+    # Krea 2 Large and Luma Uni-1: aspect_ratio only, one image a request
+    "krea/v2/large/text-to-image": {
+        "fields": {"prompt", "aspect_ratio", "creativity", "seed", "image_style_references"}
+        | {"moodboards", "styles"},
+        "ratios": KREA2_SIZES,
+        "default": "1:1",
+        "enums": {"creativity": ("raw", "low", "medium", "high")},
+        "format": "png",
+        "output": "plain",
+    },
+    "luma/agent/uni-1/v1/text-to-image": {
+        "fields": {"prompt", "aspect_ratio", "style", "output_format", "enable_web_search"}
+        | {"reference_image_urls"},
+        "ratios": UNI1_SIZES,
+        "default": "1:1",
+        "styles": {"auto", "manga"},
+        "formats": ("png", "jpeg"),
+        "format": "png",
+        "output": "plain",
+    },
 }
 BOOLEANS = {
     "sync_mode",
@@ -223,8 +523,9 @@ BOOLEANS = {
     "limit_generations",
     "enable_prompt_expansion",
     "use_turbo",
+    "auto_fix",
+    "return_byteplus_urls",
 }
-TOLERANCES = ("1", "2", "3", "4", "5", "6")
 MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 _REFERENCE = re.compile(r"^(data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+|https?://\S+)$")
 _RATIO = re.compile(r"^(\d+):(\d+)$")
@@ -265,8 +566,12 @@ def validate(model: str, body: Any) -> tuple[list[tuple[int, int]], str]:
         raise Invalid("num_images", f"Input should be between 1 and {spec.get('n', 4)}")
     _in_range(body, "num_inference_steps", spec.get("steps"))
     _in_range(body, "guidance_scale", spec.get("guidance"))
-    if "safety_tolerance" in body and body["safety_tolerance"] not in TOLERANCES:
-        raise Invalid("safety_tolerance", "Input should be '1', '2', '3', '4', '5' or '6'", "enum")
+    tolerances = spec.get("tolerances", TOLERANCES)
+    if "safety_tolerance" in body and body["safety_tolerance"] not in tolerances:
+        raise Invalid("safety_tolerance", f"Input should be one of {list(tolerances)}", "enum")
+    for name, allowed in spec.get("enums", {}).items():
+        if name in body and body[name] not in allowed:
+            raise Invalid(name, f"Input should be one of {list(allowed)}", "enum")
     formats = spec.get("formats", ())
     if "output_format" in body and body["output_format"] not in formats:
         raise Invalid("output_format", f"Input should be {' or '.join(formats)}", "enum")
@@ -318,6 +623,14 @@ def _size(spec: dict[str, Any], body: dict[str, Any]) -> tuple[int, int]:
         width, height = spec["ratios"][ratio]
         return width * scale, height * scale
     size = body.get("image_size", spec["default"])
+    if isinstance(size, str) and size in spec.get("auto", {}):
+        return spec["auto"][size]
+    if "pixels" in spec:  # sizes outside the app's pixel bounds are scaled into them
+        return _scaled(_free_size(spec, size), *spec["pixels"])
+    return _free_size(spec, size)
+
+
+def _free_size(spec: dict[str, Any], size: Any) -> tuple[int, int]:
     if isinstance(size, str):
         if size not in PRESETS:
             raise Invalid("image_size", f"Input should be one of {list(PRESETS)}", "enum")
@@ -332,6 +645,15 @@ def _size(spec: dict[str, Any], body: dict[str, Any]) -> tuple[int, int]:
         if side % step:
             raise Invalid("image_size", f"{name} should be a multiple of {step}")
     return size["width"], size["height"]
+
+
+def _scaled(size: tuple[int, int], low: int, high: int) -> tuple[int, int]:
+    width, height = size
+    pixels = width * height
+    if low <= pixels <= high:
+        return size
+    scale = ((low if pixels < low else high) / pixels) ** 0.5
+    return round(width * scale), round(height * scale)
 
 
 def _any_ratio(ratio: Any) -> tuple[int, int]:

@@ -9,7 +9,8 @@ appendix describe it.
   `realistic_image`, `digital_illustration`, `vector_illustration`, `icon`, `logo_raster`),
   `substyle` (needs a style), `negative_prompt` and `controls` (`colors`, `background_color`,
   `artistic_level` 0..5, `no_text`); V4 takes no `style`/`substyle` and no `negative_prompt`,
-  and `controls` with `colors` and `background_color` only.
+  and `controls` with `colors` and `background_color` only; V4.1 (and Utility, Flash) as V4,
+  and the `_pro` models with the appendix's 2K sizes (2048x2048 when none is asked).
 - Answers `{created, credits, data: [{image_id, b64_json | url}]}`: real PNGs of the size asked
   (an SVG for vector styles), `credits` = `credits_per_image` API units (40, Recraft's raster
   price; 80 for vector) times the images made. Tests may set `credits_per_image` to tell a
@@ -65,6 +66,22 @@ V4_RATIOS = {
     "16:9": "1344x768",
     "9:16": "768x1344",
 }
+V4_PRO_RATIOS = {
+    "1:1": "2048x2048",
+    "2:1": "3072x1536",
+    "1:2": "1536x3072",
+    "3:2": "2560x1664",
+    "2:3": "1664x2560",
+    "4:3": "2432x1792",
+    "3:4": "1792x2432",
+    "5:4": "2304x1792",
+    "4:5": "1792x2304",
+    "6:10": "1664x2688",
+    "14:10": "2560x1792",
+    "10:14": "1792x2560",
+    "16:9": "2688x1536",
+    "9:16": "1536x2688",
+}
 COMMON = {"prompt", "model", "size", "n", "response_format", "controls", "style_id", "text_layout"}
 MODELS: dict[str, dict[str, Any]] = {
     "recraftv3": {
@@ -78,6 +95,32 @@ MODELS: dict[str, dict[str, Any]] = {
         "ratios": V4_RATIOS,
         "prompt": 10000,
         "controls": {"colors", "background_color"},
+    },
+    # V4.1 and the 2K (`_pro`) models: the appendix's 1K and 2K size lists; Flash takes no styles
+    **{
+        model: {
+            "fields": COMMON,
+            "ratios": V4_RATIOS,
+            "prompt": 10000,
+            "controls": {"colors", "background_color"},
+        }
+        for model in ("recraftv4_1", "recraftv4_1_utility")
+    },
+    "recraftv4_1_flash": {
+        "fields": COMMON - {"style_id"},
+        "ratios": V4_RATIOS,
+        "prompt": 10000,
+        "controls": set(),
+    },
+    **{
+        model: {
+            "fields": COMMON,
+            "ratios": V4_PRO_RATIOS,
+            "prompt": 10000,
+            "controls": {"colors", "background_color"},
+            "default": "2048x2048",
+        }
+        for model in ("recraftv4_pro", "recraftv4_1_pro", "recraftv4_1_utility_pro")
     },
 }
 STYLES = {
@@ -196,7 +239,7 @@ class RecraftFake(FakeServer):
         if "negative_prompt" in body and not isinstance(body["negative_prompt"], str):
             raise Invalid("negative_prompt: must be a string")
         self._controls(spec, body.get("controls"))
-        size = body.get("size", "1024x1024")
+        size = body.get("size", spec.get("default", "1024x1024"))
         sizes = set(spec["ratios"].values())
         if size in spec["ratios"]:
             size = spec["ratios"][size]

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
         description="a user catalog file layered over the bundled one; "
         "default: catalog.json in the data directory when it exists",
     )
+    catalog_reload_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often a running gateway looks at the user catalog file (its "
+        "modification time and size): a changed file is loaded without a restart, a bad one "
+        "is logged and the catalog in use kept; 0: never",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     workers: int = Field(
@@ -249,10 +256,15 @@ class Settings(BaseSettings):
 
     @property
     def user_catalog(self) -> Path | None:
-        if self.catalog is not None:
-            return self.catalog
-        candidate = self.home / "catalog.json"
-        return candidate if candidate.exists() else None
+        """The user catalog file to load, when there is one."""
+        candidate = self.user_catalog_path
+        return candidate if self.catalog is not None or candidate.exists() else None
+
+    @property
+    def user_catalog_path(self) -> Path:
+        """Where the user catalog file is (or would be): what `catalog sync` writes and a
+        running gateway watches."""
+        return self.catalog if self.catalog is not None else self.home / "catalog.json"
 
 
 def load_settings(**overrides: Any) -> Settings:

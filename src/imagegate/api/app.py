@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from imagegate.api import cors, errors, health, job_deliveries, jobs, media, metrics, openapi
 from imagegate.api.auth import Authenticator
 from imagegate.api.body_limit import BodyLimit
+from imagegate.api.catalog_reload import CatalogReloader, watching
 from imagegate.api.delivery import DeliveryTracking
 from imagegate.api.direct_routes import GatewayApp
 from imagegate.api.imagerouter import images as imagerouter_images
@@ -84,7 +85,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     on_shutdown_signal(begin_shutdown)
     try:
-        yield
+        async with watching(app, gateway):  # the user catalog file, reloaded when it changes
+            yield
     finally:
         grace = settings.shutdown_grace_seconds
         if shutdown_began:  # part of it went on requests in flight
@@ -122,6 +124,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> GatewayApp
     )
     app.state.settings = settings
     app.state.webhook_config = WebhookConfig.from_settings(settings)  # checked before serving
+    app.state.catalog_reloader = CatalogReloader(settings)  # looks at the file before it is read
     app.state.catalog = catalog or build_catalog(
         settings.user_catalog, max_prompt_length=settings.max_prompt_length
     )

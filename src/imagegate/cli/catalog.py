@@ -2,11 +2,13 @@
 endpoints their providers have deprecated (with the day they go and what to use instead) or
 already retired (listed no more, answered 410), and prices to re-verify (no source, a source
 not checked for `--max-age` days, an aggregator's figure, one read through a copy, or one
-nobody could confirm)."""
+nobody could confirm). `imagegate catalog sync`: the upstream listings compared with the
+catalog and, with `--apply`, merged into the user catalog file (`catalog/sync/`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NoReturn
 
 import orjson
 import typer
@@ -18,7 +20,11 @@ from imagegate.cli.help_format import NamedCommand, NamedGroup
 from imagegate.config import load_settings
 from imagegate.errors import ConfigurationError
 
-app = typer.Typer(help="Check the model catalog.", cls=NamedGroup, no_args_is_help=True)
+app = typer.Typer(
+    help="Check the model catalog and sync it with upstream listings.",
+    cls=NamedGroup,
+    no_args_is_help=True,
+)
 
 
 @app.command("check", cls=NamedCommand)
@@ -68,3 +74,86 @@ def check(
             found.verified_on or "-",
         )
     Console(width=240).print(table)
+
+
+@app.command("sync", cls=NamedCommand)
+def sync(
+    apply: Annotated[
+        bool, typer.Option("--apply", help="write the changes (default: only show them)")
+    ] = False,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider",
+            metavar="SLUG",
+            help="read only this provider's listing (repeatable); default: every listing "
+            "whose key is set",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="PATH",
+            help="the user catalog file to merge into; default: IMAGEGATE_CATALOG, or "
+            "catalog.json in the data directory",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the changes as JSON")] = False,
+) -> None:
+    """New models, changed prices and parameters, and endpoints no longer listed upstream.
+
+    Reads the listings of OpenRouter, Replicate, Together, DeepInfra and fal (those whose key
+    is set), compares them with the catalog and prints the difference, with what could not be
+    mapped. --apply merges it into the user catalog file (never the bundled one), keeping your
+    own edits; a running gateway picks the file up without a restart (docs/catalog.md)."""
+    import asyncio
+    import os
+
+    from imagegate.catalog import files
+    from imagegate.catalog.lifecycle import today
+    from imagegate.catalog.sync import diff, report, user_file
+    from imagegate.catalog.sync.sources import SOURCES
+    from imagegate.cli.catalog_sync import read_listings
+
+    unknown = sorted(set(provider or ()) - SOURCES.keys())
+    if unknown:
+        _fail(f"no listing for {', '.join(unknown)}; known: {', '.join(SOURCES)}")
+    try:
+        path = output or load_settings().user_catalog_path
+        document, stamps = user_file.read(path)
+        layers = [files.Layer(files.bundled_files(), overrides=False)]
+        if document:
+            layers.append(files.Layer((files.CatalogFile(str(path), document),), overrides=True))
+        content = files.load(layers)
+    except ConfigurationError as exc:
+        _fail(str(exc))
+    day = today()
+    chosen = [SOURCES[slug] for slug in (provider or SOURCES)]
+    run = asyncio.run(read_listings(chosen, content, os.environ, day))
+    plan = diff.plan(run.listings, content, day)
+    merged = user_file.merge(document, stamps, plan)
+    written = None
+    if apply and merged.document != document:
+        try:
+            user_file.write(path, merged)
+        except (ConfigurationError, OSError) as exc:
+            _fail(f"{path} not written: {exc}")
+        written = str(path)
+    if as_json:
+        body = {**report.as_json(plan, merged.kept, written), "skipped": run.skipped}
+        typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    else:
+        for line in [*(f"· skipped {s}" for s in run.skipped), *report.lines(plan, merged.kept)]:
+            typer.echo(line)
+        if written:
+            typer.echo(f"Wrote {written}.")
+        elif plan.changes and not apply:
+            typer.echo(f"Dry run: nothing written; --apply merges this into {path}.")
+    if plan.problems:
+        raise typer.Exit(1)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"imagegate: {message}", err=True, fg=typer.colors.RED)
+    raise typer.Exit(2)

@@ -151,6 +151,15 @@ class Gateway:
         gateway._housekeeping = asyncio.create_task(housekeeping.run_forever(*sweep))
         return gateway
 
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Serve from a reloaded catalog (the user's file changed): routing, adapters and
+        metrics labels switch to it together; a generation already planned finishes on the
+        endpoints it was planned with."""
+        self.catalog = catalog
+        self.router.catalog = catalog
+        self.providers.use_catalog(catalog)
+        self.telemetry.catalog_ids = frozenset(catalog.models)
+
     async def close(self) -> None:
         if self._ends_being_written:  # generations' ends still being written: they go first
             await asyncio.wait(self._ends_being_written, timeout=END_WRITE_SECONDS)

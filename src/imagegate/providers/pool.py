@@ -31,6 +31,15 @@ class ProviderPool:
         self._scratch = scratch
         self._adapters: dict[str, Provider] = {}
 
+    def use_catalog(self, catalog: Catalog) -> None:
+        """A reloaded catalog: adapters of providers whose record changed are made again."""
+        self._adapters = {
+            slug: adapter
+            for slug, adapter in self._adapters.items()
+            if catalog.providers.get(slug) == self._catalog.providers.get(slug)
+        }
+        self._catalog = catalog
+
     def get(self, slug: str) -> Provider:
         adapter = self._adapters.get(slug)
         if adapter is None:

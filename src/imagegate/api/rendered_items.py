@@ -17,6 +17,12 @@ import orjson
 T = TypeVar("T")
 
 
+def view_key(model_id: str, include_unavailable: bool) -> str:
+    """A model's item differs between the whole catalog and what can be routed (its providers,
+    prices and availability are those of the endpoints shown), so each is kept apart."""
+    return f"all:{model_id}" if include_unavailable else model_id
+
+
 class RenderedItems(Generic[T]):
     def __init__(self, render: Callable[[T], dict[str, Any]]) -> None:
         self._render = render

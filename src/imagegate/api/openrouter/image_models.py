@@ -18,7 +18,7 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
-from imagegate.api.rendered_items import RenderedItems
+from imagegate.api.rendered_items import RenderedItems, view_key
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.lifecycle import HasLifecycle
 from imagegate.catalog.parameters import PARAMETERS
@@ -66,7 +66,10 @@ async def list_image_models(request: Request) -> Response:
         page = run(catalog, query)
         version = catalog.version
         return {
-            "data": [_RENDERED.get(version, view.model.id, view) for view in page.items],
+            "data": [
+                _RENDERED.get(version, view_key(view.model.id, query.include_unavailable), view)
+                for view in page.items
+            ],
             "total_count": page.total,
         }
 

@@ -21,7 +21,7 @@ from imagegate.api.endpoint_health import endpoint_health, health_fields, health
 from imagegate.api.etag import conditional_json
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
-from imagegate.api.rendered_items import RenderedItems
+from imagegate.api.rendered_items import RenderedItems, view_key
 from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
@@ -113,7 +113,12 @@ async def list_models(request: Request) -> Response:
             next_params.update(offset=str(page.next_offset), limit=str(query.limit))
             next_link = f"/api/v1/models?{urlencode(next_params)}"
         return {
-            "data": [_RENDERED.get(catalog.version, view.model.id, view) for view in page.items],
+            "data": [
+                _RENDERED.get(
+                    catalog.version, view_key(view.model.id, query.include_unavailable), view
+                )
+                for view in page.items
+            ],
             "links": {"next": next_link},
             "total_count": page.total,
         }

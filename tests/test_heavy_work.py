@@ -29,6 +29,9 @@ from PIL import Image
 
 from conftest import Gateway, start_gateway
 
+# timing-sensitive: run alone, after the parallel part of the suite (scripts/test)
+pytestmark = pytest.mark.serial
+
 PROMPT_MB = 40
 PROBE_SECONDS = 8.0
 P99_LIMIT_MS = 50.0

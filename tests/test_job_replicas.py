@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from conftest import Gateway, start_gateway
 from fakes.bfl import BlackForestLabsFake
 
+# timing-sensitive: run alone, after the parallel part of the suite (scripts/test)
+pytestmark = pytest.mark.serial
+
 MASTER = "replicas-master"
 ASYNC = {"Prefer": "respond-async"}
 

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
+
+# timing-sensitive: run alone, after the parallel part of the suite (scripts/test)
+pytestmark = pytest.mark.serial
 
 ROOT = Path(__file__).parent.parent
 

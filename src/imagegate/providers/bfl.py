@@ -6,9 +6,8 @@ fitted to that endpoint's own rules (its ranges and step: multiples of 16 within
 FLUX.2, of 32 within 256-1440 on FLUX1.1 [pro] and [dev]); where it publishes only
 `aspect_ratio` (Ultra, Kontext), the ratio is sent as is. Reference images go as base64 in
 `input_image`, `input_image_2`, ... `input_image_8`. `seed`, `safety_tolerance`,
-`output_format`, `prompt_upsampling`, `raw`, `steps`, `guidance` pass by name. Status `Ready`
-is done; `Request Moderated` / `Content Moderated` are content-policy refusals; `Error` and
-`Task not found` are failures; any other status is not final and polling goes on. The
+`output_format`, `prompt_upsampling`, `raw`, `steps`, `guidance` pass by name. The task's
+states are read by `bfl_task_state` (`Ready`, refusals, failures, progress). The
 `polling_url` is followed only on the base URL's host or its domain (`*.bfl.ai`, BFL's regional
 hosts), and a poll that fails with 429, 5xx or a malformed body is tried again within the
 attempt's time (`polling_urls`). The submit answer's `cost` (credits, $0.01 each) is the charge.
@@ -27,13 +26,13 @@ from typing import Any
 import pybase64
 
 from imagegate.errors import UpstreamError
-from imagegate.providers import upstream_tasks
+from imagegate.providers import bfl_task_state, upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.polling_urls import checked
 from imagegate.providers.sizing import free_ranges, requested_size
-from imagegate.providers.upstream import failure, refused, send
+from imagegate.providers.upstream import failure, send
 
 CREDIT_USD = Decimal("0.01")
 _PASSED_BY_NAME = (
@@ -45,8 +44,6 @@ _PASSED_BY_NAME = (
     "steps",
     "guidance",
 )
-_MODERATED = {"Request Moderated", "Content Moderated"}
-_FAILED = {"Error", "Task not found", "Failed"}
 
 
 def request_body(call: ProviderCall) -> dict[str, Any]:
@@ -83,31 +80,15 @@ class BlackForestLabsProvider:
 
         async def fetch() -> dict[str, Any]:
             state = await get_json(self.context, polling_url, headers=headers, deadline=deadline)
-            if not isinstance(state, dict):
-                raise UpstreamError(f"{name} answered the poll with an unexpected body")
-            status = state.get("status")
-            if status in _MODERATED or status in _FAILED:
-                await upstream_tasks.ended()  # a retry submits anew
-            if status in _MODERATED:
-                raise refused(name, str(status))
-            if status in _FAILED:
-                raise UpstreamError(
-                    f"{name} failed ({status})",
-                    detail=str(state.get("details") or state.get("result")),
-                )
-            await upstream_tasks.progress(state.get("progress"))
-            return state
+            return await bfl_task_state.checked(name, state)
 
         state = await poll(
             fetch,
-            lambda s: s.get("status") == "Ready",
+            bfl_task_state.is_ready,
             within=max(deadline - time.monotonic(), 0.0),
             what=f"{name} task {task.get('id')}",
         )
-        sample = (state.get("result") or {}).get("sample")
-        if not isinstance(sample, str):
-            raise UpstreamError(f"{name} said Ready but gave no result.sample")
-        image = await download_image(self.context, sample)
+        image = await download_image(self.context, bfl_task_state.sample(name, state))
         cost = task.get("cost")
         return ProviderResult(
             images=[image],

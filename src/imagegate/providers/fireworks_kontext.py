@@ -3,10 +3,9 @@
 `POST …/workflows/{model}` with `prompt`, `input_image` (bare base64), `aspect_ratio`, `seed`,
 `output_format`, `safety_tolerance` and `prompt_upsampling` answers `{request_id}`; then
 `POST …/workflows/{model}/get_result` with `{"id": request_id}` answers BFL's task shape
-`{id, status, result: {sample}, progress, details}`. `Ready` is done; `Request Moderated` and
-`Content Moderated` are refusals; `Error` is a failure, and so is `Task not found`, except on
-the first polls of a task just submitted (a task can take a moment to become visible). Any
-other status (`Pending`) means wait. `result.sample` is a URL, downloaded through the safe
+`{id, status, result: {sample}, progress, details}`, read by `bfl_task_state`, except that
+`Task not found` is waited out on the first polls of a task just submitted (a task can take a
+moment to become visible). `result.sample` is a URL, downloaded through the safe
 fetcher without the key (a base64 sample is taken as it is). A job keeps the request id as
 soon as Fireworks accepts the work and polls it again after a timeout or a restart, never
 submitting twice (`upstream_tasks`).
@@ -21,17 +20,15 @@ import pybase64
 
 from imagegate.core.result import GeneratedImage
 from imagegate.errors import UpstreamError
-from imagegate.providers import upstream_tasks
+from imagegate.providers import bfl_task_state, upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
 from imagegate.providers.polling import get_json, poll
-from imagegate.providers.upstream import failure, refused, send
+from imagegate.providers.upstream import failure, send
 
 PASSED_BY_NAME = ("aspect_ratio", "seed", "output_format", "safety_tolerance", "prompt_upsampling")
-MODERATED = {"Request Moderated", "Content Moderated"}
 NOT_FOUND = "Task not found"
-FAILED = {"Error", "Failed"}
 # polls of a fresh task that may still answer `Task not found` before it is visible
 NOT_FOUND_GRACE = 3
 
@@ -67,33 +64,18 @@ async def kontext(context: ProviderContext, call: ProviderCall, url: str) -> Pro
             deadline=deadline,
             body={"id": request_id},
         )
-        if not isinstance(state, dict):
-            raise UpstreamError(f"{name} answered the poll with an unexpected body")
-        status = state.get("status")
-        if status == NOT_FOUND and fresh and polls <= NOT_FOUND_GRACE:
+        visible = not isinstance(state, dict) or state.get("status") != NOT_FOUND
+        if not visible and fresh and polls <= NOT_FOUND_GRACE:
             return state  # not visible yet: poll again
-        if status in MODERATED or status in FAILED or status == NOT_FOUND:
-            await upstream_tasks.ended()  # a retry submits anew
-        if status in MODERATED:
-            raise refused(name, str(status))
-        if status in FAILED or status == NOT_FOUND:
-            raise UpstreamError(
-                f"{name} failed ({status})",
-                detail=str(state.get("details") or state.get("result")),
-            )
-        await upstream_tasks.progress(state.get("progress"))
-        return state
+        return await bfl_task_state.checked(name, state)
 
     state = await poll(
         fetch,
-        lambda s: s.get("status") == "Ready",
+        bfl_task_state.is_ready,
         within=max(deadline - time.monotonic(), 0.0),
         what=f"{name} request {request_id}",
     )
-    sample = (state.get("result") or {}).get("sample")
-    if not isinstance(sample, str) or not sample:
-        raise UpstreamError(f"{name} said Ready but gave no result.sample")
-    image = await _sample(context, sample)
+    image = await _sample(context, bfl_task_state.sample(name, state))
     return ProviderResult(images=[image], upstream_id=str(request_id))
 
 

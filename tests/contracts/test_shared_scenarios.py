@@ -115,3 +115,41 @@ def test_fault(
         for text in (response.text, str(response.headers), record.text):
             assert key not in text
         assert "[REDACTED]" in record.text  # the upstream's words are kept, redacted
+
+
+# Every other generation surface: OpenRouter's chat completions, OpenAI's Images API and
+# ImageRouter's route, each in its own request and answer shape (the Image API is above).
+SURFACES = {
+    "openrouter.chat": "/api/v1/chat/completions",
+    "openai.generations": "/v1/images/generations",
+    "imagerouter.generations": "/v1/openai/images/generations",
+}
+
+
+def _surface_image(client: httpx.Client, surface: str, body: dict) -> Image.Image:
+    if surface == "openrouter.chat":
+        url = body["choices"][0]["message"]["images"][0]["image_url"]["url"]
+        data = base64.b64decode(url.partition(",")[2])
+    elif body["data"][0].get("b64_json"):
+        data = base64.b64decode(body["data"][0]["b64_json"])
+    else:  # a URL to the gateway's media store
+        data = client.get(body["data"][0]["url"]).content
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.provider)
+def test_text_to_image_through_every_surface(
+    upstream: httpx.Client, fakes: dict[str, FakeServer], case: ProviderCase, surface: str
+) -> None:
+    body: dict = {"model": case.model, "provider": {"only": [case.provider]}, **case.body}
+    if surface == "openrouter.chat":
+        body |= {"messages": [{"role": "user", "content": "a lighthouse"}], "modalities": ["image"]}
+    else:
+        body["prompt"] = "a lighthouse"
+    response = upstream.post(SURFACES[surface], json=body)
+    assert response.status_code == 200, response.text
+    assert _surface_image(upstream, surface, response.json()).size[0] > 0
+    assert fakes[case.provider].requests, "the fake saw the request"

@@ -10,18 +10,12 @@
   detected behavior that may violate our content policy"): every prompt fails alike until
   Microsoft lifts the block, so it is an upstream failure naming the block, never a refusal of
   the client's prompt.
-- 429: Azure's `retry-after-ms` (read before `Retry-After`, as the openai SDK does) becomes the
-  `Retry-After` the gateway passes on, in whole seconds rounded up.
-- Anything else maps by status (`upstream.failure`).
+- Anything else maps by status (`upstream.failure`), a 429's `retry-after-ms` included.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from typing import Any
-
-from multidict import CIMultiDict, CIMultiDictProxy
 
 from imagegate.errors import GatewayError, UpstreamError
 from imagegate.providers.images_generations import error_body
@@ -58,19 +52,4 @@ def azure_failure(response: UpstreamResponse) -> GatewayError:
             metadata={"upstream_status": 403},
             detail=error_message(response),
         )
-    if response.status == 429:
-        return failure(_retry_after_in_seconds(response))
     return failure(response)
-
-
-def _retry_after_in_seconds(response: UpstreamResponse) -> UpstreamResponse:
-    milliseconds = response.headers.get("retry-after-ms")
-    if milliseconds is None:
-        return response
-    try:
-        seconds = max(math.ceil(float(milliseconds) / 1000), 0)
-    except ValueError:
-        return response
-    headers = CIMultiDict(response.headers)
-    headers["Retry-After"] = str(seconds)
-    return dataclasses.replace(response, headers=CIMultiDictProxy(headers))

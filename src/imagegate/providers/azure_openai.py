@@ -12,8 +12,8 @@ extends (sizes, fields, multipart edits, streaming events, token usage). What Az
   to the deployment, as the openai SDK's `AzureOpenAI` client sends it.
 - Who: the resource's key in an `api-key` header, or a Microsoft Entra ID token
   (`azure_auth`).
-- Failures: Azure's content filter is a content-policy refusal; a blocked resource, a 429's
-  `retry-after-ms` (`azure_errors`).
+- Failures: Azure's content filter is a content-policy refusal; a blocked resource is an
+  upstream failure (`azure_errors`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 `UpstreamResponse.json()` leaves an image's base64 as `Base64Text` (short ones and streamed
 events arrive as str); either way the field is checked to hold an image by its first bytes,
-never decoded whole here.
+never decoded whole here. Some upstreams wrap the base64 in a data URI
+(`data:image/png;base64,...`: DeepInfra, Fireworks, OpenAI-compatible servers); its payload is
+taken as the base64.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ def is_base64(value: Any) -> bool:
 def base64_image(value: Any, provider: str) -> GeneratedImage | None:
     """None when the field is absent or empty; an upstream error when it holds something that
     is not an image."""
+    if isinstance(value, str) and value.startswith("data:"):
+        header, _, value = value.partition(",")
+        if not header.endswith(";base64"):
+            raise UpstreamError(f"{provider} sent a data URI that is not base64")
     if not is_base64(value):
         return None
     found = sniff_b64(value)

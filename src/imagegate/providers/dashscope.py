@@ -35,6 +35,7 @@ from imagegate.providers import dashscope_wire as wire
 from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.upstream import UpstreamResponse, send
 
@@ -63,7 +64,7 @@ class DashScopeProvider:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.context.api_key or ''}"}
+        return bearer(self.context)
 
     @property
     def _name(self) -> str:

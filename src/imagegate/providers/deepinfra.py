@@ -91,10 +91,7 @@ def images_of(provider: str, body: dict[str, Any]) -> list[GeneratedImage]:
 def _image(provider: str, item: Any) -> GeneratedImage:
     if not isinstance(item, str) or not item.startswith("data:"):
         raise UpstreamError(f"{provider} sent an image that is not a data URI")
-    header, _, payload = item.partition(",")
-    if not header.endswith(";base64"):
-        raise UpstreamError(f"{provider} sent a data URI that is not base64")
-    image = base64_image(payload, provider)
+    image = base64_image(item, provider)
     if image is None:
         raise UpstreamError(f"{provider} sent an empty image")
     return image

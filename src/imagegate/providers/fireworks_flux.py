@@ -17,6 +17,7 @@ from imagegate.errors import UpstreamError
 from imagegate.media.formats import sniff
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.base64_images import base64_image
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.upstream import UpstreamResponse, failure, refused, send
 
 FILTERED = "CONTENT_FILTERED"
@@ -42,8 +43,8 @@ def flux_body(call: ProviderCall) -> dict[str, Any]:
     return {**body, **call.options}
 
 
-def flux_headers(call: ProviderCall, key: str | None) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {key or ''}", "Accept": "application/json"}
+def flux_headers(call: ProviderCall, context: ProviderContext) -> dict[str, str]:
+    headers = {**bearer(context), "Accept": "application/json"}
     wanted = FORMATS.get(call.parameters.get("output_format", ""))
     if wanted:
         headers["Json-Return-Image-Accept"] = wanted
@@ -52,7 +53,7 @@ def flux_headers(call: ProviderCall, key: str | None) -> dict[str, str]:
 
 async def text_to_image(context: ProviderContext, call: ProviderCall, url: str) -> ProviderResult:
     response = await send(
-        context, "POST", url, json=flux_body(call), headers=flux_headers(call, context.api_key)
+        context, "POST", url, json=flux_body(call), headers=flux_headers(call, context)
     )
     if not response.ok:
         raise failure(response)
@@ -75,8 +76,6 @@ async def text_to_image(context: ProviderContext, call: ProviderCall, url: str) 
 
 
 def _image(item: Any, name: str) -> GeneratedImage:
-    if isinstance(item, str) and item.startswith("data:"):
-        item = item.partition(",")[2]
     image = base64_image(item, name)
     if image is None:
         raise UpstreamError(f"{name} sent an empty image")

@@ -24,6 +24,7 @@ from imagegate.providers import bfl_task_state, upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.base64_images import base64_image
 from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.upstream import failure, send
 
@@ -46,7 +47,7 @@ def kontext_body(call: ProviderCall) -> dict[str, Any]:
 async def kontext(context: ProviderContext, call: ProviderCall, url: str) -> ProviderResult:
     name = context.info.name
     deadline = time.monotonic() + context.timeout_seconds
-    headers = {"Authorization": f"Bearer {context.api_key or ''}", "Accept": "application/json"}
+    headers = {**bearer(context), "Accept": "application/json"}
     task = upstream_tasks.resumable(context, call)
     fresh = task is None
     if task is None:
@@ -98,8 +99,7 @@ async def _submit(
 async def _sample(context: ProviderContext, sample: str) -> GeneratedImage:
     if sample.startswith(("https://", "http://")):
         return await download_image(context, sample)
-    b64 = sample.partition(",")[2] if sample.startswith("data:") else sample
-    image = base64_image(b64, context.info.name)
+    image = base64_image(sample, context.info.name)
     if image is None:
         raise UpstreamError(f"{context.info.name} sent an empty result.sample")
     return image

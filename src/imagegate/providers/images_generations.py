@@ -73,10 +73,7 @@ async def image_of(context: ProviderContext, item: Any) -> GeneratedImage:
     name = context.info.name
     if not isinstance(item, dict):
         raise UpstreamError(f"{name} sent an image entry that is not an object")
-    b64 = item.get("b64_json")
-    if isinstance(b64, str) and b64.startswith("data:"):
-        b64 = b64.partition(",")[2]
-    image = base64_image(b64, name)
+    image = base64_image(item.get("b64_json"), name)
     if image is not None:
         return image
     url = item.get("url")

@@ -24,6 +24,7 @@ from imagegate.providers import runway_wire as wire
 from imagegate.providers import upstream_tasks
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.upstream import failure, send
 
@@ -38,10 +39,7 @@ class RunwayProvider:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.context.api_key or ''}",
-            "X-Runway-Version": wire.API_VERSION,
-        }
+        return {**bearer(self.context), "X-Runway-Version": wire.API_VERSION}
 
     def _task_url(self, task_id: str) -> str:
         return f"{self.context.base_url}/v1/tasks/{task_id}"

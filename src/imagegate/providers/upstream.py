@@ -3,7 +3,9 @@
 One place decides what an upstream status means (as httpx maps transport errors in one
 place): 400/422 mean the request was rejected as invalid (never retried), 401/403 that
 imagegate's credentials were refused, 402 an exhausted account, 408/504/524 a timeout, 429 a
-rate limit (with the upstream's `Retry-After`), other 4xx/5xx an upstream failure. Content
+rate limit (with the upstream's wait: `retry-after-ms` in whole seconds rounded up, read before
+`Retry-After` as the openai SDK does, since Azure and OpenAI send it), other 4xx/5xx an
+upstream failure. Content
 refusals are recognised by each adapter and raised as `ContentPolicy`.
 
 The client reads a short message that names the provider and the status; what the upstream
@@ -18,6 +20,7 @@ the endpoint's health (another endpoint may still be tried for the latter).
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,7 +119,7 @@ def failure(response: UpstreamResponse, message: str | None = None) -> GatewayEr
             caused_by_request=True,
         )
     if status == 429:
-        retry_after = response.headers.get("Retry-After")
+        retry_after = _retry_after(response.headers)
         return RateLimited(
             f"{name} is rate limiting the gateway (HTTP 429)",
             headers={"Retry-After": retry_after} if retry_after else {},
@@ -212,3 +215,14 @@ async def open_stream(
         raise UpstreamTimeout(f"{name} did not finish its stream in time") from exc
     except aiohttp.ClientError as exc:
         raise UpstreamError(f"{name}'s stream failed", detail=repr(exc)) from exc
+
+
+def _retry_after(headers: Mapping[str, str]) -> str | None:
+    """The upstream's wait in seconds, as `Retry-After` says it."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
+        try:
+            return str(max(math.ceil(float(milliseconds) / 1000), 0))
+        except ValueError:
+            pass
+    return headers.get("Retry-After")

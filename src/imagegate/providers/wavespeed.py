@@ -25,6 +25,7 @@ from imagegate.providers import upstream_tasks
 from imagegate.providers import wavespeed_wire as wire
 from imagegate.providers.base import ProviderCall, ProviderContext, ProviderResult
 from imagegate.providers.downloads import download_image
+from imagegate.providers.images_generations import bearer
 from imagegate.providers.polling import get_json, poll
 from imagegate.providers.upstream import UpstreamResponse, failure, send
 
@@ -51,7 +52,7 @@ class WaveSpeedProvider:
 
     @property
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.context.api_key or ''}"}
+        return bearer(self.context)
 
     async def generate(self, call: ProviderCall) -> ProviderResult:
         name = self.context.info.name

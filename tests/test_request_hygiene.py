@@ -232,10 +232,14 @@ def test_cors_refuses_other_origins_and_is_off_by_default(
     refused = httpx.options(f"{cross_origin.url}/api/v1/images", headers=stranger)
     assert refused.status_code == 400
     assert "access-control-allow-origin" not in refused.headers
+    # CORS off: no page of another origin may read an answer, and (in protected mode, as here)
+    # none may make one either (tests/test_protected_mode.py)
     plain = httpx.post(
         f"{gateway.url}/api/v1/images", json=SANDBOX, headers={"Origin": "https://app.example.com"}
     )
-    assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
+    assert plain.status_code == 403 and "access-control-allow-origin" not in plain.headers
+    own = httpx.post(f"{gateway.url}/api/v1/images", json=SANDBOX, headers={"Origin": gateway.url})
+    assert own.status_code == 200 and "access-control-allow-origin" not in own.headers
 
 
 def test_a_generation_answers_alike_on_the_direct_route_and_the_full_stack(

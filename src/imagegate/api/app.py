@@ -52,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.gateway = gateway
     redact_every_handler(gateway.redactor)
     master = settings.master_key.get_secret_value() if settings.master_key else None
-    app.state.auth = Authenticator(gateway.keys, master)
+    app.state.auth = Authenticator(gateway.keys, master, settings.cors_origins)
     # What start-up built (the catalog's models, views and indexes: millions of objects with
     # a large user catalog) lives as long as the server: once its garbage is collected, the
     # rest is moved out of the collector's sight, so a full collection no longer walks it all

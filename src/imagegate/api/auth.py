@@ -2,8 +2,8 @@
 
 Keys are required once a master key is set or any key exists. Until then the gateway is in
 protected mode, like Redis's: it serves without keys, but `imagegate serve` refuses to listen
-beyond loopback without a master key. A token sent when none is required (SDKs insist on
-sending one) is ignored.
+beyond loopback without a master key, and answers only loopback names and pages of its own
+(protected_mode.py). A token sent when none is required (SDKs insist on sending one) is ignored.
 """
 
 from __future__ import annotations
@@ -15,15 +15,17 @@ from starlette.requests import Request
 
 from imagegate.accounting.caller import Caller
 from imagegate.accounting.keys import KeyStore
+from imagegate.api.protected_mode import ProtectedMode
 from imagegate.errors import AuthError, Forbidden
 
 _CACHE_SECONDS = 1.0
 
 
 class Authenticator:
-    def __init__(self, keys: KeyStore, master_key: str | None) -> None:
+    def __init__(self, keys: KeyStore, master_key: str | None, cors_origins: str = "") -> None:
         self._keys = keys
         self._master = master_key
+        self._protected = ProtectedMode(cors_origins)
         self._required: tuple[float, bool] = (0.0, False)
 
     async def caller(self, request: Request) -> Caller:
@@ -32,6 +34,7 @@ class Authenticator:
         if token is not None and self._master and hmac.compare_digest(token, self._master):
             return Caller(master=True)
         if not required:
+            self._protected.admit(request)
             return Caller()
         if token is None:
             raise AuthError("this gateway needs an API key: send Authorization: Bearer <key>")

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
         description="comma-separated origins browser apps may call the gateway from "
         "(https://app.example.com), or * for any; default: none (CORS off)",
     )
+    console: bool = Field(
+        default=True,
+        description="serve the web console at / and /console/ (a client of the public APIs)",
+    )
     media_url_ttl_seconds: int = Field(default=3600, ge=1, description="lifetime of image URLs")
     video_ttl_seconds: int = Field(
         default=24 * 3600,

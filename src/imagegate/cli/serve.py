@@ -79,7 +79,7 @@ def serve(
     ] = "info",
 ) -> None:
     """Start the gateway on the embedded defaults (SQLite under IMAGEGATE_HOME, sandbox)."""
-    from imagegate.api.app import create_app
+    from imagegate.cli.application import served_application
 
     # Only what was given on the command line or in its variable overrides the settings: the
     # defaults shown in --help are the settings' own, which config.toml may change.
@@ -91,7 +91,7 @@ def serve(
     try:
         settings = load_settings(**overrides)
         refuse_unprotected(settings.host, settings.master_key is not None)
-        app = create_app(settings)
+        app = served_application(settings)
         sock = listen(settings.host, settings.port)
     except (ConfigurationError, CannotListen) as exc:
         raise _fail(exc) from exc

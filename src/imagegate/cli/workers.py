@@ -138,11 +138,11 @@ def _supervise(
 def create_worker_app() -> FastAPI:
     """The application of one worker process (uvicorn's factory, called in the worker)."""
     from imagegate.allocator import tune_allocator
-    from imagegate.api.app import create_app
+    from imagegate.cli.application import served_application
     from imagegate.cli.gateway_logs import gateway_logs
 
     settings = load_settings()
     if settings.allocator_tuning:
         tune_allocator()
     gateway_logs()
-    return create_app(settings)
+    return served_application(settings)

@@ -1,0 +1,1 @@
+"""The web console: pages served by the gateway, each a client of its public APIs."""

@@ -108,6 +108,19 @@ class Settings(BaseSettings):
         description="how long a generated video can be downloaded; after that its content "
         "answers 410 Gone",
     )
+    thumbnail_ttl_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=0,
+        description="how long the WebP thumbnail kept of each generated image (and each "
+        "video's first frame) is served, for the generation record; 0: keep none, make none",
+    )
+    thumbnail_size: int = Field(
+        default=256,
+        ge=16,
+        le=2048,
+        description="the longest side of a thumbnail, in pixels (aspect kept; a smaller image "
+        "keeps its size)",
+    )
     media_backend: Literal["filesystem", "postgresql"] = Field(
         default="filesystem",
         description="where videos are kept: files under the data directory's media/ (one "

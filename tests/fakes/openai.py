@@ -21,6 +21,9 @@
   `expired`: the answer carries result URLs (whatever `response_format` asked for, standing for
   an upstream URL answer) that answer 404, so the adapter's download path fails the way an
   expired link does. imagegate never asks OpenAI for URLs, so this is the only way to reach it.
+- Switches beside the faults: `noisy` (images of random pixels, megabytes like photographs) and
+  `truncated` (each image cut off halfway: its header says PNG and its size, but no decoder can
+  read its pixels, for what the gateway does with output it cannot decode).
 - Videos (Sora 2, `/v1/videos`): `fakes/openai_videos.py`, with faults of its own (`failed`,
   and `moderated` and `expired` as videos have them).
 """
@@ -151,6 +154,7 @@ class OpenAIFake(SoraVideoRoutes):
         super().__init__()
         self.files: dict[str, bytes] = {}
         self.noisy = False  # images of random pixels: megabytes, like real photographs
+        self.truncated = False  # images cut off halfway: undecodable
 
     @property
     def base_url(self) -> str:
@@ -159,6 +163,7 @@ class OpenAIFake(SoraVideoRoutes):
     def reset(self) -> None:
         super().reset()
         self.noisy = False
+        self.truncated = False
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/images/generations", self.generations)
@@ -308,6 +313,8 @@ class OpenAIFake(SoraVideoRoutes):
             images = [noise(width, height, fmt, seed=i) for i in range(n)]
         else:
             images = [picture(width, height, fmt, color=(40 * i % 255, 120, 200)) for i in range(n)]
+        if self.truncated:
+            images = [image[: len(image) // 2] for image in images]
         usage = {
             "input_tokens": 20 + 65 * references,
             "input_tokens_details": {"image_tokens": 65 * references, "text_tokens": 20},

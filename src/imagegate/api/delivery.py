@@ -47,6 +47,7 @@ class DeliveryTracking:
             exchange.stop()
             current_delivery.reset(token)
             delivery.client_gone = exchange.gone and not exchange.complete
+            delivery.end()
             if delivery.streams or (delivery.client_gone and delivery.generations):
                 await asyncio.shield(scope["app"].state.gateway.settle(delivery))
 

@@ -23,10 +23,10 @@ async def image_url(
     token, _ = await gateway.media.put(
         generation_id, image.data, image.media_type, gateway.settings.media_url_ttl_seconds
     )
-    return _media_url(request, gateway, token)
+    return media_url(request, gateway, token)
 
 
-def _media_url(request: Request, gateway: Gateway, token: str) -> str:
+def media_url(request: Request, gateway: Gateway, token: str) -> str:
     base = gateway.settings.public_url or str(request.base_url)
     return f"{base.rstrip('/')}/media/{token}"
 
@@ -51,7 +51,7 @@ async def kept_image_items(
     tokens = await gateway.media.replay_tokens(result.id)
     if len(tokens) != len(result.images):
         raise NotFound(f"the images of {result.id} are no longer kept")
-    return [{"url": _media_url(request, gateway, token)} for token in tokens]
+    return [{"url": media_url(request, gateway, token)} for token in tokens]
 
 
 @router.get("/media/{token}")

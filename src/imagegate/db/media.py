@@ -1,5 +1,6 @@
 """What the gateway keeps of its results: images served at `/media/{token}` for
-`response_format: url` or kept to replay an idempotent request, and videos, until they expire.
+`response_format: url` or kept to replay an idempotent request, thumbnails of every generation's
+output (`gateway/thumbnailing.py`), and videos, until they expire.
 
 An image's bytes are in its media row, in the database (not on one replica's disk), so any
 replica behind a load balancer can serve a URL another one handed out. Each image row says what
@@ -69,6 +70,17 @@ class StoredVideo:
     height: int
     has_audio: bool
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeptThumbnail:
+    """A generation's thumbnail (a WebP image row, purpose "thumb"), served at
+    `/media/{token}` until it expires."""
+
+    token: str
+    media_type: str
+    width: int
+    height: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +245,8 @@ class MediaStore:
 
     async def expire_generation(self, generation_id: str) -> None:
         """A generation's videos expire now and their bytes are deleted (OpenAI's
-        `DELETE /v1/videos/{id}`): their URLs answer 410 from here on."""
+        `DELETE /v1/videos/{id}`): their URLs answer 410 from here on. Their posters (thumbnails)
+        expire with them."""
         query = select(media.c.id, media.c.backend).where(
             media.c.generation_id == generation_id,
             media.c.purpose == "video",
@@ -248,7 +261,7 @@ class MediaStore:
                 await self._backends[name].drop(tokens)
         expire = (
             update(media)
-            .where(media.c.generation_id == generation_id, media.c.purpose == "video")
+            .where(media.c.generation_id == generation_id, media.c.purpose.in_(("video", "thumb")))
             .values(expires_at=utcnow())
         )
         await self._db.write(lambda connection: connection.execute(expire))
@@ -272,9 +285,11 @@ class MediaStore:
         ttl_seconds: int,
         position: int = 0,
         purpose: str = "url",
+        details: dict[str, Any] | None = None,
     ) -> tuple[str, dt.datetime]:
-        """`purpose`: "url" (handed out as a URL) or "replay" (kept for `Idempotency-Key`).
-        (The column's default is "replay": what rows from before it was added were for.)"""
+        """`purpose`: "url" (handed out as a URL), "replay" (kept for `Idempotency-Key`) or
+        "thumb" (a thumbnail, with its `width` and `height` in `details`). (The column's
+        default is "replay": what rows from before it was added were for.)"""
         token = secrets.token_urlsafe(24)
         now = utcnow()
         expires = now + dt.timedelta(seconds=ttl_seconds)
@@ -287,6 +302,7 @@ class MediaStore:
             "expires_at": expires,
             "position": position,
             "purpose": purpose,
+            **({"details": details} if details is not None else {}),
         }
         await self._db.write(lambda connection: connection.execute(insert(media), row))
         return token, expires
@@ -311,6 +327,38 @@ class MediaStore:
         unexpired: a job's result hands them out as its image URLs, so polling it again makes
         no new copies."""
         return [row.id for row in await self._kept(generation_id, media.c.id)]
+
+    async def thumbnails_of(self, generation_ids: list[str]) -> dict[str, list[KeptThumbnail]]:
+        """The unexpired thumbnails of each of these generations, in their order (a generation
+        with none is absent); one query, which reads no image bytes."""
+        if not generation_ids:
+            return {}
+        query = (
+            select(
+                media.c.id,
+                media.c.generation_id,
+                media.c.media_type,
+                media.c.details,
+                media.c.expires_at,
+            )
+            .where(media.c.generation_id.in_(generation_ids), media.c.purpose == "thumb")
+            .order_by(media.c.generation_id, media.c.position)
+        )
+        rows = await self._db.read(lambda connection: list(connection.execute(query)))
+        now = utcnow()
+        found: dict[str, list[KeptThumbnail]] = defaultdict(list)
+        for row in rows:
+            if as_utc(row.expires_at) > now:
+                size = row.details or {}
+                found[row.generation_id].append(
+                    KeptThumbnail(
+                        row.id,
+                        row.media_type,
+                        int(size.get("width", 0)),
+                        int(size.get("height", 0)),
+                    )
+                )
+        return dict(found)
 
     async def _kept(self, generation_id: str, *columns: Any) -> list[Any]:
         """`columns` of a generation's unexpired replay images, in their order."""

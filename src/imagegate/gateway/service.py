@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Awaitable, Mapping
 from dataclasses import replace
+from functools import partial
 
 import aiohttp
 
@@ -40,11 +41,12 @@ from imagegate.errors import (
 )
 from imagegate.gateway import housekeeping
 from imagegate.gateway.admission import admit
-from imagegate.gateway.delivery import Delivery, note_generation, note_stream
+from imagegate.gateway.delivery import Delivery, after_answer, note_generation, note_stream
 from imagegate.gateway.finish import cancel, fail, finish, jsonable
 from imagegate.gateway.replay import KeyReleased, fingerprint, replay
 from imagegate.gateway.run import Run, new_generation_id
 from imagegate.gateway.stream import GenerationStream, ReplayedStream
+from imagegate.gateway.thumbnailing import Thumbnailer
 from imagegate.media.cpu import configure as configure_cpu
 from imagegate.media.fetch import FetchPolicy, SafeFetcher
 from imagegate.media.inputs import InputLoader
@@ -84,6 +86,9 @@ class Gateway:
         self.fetcher = fetcher
         self.records = GenerationStore(database)
         self.media = MediaStore(database, settings.media_directory, settings.media_backend)
+        self.thumbnails = Thumbnailer(
+            self.media, settings.thumbnail_size, settings.thumbnail_ttl_seconds, settings.scratch
+        )
         self.keys = KeyStore(database)
         self.holds = Holds(database, settings.hold_seconds)
         self.rate_limiter = rate_limiter
@@ -163,6 +168,7 @@ class Gateway:
     async def close(self) -> None:
         if self._ends_being_written:  # generations' ends still being written: they go first
             await asyncio.wait(self._ends_being_written, timeout=END_WRITE_SECONDS)
+        await self.thumbnails.close()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -389,7 +395,10 @@ class Gateway:
     async def _finish(self, run: Run, call: PreparedCall, result: ProviderResult) -> ImageResult:
         keep = run.keep_seconds or self.settings.idempotency_ttl_seconds
         video_ttl = self.settings.video_ttl_seconds
-        return await finish(run, call, result, self.records, self.media, keep, video_ttl)
+        finished = await finish(run, call, result, self.records, self.media, keep, video_ttl)
+        if self.thumbnails.enabled:  # made once the answer is sent, off the hot path
+            after_answer(partial(self.thumbnails.submit, finished))
+        return finished
 
 
 def gateway_redactor(settings: Settings, catalog: Catalog, env: Mapping[str, str]) -> Redactor:

@@ -33,9 +33,19 @@ class GenerationAttempt(BaseModel):
     detail: str | None = _detail()
 
 
+class GenerationThumbnail(BaseModel):
+    """A WebP thumbnail of one output image (or a video's first frame), made in the background
+    once the answer was sent (so not listed yet right after it), until `thumbnail_ttl_seconds`."""
+
+    url: str = Field(description="keyless `/media/{token}` link, for `<img src>`")
+    media_type: str = Field(examples=["image/webp"])
+    width: int
+    height: int
+
+
 class Generation(BaseModel):
     """OpenRouter's generation fields, plus `status`, `surface`, `parameters`,
-    `dropped_parameters` and `error`."""
+    `dropped_parameters`, `error` and `thumbnails`."""
 
     id: str
     model: str
@@ -84,7 +94,17 @@ class Generation(BaseModel):
     parameters: dict[str, Any]
     dropped_parameters: list[str]
     provider_responses: list[GenerationAttempt]
+    thumbnails: list[GenerationThumbnail] = Field(
+        description="the output's thumbnails, in its order; [] when none are kept (yet)"
+    )
 
 
 class GenerationRecord(BaseModel):
     data: Generation
+
+
+class GenerationList(BaseModel):
+    """`GET /api/v1/generations`: each item is what `GET /api/v1/generation?id=` answers."""
+
+    data: list[Generation] = Field(description="newest first")
+    total_count: int = Field(description="every match, before paging")

@@ -4,10 +4,12 @@ Every generation has one, failed or not; `provider_responses` lists each attempt
 `dropped_parameters` what the chosen endpoint did not take. What an upstream said about a
 failure (`error.detail`, each attempt's `detail`: redacted, and possibly about the gateway's
 own account) is shown to the operator only: the master key, or anyone in protected mode.
+`thumbnails` links the WebP thumbnails kept of its output (`api/generation_thumbnails.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +17,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from imagegate.api.generation_thumbnails import thumbnail_items
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.db.timestamps import as_utc
@@ -40,11 +43,18 @@ async def get_generation(request: Request) -> Response:
     if record is None:
         raise NotFound(f"generation {generation_id} does not exist", param="id")
     providers = gateway.catalog.providers
-    data = generation_data(record, providers, details=caller.is_operator)
+    thumbnails = (await thumbnail_items(request, gateway, [generation_id]))[generation_id]
+    data = generation_data(record, providers, details=caller.is_operator, thumbnails=thumbnails)
     return Response(orjson.dumps({"data": data}), media_type="application/json")
 
 
-def generation_data(record: dict[str, Any], providers: Any, details: bool) -> dict[str, Any]:
+def generation_data(
+    record: dict[str, Any],
+    providers: Any,
+    details: bool,
+    thumbnails: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """`thumbnails`: the record's, as `thumbnail_items` reads them."""
     usage = record["usage"] or {}
     status = record["status"]
     provider = record["provider"]
@@ -112,6 +122,7 @@ def generation_data(record: dict[str, Any], providers: Any, details: bool) -> di
             }
             for attempt in record["attempts"]
         ],
+        "thumbnails": list(thumbnails),
     }
 
 

@@ -245,3 +245,29 @@ def test_configuring_a_provider_makes_its_models_appear(keyed_gateway) -> None:
         assert records[1]["pricing"] == [
             {"billable": "output_image", "unit": "image", "cost_usd": 0.002}
         ]
+
+
+def test_endpoints_records_open_with_the_models_header(client: httpx.Client) -> None:
+    """The model page needs one call: the record opens with what the listing item says of the
+    model (OpenRouter's endpoints record has `id, name, created, description, architecture`),
+    its aliases too; asked by an alias, it answers for the model."""
+    header = ("id", "name", "description", "created", "architecture", "aliases")
+    listed = {item["id"]: item for item in _list(client, **ALL)["data"]}
+    for asked, model in (
+        ("google/gemini-3-pro", "google/gemini-3-pro-image"),
+        ("black-forest-labs/flux.2-pro", "black-forest-labs/flux.2-pro"),
+        ("sandbox/image", "sandbox/image"),
+    ):
+        body = client.get(f"/api/v1/images/models/{asked}/endpoints", params=ALL).json()
+        assert {field: body[field] for field in header} == {
+            field: listed[model][field] for field in header
+        }
+        assert body["endpoints"]
+    gemini = client.get("/api/v1/images/models/google/gemini-3-pro/endpoints", params=ALL).json()
+    assert "google/gemini-3-pro" in gemini["aliases"]
+    assert gemini["architecture"]["output_modalities"] == ["image", "text"]
+    # a video model's record (not in the image listing) opens the same way
+    video = client.get("/api/v1/images/models/sandbox/video/endpoints").json()
+    assert video["id"] == "sandbox/video" and video["name"]
+    assert "video" in video["architecture"]["output_modalities"]
+    assert isinstance(video["created"], int) and isinstance(video["aliases"], list)

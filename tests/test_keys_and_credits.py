@@ -373,3 +373,58 @@ def test_keys_created_by_the_cli_work_on_the_running_gateway(secured: Gateway) -
         timeout=60,
     )
     assert "from-cli" in listed.stdout and secret not in listed.stdout
+
+
+def _who(url: str, token: str | None = None) -> tuple[int, str | None, bool | None]:
+    """`GET /api/v1/key` as a browser client reads it: (status, mode, manages keys)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(f"{url}/api/v1/key", headers=headers, timeout=30)
+    if response.status_code != 200:
+        return response.status_code, None, None
+    data = response.json()["data"]
+    return 200, data["mode"], data["is_management_key"]
+
+
+def test_one_call_tells_a_client_who_it_is(secured: Gateway, gateway: Gateway) -> None:
+    _, secret = _new_key(secured)
+    assert _who(secured.url, MASTER) == (200, "master", True)
+    assert _who(secured.url, secret) == (200, "key", False)
+    assert _who(secured.url, "ig-nope")[0] == 401
+    assert _who(secured.url)[0] == 401
+    # protected mode (no master key, no keys): no key needed, a token sent is ignored, and
+    # key management is off (403), so it is not a management key
+    assert _who(gateway.url) == (200, "protected", False)
+    assert _who(gateway.url, "whatever-an-sdk-sends") == (200, "protected", False)
+    assert httpx.get(f"{gateway.url}/api/v1/keys").status_code == 403
+
+
+def test_the_master_key_reads_the_whole_gateways_usage(secured: Gateway) -> None:
+    with _admin(secured) as admin:
+        before = admin.get("/api/v1/key").json()["data"]
+        assert admin.post("/api/v1/images", json=PNG_ONLY).status_code == 200
+        _, secret = _new_key(secured)
+        with _as(secured, secret) as user:
+            assert user.post("/api/v1/images", json={**PNG_ONLY, "n": 2}).status_code == 200
+        after = admin.get("/api/v1/key").json()["data"]
+        credits = admin.get("/api/v1/credits").json()["data"]
+    assert (after["hash"], after["label"], after["mode"]) == (None, "master key", "master")
+    assert after["is_management_key"] is after["is_provisioning_key"] is True
+    assert (after["limit"], after["limit_remaining"], after["budgets"]) == (None, None, [])
+    # its own generation and the key's: everything charged through the gateway
+    assert after["usage"] - before["usage"] == pytest.approx(0.03)
+    assert after["usage_daily"] - before["usage_daily"] == pytest.approx(0.03)
+    assert after["usage"] == pytest.approx(credits["total_usage"])
+    with OpenRouter(api_key=MASTER, server_url=f"{secured.url}/api/v1") as sdk:
+        key = sdk.api_keys.get_current_key_metadata().data
+    assert key.is_management_key is True and key.label == "master key" and key.limit is None
+
+
+def test_protected_mode_reads_the_whole_gateways_usage(client: httpx.Client) -> None:
+    before = client.get("/api/v1/key").json()["data"]
+    assert client.post("/api/v1/images", json=PNG_ONLY).status_code == 200
+    after = client.get("/api/v1/key").json()["data"]
+    assert (after["label"], after["limit"]) == ("protected mode", None)
+    assert after["usage"] - before["usage"] == pytest.approx(0.01)
+    assert after["usage"] == pytest.approx(
+        client.get("/api/v1/credits").json()["data"]["total_usage"]
+    )

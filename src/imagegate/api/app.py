@@ -23,12 +23,15 @@ from imagegate.api.imagerouter import videos as imagerouter_videos
 from imagegate.api.openai import images as openai_images
 from imagegate.api.openai import models as openai_models
 from imagegate.api.openai import videos as openai_videos
+from imagegate.api.openrouter import activity as openrouter_activity
 from imagegate.api.openrouter import chat as openrouter_chat
 from imagegate.api.openrouter import generation as openrouter_generation
+from imagegate.api.openrouter import generation_list as openrouter_generation_list
 from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import images as openrouter_images
 from imagegate.api.openrouter import keys as openrouter_keys
 from imagegate.api.openrouter import models as openrouter_models
+from imagegate.api.openrouter import providers as openrouter_providers
 from imagegate.api.openrouter import videos as openrouter_videos
 from imagegate.api.shutdown_signal import on_shutdown_signal
 from imagegate.catalog.catalog import Catalog
@@ -135,10 +138,13 @@ def create_app(settings: Settings, catalog: Catalog | None = None) -> GatewayApp
     app.include_router(health.router)
     app.include_router(openrouter_image_models.router)
     app.include_router(openrouter_models.router)
+    app.include_router(openrouter_providers.router)
     app.include_router(openai_models.router)
     app.include_router(imagerouter_models.router)
     app.include_router(openrouter_generation.router)
+    app.include_router(openrouter_generation_list.router)
     app.include_router(openrouter_keys.router)
+    app.include_router(openrouter_activity.router)
     app.include_router(jobs.router)
     app.include_router(job_deliveries.router)
     app.include_router(media.router)

@@ -6,6 +6,8 @@ ask, so unknown parameters are rejected too.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -17,6 +19,11 @@ from imagegate.errors import InvalidRequest
 _T = TypeVar("_T")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# RFC 3339's date-time, its zone optional (UTC), its seconds too (as HTML's datetime-local)
+_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?", re.ASCII
+)
 
 
 class QueryReader:
@@ -110,3 +117,57 @@ class QueryReader:
                 f"'{name}' must be one of {', '.join(choices)}, not {value!r}", param=name
             )
         return choices[value]
+
+    def date(self, name: str) -> dt.date | None:
+        """A UTC day, `YYYY-MM-DD`."""
+        value = self.text(name)
+        if value is None:
+            return None
+        day = _day(value)
+        if day is None:
+            raise InvalidRequest(f"'{name}' must be a day, YYYY-MM-DD, not {value!r}", param=name)
+        return day
+
+    def date_or_datetime(self, name: str) -> dt.date | dt.datetime | None:
+        """A UTC day (`YYYY-MM-DD`), or a date and time as RFC 3339 (ISO 8601) writes it, made
+        UTC: one without a zone is taken as UTC, one without seconds as :00. A moment outside
+        the years 1 to 9999 once in UTC becomes the first or last one there is."""
+        value = self.text(name)
+        if value is None:
+            return None
+        day = _day(value)
+        if day is not None:
+            return day
+        moment = _moment(value.upper())
+        if moment is None:
+            hint = " (a '+' in a query string is a space: write %2B, or Z)" if " " in value else ""
+            raise InvalidRequest(
+                f"'{name}' must be a day (YYYY-MM-DD) or a date and time "
+                f"(2026-12-06T10:30:00Z, 2026-12-06T11:30:00+01:00), not {value!r}{hint}",
+                param=name,
+            )
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=dt.UTC)
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            limit = dt.datetime.min if moment.year == dt.MINYEAR else dt.datetime.max
+            return limit.replace(tzinfo=dt.UTC)
+
+
+def _day(value: str) -> dt.date | None:
+    if not _DAY.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:  # 2026-02-30
+        return None
+
+
+def _moment(value: str) -> dt.datetime | None:
+    if not _MOMENT.fullmatch(value):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:  # 2026-02-30T00:00:00Z, 24:00:00, a leap second
+        return None

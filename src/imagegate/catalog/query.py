@@ -44,6 +44,7 @@ class ModelQuery:
     provider_contains: str | None = None  # author or provider, partial (ImageRouter)
     supports: frozenset[str] = frozenset()  # all of these parameters, on one endpoint
     text: str | None = None  # substring of id, name or an alias
+    min_price: Decimal | None = None  # per output image, the cheapest case: at least this
     max_price: Decimal | None = None  # per output image
     free: bool | None = None  # can be run at no cost (its cheapest endpoint is free)
     include_unavailable: bool = False
@@ -102,11 +103,14 @@ def _matches(view: ModelView, query: ModelQuery, text: str | None, needle: str |
         names = (model.author, *view.provider_slugs, *(e.provider.name for e in view.endpoints))
         if not any(needle in name.lower() for name in names):
             return False
-    providers, supports, cap = query.providers, query.supports, query.max_price
+    providers, supports = query.providers, query.supports
+    floor, cap = query.min_price, query.max_price
     for endpoint in view.endpoints:
         if providers is not None and endpoint.provider.slug not in providers:
             continue
         if supports and not supports <= endpoint.parameter_names:
+            continue
+        if floor is not None and endpoint.price_min < floor:
             continue
         if cap is None or endpoint.price_min <= cap:
             return True

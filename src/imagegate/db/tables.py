@@ -55,6 +55,8 @@ generations = Table(
 )
 Index("ix_generations_created_at", generations.c.created_at)
 Index("ix_generations_key_status", generations.c.api_key_id, generations.c.status)
+# a key's generations, newest first (`GET /api/v1/generations`)
+Index("ix_generations_key_created_at", generations.c.api_key_id, generations.c.created_at)
 Index(
     "ux_generations_idempotency",
     generations.c.idempotency_scope,

@@ -8,6 +8,7 @@ job in its dialect's shape, and answers any of `GENERATION_ERRORS`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -15,6 +16,9 @@ from imagegate.api.openapi import chat, headers, images_api, query, records
 from imagegate.api.openapi import job_submission as jobs
 from imagegate.api.openapi import openrouter_images as openrouter
 from imagegate.api.openapi.operation import Answer, Body, Operation
+from imagegate.api.openrouter.generation_list import MAX_OFFSET
+from imagegate.catalog.catalog import Catalog
+from imagegate.db.generation_pages import STATUSES
 
 GENERATION_ERRORS = (400, 401, 402, 403, 404, 405, 409, 413, 429, 500, 502, 503, 504)
 # One server-sent event, as OpenAPI 3.1 tools read a `text/event-stream` schema.
@@ -29,10 +33,24 @@ _EVENT = {
     },
 }
 _EVENT_STREAM = {"text/event-stream": {"schema": _EVENT}}
+# A comma list of names, none blank, none holding a comma (the reader splits on commas) or a NUL.
+_NAMES = {
+    "type": "array",
+    "items": {"type": "string", "pattern": r"^[^,\x00]*[^\s,\x00\x1c-\x1f\x85][^,\x00]*$"},
+    "minItems": 1,
+}
+_NAME = {"type": "string", "pattern": r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"}
+# What `QueryReader.date_or_datetime` reads: a day, or a date and time (its zone may be left out).
+_DAY_OR_MOMENT = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
 
-def routes() -> Iterator[tuple[str, Operation]]:
-    """The generation routes: ("METHOD path", several joined by ", "), and their operation."""
+def _query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+
+
+def routes(catalog: Catalog) -> Iterator[tuple[str, Operation]]:
+    """The generation routes: ("METHOD path", several joined by ", "), and their operation;
+    `catalog`'s provider slugs are a filter's values."""
     openai_body = Body(
         images_api.OpenAIImageRequest,
         images_api.OpenAIImageForm,
@@ -130,6 +148,52 @@ def routes() -> Iterator[tuple[str, Operation]]:
             auth="key",
             notes={404: "No such generation for this key, or no `id`."},
         ),
+    )
+    yield "GET /api/v1/generations", _lists_generations(catalog)
+
+
+def _lists_generations(catalog: Catalog) -> Operation:
+    return Operation(
+        "The caller's generations",
+        "Generation records, newest first; each is what `GET /api/v1/generation?id=` answers. "
+        "A key sees its own; the master key (or anyone without keys) sees all, or one key's "
+        "with `api_key_hash`. Not in OpenRouter's API (see docs/generation.md).",
+        "OpenRouter",
+        (Answer(200, "The records.", records.GenerationList),),
+        (400, 401, 403, 404, 405, 500),
+        query=(
+            _query(
+                "model",
+                "of these models: ids or aliases (a generation matches the model it resolved "
+                "to); a name the catalog does not know matches as written",
+                _NAMES,
+                style="form",
+                explode=False,
+            ),
+            query.csv("provider", catalog.providers, "produced by one of these providers"),
+            query.csv("status", STATUSES, "in one of these states"),
+            _query(
+                "since",
+                "created at or after: a UTC day (YYYY-MM-DD, from its start) or a date and time "
+                "(without a zone: UTC)",
+                _DAY_OR_MOMENT,
+            ),
+            _query(
+                "until",
+                "created at or before: a UTC day (YYYY-MM-DD, to its end) or a date and time",
+                _DAY_OR_MOMENT,
+            ),
+            query.integer("limit", "records per page (default 20)", 1, 100),
+            query.integer("offset", "records to skip", 0, MAX_OFFSET),
+            _query(
+                "api_key_hash", "only this key's (its `hash`); a key may name only itself", _NAME
+            ),
+        ),
+        auth="key",
+        notes={
+            403: "A key named another key in `api_key_hash`.",
+            404: "The master key named a key that does not exist.",
+        },
     )
 
 

@@ -1,14 +1,20 @@
-"""The key and credit routes' operations: the calling key and its credits (any key), and key
-management (the master key only)."""
+"""The key and credit routes' operations: the calling key, its credits and its activity (any
+key), and key management (the master key only)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from imagegate.api.openapi import keys
+from imagegate.api.openapi import activity, keys, query
 from imagegate.api.openapi.operation import Answer, Body, Operation
 
 _KEY_ID = {"key_id": "the key's `hash` (`key_...`)"}
+_ACTIVITY_DATE = {
+    "name": "date",
+    "in": "query",
+    "description": "one UTC day (YYYY-MM-DD) of the last 30, today included",
+    "schema": {"type": "string", "format": "date"},
+}
 
 
 def routes() -> Iterator[tuple[str, Operation]]:
@@ -20,9 +26,8 @@ def routes() -> Iterator[tuple[str, Operation]]:
             "The key's limit, what remains, its usage and its rate limits.",
             "Keys and credits",
             (Answer(200, "The key.", keys.CurrentKeyAnswer),),
-            (401, 404, 405, 500),
+            (401, 405, 500),
             auth="key",
-            notes={404: "No API key is in use (none is needed, or the master key was sent)."},
         ),
     )
     yield (
@@ -35,6 +40,34 @@ def routes() -> Iterator[tuple[str, Operation]]:
             (Answer(200, "The credits.", keys.Credits),),
             (401, 405, 500),
             auth="key",
+        ),
+    )
+    yield (
+        "GET /api/v1/activity",
+        Operation(
+            "Spend per day, model and provider (OpenRouter)",
+            "What was charged over the last 30 UTC days, today included, one row per (day, "
+            "model, provider), sorted by date then model. A key sees its own generations; the "
+            "master key (or anyone without keys) sees all, one key's with `api_key_hash`, and "
+            "a row per key with `group_by=api_key`.",
+            "Keys and credits",
+            (Answer(200, "The activity.", activity.Activity),),
+            (400, 401, 403, 404, 405, 500),
+            query=(
+                _ACTIVITY_DATE,
+                query.text("api_key_hash", "only this key's generations (its `hash`)"),
+                query.choice(
+                    "group_by",
+                    ("api_key",),
+                    "`api_key`: a row per key too, with its `api_key_hash` (master key only)",
+                ),
+            ),
+            auth="key",
+            notes={
+                400: "An unknown parameter, or `date` not one of the last 30 UTC days.",
+                403: "A key asked for another key's activity, or for `group_by=api_key`.",
+                404: "The master key asked for a key that does not exist.",
+            },
         ),
     )
     yield (

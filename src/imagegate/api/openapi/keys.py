@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -125,9 +127,20 @@ class KeyRateLimit(BaseModel):
 
 
 class CurrentKey(KeyRecord):
+    """The calling key; or, for the master key and without keys (protected mode), a record
+    saying so (`mode`) with no limits and the whole gateway's usage."""
+
+    hash: str | None = Field(  # type: ignore[assignment]
+        examples=["key_1234abcd"], description="null for the master key and in protected mode"
+    )
+    created_at: str | None  # type: ignore[assignment]
+    mode: Literal["key", "master", "protected"] = Field(
+        description="imagegate: an ordinary key, the master key, or protected mode (no keys: "
+        "anyone on loopback, no key needed)"
+    )
     is_free_tier: bool
-    is_management_key: bool
-    is_provisioning_key: bool
+    is_management_key: bool = Field(description="true for the master key only")
+    is_provisioning_key: bool = Field(description="the same as `is_management_key`")
     allowed_data_regions: list[str]
     budgets: list[KeyBudget]
     effective_budget: KeyBudget | None

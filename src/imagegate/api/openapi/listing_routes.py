@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from imagegate.api.imagerouter import models as imagerouter_models
-from imagegate.api.openapi import headers, listings, query
+from imagegate.api.openapi import headers, listings, providers, query
 from imagegate.api.openapi.operation import Answer, Operation
 from imagegate.api.openrouter import image_models as openrouter_image_models
 from imagegate.api.openrouter import models as openrouter_models
@@ -52,6 +52,7 @@ def routes(catalog: Catalog) -> Iterator[tuple[str, Operation]]:
                 query.csv("provider", catalog.providers, "served by one of these providers"),
                 query.csv("supports", PARAMETERS, "parameters one endpoint supports, all of them"),
                 text,
+                query.price("min_price", "USD per output image, the cheapest case: at least"),
                 query.price("max_price", "USD per output image, the cheapest case"),
                 query.choice("sort", openrouter_image_models.SORTS, "`date` (newest) by default"),
                 query.integer("limit", "at most this many", 1, 1000),
@@ -98,6 +99,17 @@ def routes(catalog: Catalog) -> Iterator[tuple[str, Operation]]:
                 query.integer("limit", "at most this many (500 when paging)", 1, 1000),
                 include,
             ),
+        ),
+    )
+    yield (
+        "GET /api/v1/providers",
+        _lists(
+            "List providers (OpenRouter)",
+            "Every provider in the catalog, by name: whether it is configured here, and how many "
+            "models it serves.",
+            "OpenRouter",
+            providers.ProviderList,
+            (),
         ),
     )
     yield (

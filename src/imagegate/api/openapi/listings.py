@@ -103,7 +103,15 @@ class ImageEndpoint(BaseModel):
 
 
 class ImageModelEndpoints(BaseModel):
-    id: str
+    """A model's header, as its listing item has it (OpenRouter's endpoints record has `id`,
+    `name`, `created`, `description` and `architecture`), then its endpoints."""
+
+    id: str = Field(description="the canonical id, also when asked by an alias")
+    name: str
+    description: str
+    created: int = Field(description="release date, Unix seconds")
+    architecture: ImageModelArchitecture
+    aliases: list[str] = Field(description="other ids the model answers to")
     endpoints: list[ImageEndpoint]
 
 

@@ -27,7 +27,7 @@ def operations(catalog: Catalog) -> dict[Key, Operation]:
     """The table for an app serving `catalog` (its provider slugs are a filter's values)."""
     table: dict[Key, Operation] = {}
     groups = (
-        *generation_routes.routes(),
+        *generation_routes.routes(catalog),
         *listing_routes.routes(catalog),
         *key_routes.routes(),
         *job_routes.routes(),

@@ -23,6 +23,7 @@ from imagegate.catalog.catalog import Catalog, EndpointView, ModelView
 from imagegate.catalog.lifecycle import HasLifecycle
 from imagegate.catalog.parameters import PARAMETERS
 from imagegate.catalog.query import ModelQuery, Sort, run
+from imagegate.catalog.schema import Model
 from imagegate.routing.health import EndpointHealth
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -36,6 +37,7 @@ _LISTING_PARAMS = (
     "provider",
     "supports",
     "q",
+    "min_price",
     "max_price",
     "sort",
     "limit",
@@ -55,6 +57,7 @@ async def list_image_models(request: Request) -> Response:
         providers=params.csv("provider", catalog.providers),
         supports=params.csv("supports", PARAMETERS) or frozenset(),
         text=params.text("q"),
+        min_price=params.price("min_price"),
         max_price=params.price("max_price"),
         include_unavailable=params.boolean("include_unavailable"),
         sort=params.choice("sort", SORTS, Sort.DATE),
@@ -86,14 +89,15 @@ async def image_model_endpoints(request: Request, author: str, slug: str) -> Res
         request,
         health_version(catalog.version, health),
         lambda: {
-            "id": view.model.id,
+            **model_header(view.model),
             "endpoints": [endpoint_record(e, health.get(e.provider.slug)) for e in view.endpoints],
         },
     )
 
 
-def list_item(view: ModelView) -> dict[str, Any]:
-    model = view.model
+def model_header(model: Model) -> dict[str, Any]:
+    """What the listing and the endpoints record both say first about a model (OpenRouter's
+    endpoints record has the same `id, name, created, description, architecture`)."""
     return {
         "id": model.id,
         "name": model.name,
@@ -103,10 +107,17 @@ def list_item(view: ModelView) -> dict[str, Any]:
             "input_modalities": list(model.input_modalities),
             "output_modalities": list(model.output_modalities),
         },
+        "aliases": list(model.aliases),
+    }
+
+
+def list_item(view: ModelView) -> dict[str, Any]:
+    model = view.model
+    return {
+        **model_header(model),
         "supported_parameters": catalog_json.descriptors(view.supported_parameters),
         "supports_streaming": view.supports_streaming,
         "endpoints": f"/api/v1/images/models/{model.id}/endpoints",
-        "aliases": list(model.aliases),
         "providers": list(view.provider_slugs),
         "price_per_image": catalog_json.price_per_image(view.price_min, view.price_max),
         "available": view.available,

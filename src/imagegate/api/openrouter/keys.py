@@ -1,6 +1,8 @@
 """API keys over HTTP, in OpenRouter's shapes.
 
-- `GET /api/v1/key`: the calling key's limit, remaining credit, usage and rate limits.
+- `GET /api/v1/key`: the calling key's limit, remaining credit, usage and rate limits; for
+  the master key, and without keys (protected mode), a record saying so (`mode`), with the
+  whole gateway's usage: a client learns in one call which of the three it is talking as.
 - `GET /api/v1/credits`: total limit and usage (the caller's key; the whole gateway for the
   master key).
 - `POST/GET /api/v1/keys`, `GET/PATCH/DELETE /api/v1/keys/{id}`: key management, with the
@@ -22,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from imagegate.accounting.caller import Caller
 from imagegate.accounting.keys import ApiKey
 from imagegate.accounting.usage import Spend, spend
 from imagegate.api.bodies import json_object
@@ -97,12 +100,10 @@ def key_record(key: ApiKey, used: Spend) -> dict[str, Any]:
 @router.get("/api/v1/key")
 async def current_key(request: Request) -> Response:
     gateway: Gateway = request.app.state.gateway
-    caller = await request.app.state.auth.caller(request)
+    caller: Caller = await request.app.state.auth.caller(request)
     if caller.key is None:
-        raise NotFound(
-            "no API key is in use (this gateway serves without keys, or you used the master key)",
-            param="key",
-        )
+        body = _operator_record(caller, await spend(gateway.database, None))
+        return _json({"data": body})
     key = await gateway.keys.get(caller.key.id) or caller.key  # fresh usage, not the cached
     used = await spend(gateway.database, key.id)
     budgets = []
@@ -122,21 +123,67 @@ async def current_key(request: Request) -> Response:
         )
     body = {
         **key_record(key, used),
-        "is_free_tier": False,
-        "is_management_key": False,
-        "is_provisioning_key": False,
-        "allowed_data_regions": ["global"],
+        **_current_key_fields(mode="key", manages=False, rate_limit=key.requests_per_minute),
         "budgets": budgets,
         "effective_budget": budgets[0] if budgets else None,
+    }
+    return _json({"data": body})
+
+
+def _operator_record(caller: Caller, used: Spend) -> dict[str, Any]:
+    """The master key, or anyone in protected mode: no limits, and the whole gateway's usage.
+    Only the master key manages keys (`/api/v1/keys` is off without one)."""
+    name = "master key" if caller.master else "protected mode"
+    return {
+        "hash": None,
+        "name": name,
+        "label": name,
+        "disabled": False,
+        "limit": None,
+        "limit_remaining": None,
+        "limit_reset": None,
+        "include_byok_in_limit": False,
+        "usage": float(used.total),
+        "usage_daily": float(used.day),
+        "usage_weekly": float(used.week),
+        "usage_monthly": float(used.month),
+        "byok_usage": 0.0,
+        "byok_usage_daily": 0.0,
+        "byok_usage_weekly": 0.0,
+        "byok_usage_monthly": 0.0,
+        "created_at": None,
+        "updated_at": None,
+        "last_used_at": None,
+        "creator_user_id": None,
+        "external_user": None,
+        "workspace_id": "default",
+        "requests_per_minute": None,
+        "images_per_minute": None,
+        "webhook_url": None,
+        **_current_key_fields(
+            mode="master" if caller.master else "protected", manages=caller.master, rate_limit=None
+        ),
+        "budgets": [],
+        "effective_budget": None,
+    }
+
+
+def _current_key_fields(mode: str, manages: bool, rate_limit: int | None) -> dict[str, Any]:
+    """What `GET /api/v1/key` says beside the key's record."""
+    return {
+        "mode": mode,
+        "is_free_tier": False,
+        "is_management_key": manages,
+        "is_provisioning_key": manages,
+        "allowed_data_regions": ["global"],
         "free_model_daily_requests": {"limit": 0, "remaining": 0, "used": 0},
         "organization_id": None,
         "rate_limit": {
-            "requests": key.requests_per_minute or 0,
+            "requests": rate_limit or 0,
             "interval": "1m",
             "note": "requests per minute; 0 means no limit. images_per_minute limits images.",
         },
     }
-    return _json({"data": body})
 
 
 @router.get("/api/v1/credits")

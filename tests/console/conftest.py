@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from conftest import Gateway, start_gateway
 from contracts.conftest import provider_env
@@ -28,6 +28,10 @@ CHROMIUM = os.environ.get("IMAGEGATE_TEST_CHROMIUM", "/usr/bin/chromium")
 # Where the pages' screenshots go: docs/console/ when asked (to refresh the docs), else a
 # temporary directory (they are taken either way).
 SCREENSHOTS = os.environ.get("IMAGEGATE_CONSOLE_SCREENSHOTS")
+# The suite runs a worker per core beside other tests' gateways: waits that take a second alone
+# may take several then. Still far below a hang.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +100,7 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
     """A fresh browser context per test (its own session storage: no key carried over); an
     uncaught script error on any page fails the test."""
     context = await browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(WAIT_MS)
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))

@@ -4,6 +4,7 @@ chip, a key typed once is kept for the tab, dark and light, and it stays usable 
 from __future__ import annotations
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 
 from conftest import Gateway, start_gateway
@@ -82,3 +83,33 @@ def test_the_console_can_be_switched_off(tmp_path) -> None:
         assert httpx.get(f"{gateway.url}/api/v1/images/models").status_code == 200
     finally:
         gateway.stop()
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+async def test_every_page_fits_a_phone_and_is_reached_by_keyboard(
+    page: Page, console: Gateway, theme: str
+) -> None:
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.emulate_media(color_scheme=theme)
+    for path in (
+        "models",
+        "models/sandbox/image",
+        "playground",
+        "compare",
+        "history",
+        "spend",
+        "keys",
+    ):
+        await page.goto(f"{console.url}/console/{path}")
+        await expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        await page.wait_for_load_state("networkidle")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"/console/{path} scrolls sideways on a phone ({width} px)"
+    scheme = await page.evaluate("getComputedStyle(document.documentElement).colorScheme")
+    assert scheme == theme
+    # the keyboard: the first Tab reaches "skip to content", then the menu
+    await page.goto(f"{console.url}/console/models")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#main")).to_be_focused()

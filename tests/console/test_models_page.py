@@ -47,7 +47,15 @@ async def test_filter_the_catalog_and_open_a_model(
     page: Page, console: Gateway, tmp_path: Path
 ) -> None:
     await page.goto(f"{console.url}/console/models")
-    await expect_rows(page, listed(console))
+    default = listed(console)
+    await expect_rows(page, default)
+    for model in default["data"][:5]:  # each row says what the model takes and makes
+        architecture = model["architecture"]
+        modalities = page.locator(f"#results tr[data-model='{model['id']}'] td.modalities")
+        await expect(modalities).to_have_text(
+            f"{' + '.join(architecture['input_modalities'])} → "
+            f"{' + '.join(architecture['output_modalities'])}"
+        )
     await page.get_by_label("Search").fill("gpt-image")
     await expect_rows(page, listed(console, q="gpt-image"))
     await page.get_by_label("Include unconfigured").check()

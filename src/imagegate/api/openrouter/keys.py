@@ -67,6 +67,32 @@ def _fields(body: dict[str, Any]) -> _KeyFields:
         raise InvalidRequest(f"{where}: {first['msg']}", param=where) from exc
 
 
+# What OpenRouter's key record carries that means nothing here (no BYOK, no workspaces, no
+# limit resets), the same on every record.
+_FIXED_FIELDS: dict[str, Any] = {
+    "limit_reset": None,
+    "include_byok_in_limit": False,
+    "byok_usage": 0.0,
+    "byok_usage_daily": 0.0,
+    "byok_usage_weekly": 0.0,
+    "byok_usage_monthly": 0.0,
+    "updated_at": None,
+    "last_used_at": None,
+    "creator_user_id": None,
+    "external_user": None,
+    "workspace_id": "default",
+}
+
+
+def _usage(total: Decimal, used: Spend) -> dict[str, float]:
+    return {
+        "usage": float(total),
+        "usage_daily": float(used.day),
+        "usage_weekly": float(used.week),
+        "usage_monthly": float(used.month),
+    }
+
+
 def key_record(key: ApiKey, used: Spend) -> dict[str, Any]:
     return {
         "hash": key.id,
@@ -75,22 +101,9 @@ def key_record(key: ApiKey, used: Spend) -> dict[str, Any]:
         "disabled": not key.active,
         "limit": float(key.limit_usd) if key.limit_usd is not None else None,
         "limit_remaining": float(key.remaining_usd) if key.remaining_usd is not None else None,
-        "limit_reset": None,
-        "include_byok_in_limit": False,
-        "usage": float(key.usage_usd),
-        "usage_daily": float(used.day),
-        "usage_weekly": float(used.week),
-        "usage_monthly": float(used.month),
-        "byok_usage": 0.0,
-        "byok_usage_daily": 0.0,
-        "byok_usage_weekly": 0.0,
-        "byok_usage_monthly": 0.0,
+        **_usage(key.usage_usd, used),
         "created_at": key.created_at.isoformat(),
-        "updated_at": None,
-        "last_used_at": None,
-        "creator_user_id": None,
-        "external_user": None,
-        "workspace_id": "default",
+        **_FIXED_FIELDS,
         "requests_per_minute": key.requests_per_minute,
         "images_per_minute": key.images_per_minute,
         "webhook_url": key.webhook_url,
@@ -141,22 +154,9 @@ def _operator_record(caller: Caller, used: Spend) -> dict[str, Any]:
         "disabled": False,
         "limit": None,
         "limit_remaining": None,
-        "limit_reset": None,
-        "include_byok_in_limit": False,
-        "usage": float(used.total),
-        "usage_daily": float(used.day),
-        "usage_weekly": float(used.week),
-        "usage_monthly": float(used.month),
-        "byok_usage": 0.0,
-        "byok_usage_daily": 0.0,
-        "byok_usage_weekly": 0.0,
-        "byok_usage_monthly": 0.0,
+        **_usage(used.total, used),
         "created_at": None,
-        "updated_at": None,
-        "last_used_at": None,
-        "creator_user_id": None,
-        "external_user": None,
-        "workspace_id": "default",
+        **_FIXED_FIELDS,
         "requests_per_minute": None,
         "images_per_minute": None,
         "webhook_url": None,

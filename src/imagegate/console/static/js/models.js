@@ -65,6 +65,7 @@ async function imagePage(chosen) {
       name: model.name,
       providers: model.providers,
       inputs: model.architecture.input_modalities,
+      outputs: model.architecture.output_modalities,
       price: priceRange(model.price_per_image, "image"),
       available: model.available,
     })),
@@ -96,6 +97,7 @@ async function videoPage(chosen) {
       name: model.name,
       providers: null,
       inputs: model.architecture.input_modalities,
+      outputs: model.architecture.output_modalities,
       price: perSecond(videoPrices.get(model.id)),
       available: model.available,
     })),
@@ -128,7 +130,8 @@ function table(rows, video) {
           "tr",
           {},
           el("th", { scope: "col" }, "Model"),
-          el("th", { scope: "col", class: "hide-narrow" }, video ? "Takes" : "Providers"),
+          el("th", { scope: "col", class: "hide-narrow" }, "Modalities"),
+          el("th", { scope: "col", class: "hide-narrow" }, "Providers"),
           el("th", { scope: "col", class: "num" }, video ? "Price" : "Price per image"),
           el("th", { scope: "col" }, "Status"),
         ),
@@ -148,12 +151,19 @@ function table(rows, video) {
             ),
             el(
               "td",
+              { class: "hide-narrow modalities" },
+              `${row.inputs.join(" + ")} → ${row.outputs.join(" + ")}`,
+            ),
+            el(
+              "td",
               { class: "hide-narrow" },
-              el(
-                "div",
-                { class: "tags" },
-                (row.providers || row.inputs).map((name) => el("span", { class: "tag" }, name)),
-              ),
+              row.providers
+                ? el(
+                    "div",
+                    { class: "tags" },
+                    row.providers.map((name) => el("span", { class: "tag" }, name)),
+                  )
+                : el("a", { href: `${base}/models/${row.id}` }, "on its page"),
             ),
             el("td", { class: "num" }, row.price),
             el(

@@ -132,6 +132,12 @@ async def test_a_model_page_reads_its_descriptors_and_prices(
     await expect(page.locator("article.endpoint table.pricing")).to_contain_text("free")
     await page.get_by_role("link", name="Try it in the playground").click()
     await expect(page).to_have_url(f"{console.url}/console/playground?model=sandbox%2Fimage")
+    # asked by an alias, the page is the model's own, and names its aliases
+    await page.goto(f"{console.url}/console/models/black-forest-labs/FLUX-2-pro")
+    record = endpoints_record(console, "black-forest-labs/flux.2-pro")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(record["name"])
+    for alias in record["aliases"]:
+        await expect(page.locator(".tags")).to_contain_text(f"alias: {alias}")
     await page.goto(f"{console.url}/console/models/openai/gpt-image-1-mini")
     await screenshot(page, "model", tmp_path)
     await page.goto(f"{console.url}/console/models/no/such-model")

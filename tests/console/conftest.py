@@ -98,15 +98,31 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A fresh browser context per test (its own session storage: no key carried over); an
-    uncaught script error on any page fails the test."""
+    uncaught script error, or anything the content policy blocked, on any page fails the
+    test."""
     context = await browser.new_context(viewport={"width": 1280, "height": 860})
     context.set_default_timeout(WAIT_MS)
     opened = await context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.on(  # something the page's content policy blocked: a page that does not work
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield opened
     await context.close()
     assert not errors, f"script errors on the page: {errors}"
+
+
+def exact_usd(amount: float) -> str:
+    """Dollars as the console shows a charged cost: exactly (to the millionth, trailing zeros
+    cut), the same on every page."""
+    whole, fraction = f"{amount:.6f}".split(".")
+    return f"${whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 async def screenshot(page: Page, name: str, tmp_path: Path) -> Path:

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from playwright.async_api import Locator, Page, expect
 
 from conftest import Gateway
-from console.conftest import screenshot
-from console.test_playground import NATURAL_SIZE, record, usd
+from console.conftest import exact_usd, screenshot
+from console.test_playground import NATURAL_SIZE, record
 
 THREE = ("sandbox/image", "openai/gpt-image-2", "black-forest-labs/flux.2-pro")
 
@@ -44,7 +44,7 @@ async def test_compare_three_models(page: Page, console: Gateway, tmp_path: Path
         generation = await record(console, await shown.get_attribute("data-generation"))
         assert generation["model"] == model and generation["status"] == "succeeded"
         await expect(shown.locator('[data-fact="cost"] b')).to_have_text(
-            usd(generation["total_cost"])
+            exact_usd(generation["total_cost"])
         )
         await expect(shown.locator('[data-fact="provider"] b')).to_have_text(
             generation["provider_name"]

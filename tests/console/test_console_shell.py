@@ -113,3 +113,28 @@ async def test_every_page_fits_a_phone_and_is_reached_by_keyboard(
     await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     await page.keyboard.press("Enter")
     await expect(page.locator("#main")).to_be_focused()
+
+
+def test_media_links_to_the_public_url_are_allowed_by_the_pages_policy(tmp_path) -> None:
+    """`/media/...` links (thumbnails, videos) are built from `public_url`, which may name
+    another origin than the one in the browser: the pages' policy lets images and videos come
+    from there, and from nowhere else."""
+    gateway = start_gateway(tmp_path / "home", IMAGEGATE_PUBLIC_URL="https://images.example.com/")
+    try:
+        made = httpx.post(
+            f"{gateway.url}/v1/images/generations",
+            json={"model": "sandbox/image", "prompt": "a kite", "response_format": "url"},
+        )
+        assert made.json()["data"][0]["url"].startswith("https://images.example.com/media/")
+        policy = httpx.get(f"{gateway.url}/console/history").headers["content-security-policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+        for name in ("img-src", "media-src"):
+            assert directives[name].split() == [
+                "'self'",
+                "data:",
+                "blob:",
+                "https://images.example.com",
+            ]
+        assert directives["default-src"] == "'self'"
+    finally:
+        gateway.stop()

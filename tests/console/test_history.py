@@ -14,7 +14,7 @@ import httpx
 from playwright.async_api import Locator, Page, expect
 
 from conftest import Gateway
-from console.conftest import make_key, screenshot
+from console.conftest import exact_usd, make_key, screenshot
 
 SMALL = {"size": "64x64"}  # quick to render: paging needs many
 
@@ -48,12 +48,6 @@ async def record_with_thumbnails(gateway: Gateway, generation_id: str) -> dict[s
             assert found["thumbnails"], f"no thumbnail was kept for {generation_id}"
             return found
         await asyncio.sleep(0.1)
-
-
-def exact_usd(amount: float) -> str:
-    """Dollars as the console shows a cost exactly (to the millionth, trailing zeros cut)."""
-    whole, fraction = f"{amount:.6f}".split(".")
-    return f"${whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def row(page: Page, generation_id: str) -> Locator:

@@ -129,8 +129,36 @@ async def test_a_refused_input_says_why(page: Page, keyed_console: Gateway) -> N
     await creating(page).get_by_label("Name").fill("")
     await page.get_by_role("button", name="Create key").click()
     await expect(page.locator("#create-status")).to_have_text("Give the key a name.")
+    # what the browser cannot read as a number is refused, not taken as "no limit"
+    await creating(page).get_by_label("Name").fill(name)
+    await creating(page).get_by_label("Limit (USD)").press_sequentially("5e")
+    await page.get_by_role("button", name="Create key").click()
+    await expect(page.locator("#create-status")).to_contain_text(
+        "The key was not created: Limit (USD): not a number"
+    )
     keys = (await as_master(keyed_console, "/api/v1/keys"))["data"]
     assert name not in [key["name"] for key in keys]
+
+
+async def test_a_revoked_key_is_told_apart_from_none(page: Page, keyed_console: Gateway) -> None:
+    key = make_key(keyed_console, f"soon revoked {uuid.uuid4().hex[:8]}")
+    await sign_in(page, keyed_console, key)
+    await expect(page.locator("#who")).to_contain_text("key soon revoked")
+    async with httpx.AsyncClient() as client:
+        hashed = (
+            await client.get(
+                f"{keyed_console.url}/api/v1/key", headers={"Authorization": f"Bearer {key}"}
+            )
+        ).json()["data"]["hash"]
+        revoked = await client.delete(
+            f"{keyed_console.url}/api/v1/keys/{hashed}",
+            headers={"Authorization": f"Bearer {MASTER_KEY}"},
+        )
+    assert revoked.status_code == 200
+    await page.reload()
+    chip = page.locator("#who")
+    await expect(chip).to_have_text("key refused: sign in again")
+    await expect(chip).to_have_attribute("title", "the API key is not valid or has been revoked")
 
 
 async def test_without_the_master_key_the_page_says_what_is_needed(

@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.async_api import Locator, Page, Request, expect
 
 from conftest import Gateway, start_gateway
-from console.conftest import screenshot
+from console.conftest import exact_usd, screenshot
 from fakes.base import FakeServer
 
 # What the page's form leaves out: image uploads, the stream toggle's previews, and flags that
@@ -49,16 +49,6 @@ async def call(gateway: Gateway, method: str, path: str, **options: object) -> h
 async def record(gateway: Gateway, generation_id: str) -> dict:
     answer = await call(gateway, "GET", "/api/v1/generation", params={"id": generation_id})
     return answer.json()["data"]
-
-
-def usd(amount: float | None) -> str:
-    """As the console's dom.js `usd` shows an amount."""
-    if amount is None:
-        return "—"
-    if amount == 0:
-        return "free"
-    places = 4 if amount < 0.01 else 3 if amount < 1 else 2
-    return f"${amount:.{places}f}"
 
 
 async def pick(page: Page, model: str) -> None:
@@ -98,7 +88,7 @@ async def test_generate_in_the_playground_and_see_the_image(
     generation = await record(console, await generated_record_id(page))
     assert generation["status"] == "succeeded"
     assert generation["parameters"] == {"width": 640, "height": 400, "output_format": "webp"}
-    await expect(await fact(page, "cost")).to_have_text(usd(generation["total_cost"]))
+    await expect(await fact(page, "cost")).to_have_text(exact_usd(generation["total_cost"]))
     await expect(await fact(page, "provider")).to_have_text(generation["provider_name"])
     await expect(await fact(page, "dropped")).to_have_text("none")
     await expect(await fact(page, "gateway-latency")).to_contain_text(" ms")
@@ -161,7 +151,7 @@ async def test_partial_previews_arrive_before_the_final(
     generation = await record(console, await generated_record_id(page))
     assert generation["streamed"] is True
     await expect(await fact(page, "provider")).to_have_text(generation["provider_name"])
-    await expect(await fact(page, "cost")).to_have_text(usd(generation["total_cost"]))
+    await expect(await fact(page, "cost")).to_have_text(exact_usd(generation["total_cost"]))
     await page.evaluate("window.scrollTo(0, 0)")
     await screenshot(page, "playground-streaming", tmp_path)
 
@@ -267,7 +257,7 @@ async def test_a_job_shows_its_progress_then_the_image(
     assert any(entry[1].startswith("Job running") for entry in before if entry[0] == "status")
     generation = await record(console, await generated_record_id(page))
     assert generation["provider_name"] == "Black Forest Labs"
-    await expect(await fact(page, "cost")).to_have_text(usd(generation["total_cost"]))
+    await expect(await fact(page, "cost")).to_have_text(exact_usd(generation["total_cost"]))
     assert generation["total_cost"] > 0
     jobs = (await call(console, "GET", "/api/v1/jobs", params={"limit": 1})).json()["data"]
     assert jobs[0]["generation_id"] == generation["id"]
@@ -424,5 +414,26 @@ async def test_a_provider_is_picked_among_the_endpoints(page: Page, two_provider
     generation = await record(two_providers, await generated_record_id(page))
     assert generation["provider_name"] == "Sandbox EU"
     await expect(await fact(page, "provider")).to_have_text("Sandbox EU")
-    await expect(await fact(page, "cost")).to_have_text(usd(generation["total_cost"]))
+    await expect(await fact(page, "cost")).to_have_text(exact_usd(generation["total_cost"]))
     assert generation["total_cost"] == pytest.approx(0.002)
+
+
+async def test_clicks_while_the_model_is_looked_up_make_one_generation(
+    page: Page, console: Gateway
+) -> None:
+    async def made() -> int:
+        answer = await call(
+            console, "GET", "/api/v1/generations", params={"model": "sandbox/image", "limit": 1}
+        )
+        return answer.json()["total_count"]
+
+    before = await made()
+    await page.goto(f"{console.url}/console/playground")
+    await page.get_by_label("Prompt", exact=True).fill("one kite only")
+    # the model typed but not yet looked up: Generate looks it up first
+    await page.get_by_label("Model", exact=True).fill("sandbox/image")
+    generate = page.locator("#p-generate")
+    await generate.evaluate("button => { button.click(); button.click(); button.click(); }")
+    await expect(page.locator("#p-gallery img")).to_have_count(1)
+    await page.wait_for_load_state("networkidle")
+    assert await made() == before + 1

@@ -12,7 +12,7 @@ import httpx
 from playwright.async_api import Page, expect
 
 from conftest import Gateway
-from console.conftest import MASTER_KEY, make_key, screenshot
+from console.conftest import MASTER_KEY, exact_usd, make_key, screenshot
 
 PAID = "openai/gpt-image-2"  # the fake OpenAI upstream's model has a price; the sandbox is free
 
@@ -60,12 +60,6 @@ async def todays_legend(page: Page) -> dict[str, float]:
     values = await series.locator(".u-value").all_inner_texts()
     assert labels[0] == "Day (UTC)"  # the bar's day, then the amounts
     return {label: dollars(value) for label, value in zip(labels[1:], values[1:], strict=True)}
-
-
-def exact_usd(amount: float) -> str:
-    """Dollars as the console shows spend exactly (to the millionth, trailing zeros cut)."""
-    whole, fraction = f"{amount:.6f}".split(".")
-    return f"${whole}.{fraction.rstrip('0').ljust(2, '0')}"
 
 
 def close(a: float, b: float) -> bool:

@@ -9,6 +9,8 @@ not answer that key, and holds no rules of its own.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from fastapi import FastAPI
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -20,20 +22,30 @@ from imagegate.version import __version__
 
 CONSOLE_PATH = "/console"
 ASSETS_PATH = "/console/assets"
-# Scripts and styles only from the gateway itself; images also from data: and blob: URLs (a
-# generation's base64 answer, an uploaded reference); no framing by other sites.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+
+
+def security_headers(public_url: str | None) -> dict[str, str]:
+    """Scripts and styles only from the gateway itself; images and videos also from data: and
+    blob: URLs (a base64 answer, an uploaded reference) and from `public_url`'s origin, where
+    the gateway's own `/media/...` links point (it may differ from the address in the browser:
+    a proxy, or localhost against 127.0.0.1); no framing by other sites."""
+    media = "'self' data: blob:"
+    if public_url:
+        parts = urlsplit(public_url)
+        media += f" {parts.scheme}://{parts.netloc}"
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; img-src {media}; media-src {media}; object-src 'none'; "
+            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
 
 
 def install(app: FastAPI) -> None:
+    headers = security_headers(app.state.settings.public_url)
     environment = Environment(
         loader=PackageLoader("imagegate.console", "templates"),
         autoescape=select_autoescape(),
@@ -64,7 +76,7 @@ def install(app: FastAPI) -> None:
             api=root,
             version=__version__,
         )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     app.mount(
         ASSETS_PATH,

@@ -3,10 +3,11 @@
 // connections per origin, and six streams would hold them all.
 // `?models=a,b,c&prompt=<text>&params=<JSON object>` fills it.
 import { api, base, query } from "./api.js";
-import { $, el, ms, notice, replace, usd } from "./dom.js";
+import { $, el, ms, notice, replace } from "./dom.js";
 import { failedGenerationId, fileName, generateImages } from "./generate.js";
 import { mergeDescriptors, parameterForm } from "./parameter_form.js";
 import { parameterHelp } from "./parameter_help.js";
+import { exactUsd } from "./money.js";
 
 const MOST = 6;
 const form = $("#compare");
@@ -180,7 +181,7 @@ function filled(tile, model, result, prompt, params) {
       { class: "meta" },
       el("h2", { class: "tile-title" }, model.name),
       fact("provider", "Provider", result.provider ?? "—"),
-      fact("cost", "Cost", usd(result.cost)),
+      fact("cost", "Cost", exactUsd(result.cost)),
       fact("latency", "Latency", ms(result.ms)),
       result.dropped?.length ? fact("dropped", "Dropped", result.dropped.join(", ")) : null,
       el(
@@ -287,8 +288,12 @@ function wire() {
       adding();
     }
   });
-  window.addEventListener("imagegate:key", () => loadModels().catch(() => {}));
+  // a key typed (or changed) later: list the models again, and finish starting if the
+  // first listing failed (a gateway that needs a key, opened without one)
+  window.addEventListener("imagegate:key", () => (started ? loadModels().catch(() => {}) : begin()));
 }
+
+let started = false;
 
 async function start() {
   wire();
@@ -300,15 +305,23 @@ async function start() {
   } catch {
     status(notice("The address's params is not a JSON object: ignored.", "error"));
   }
+  await begin();
+}
+
+// The models and parameter types, then what the address asks for; again on a new key if the
+// listing failed.
+async function begin() {
   try {
     [help] = await Promise.all([parameterHelp(), loadModels()]);
   } catch (error) {
     status(notice(`Cannot list the models: ${error.message}`, "error"));
     return;
   }
-  const wanted = (asked.get("models") || "").split(",").filter(Boolean);
-  for (const id of wanted) add(id);
-  if (!wanted.length) showPicked();
+  started = true;
+  status(null);
+  const wanted = (new URLSearchParams(location.search).get("models") || "").split(",");
+  for (const id of wanted.filter(Boolean)) add(id);
+  if (!picked.length) showPicked();
   pending = {};
 }
 

@@ -1,9 +1,10 @@
 // History: the caller's generations, newest first, filtered and paged by the gateway
 // (GET /api/v1/generations); a row opens the generation's record.
 import { ApiError, api, query } from "./api.js";
-import { $, el, ms, notice, replace, usd } from "./dom.js";
+import { $, el, ms, notice, replace } from "./dom.js";
 import { THUMBNAIL_GRACE_MS, recordPath, statusTag, thumbnailImage } from "./generation_parts.js";
 import { age, instant, localTime } from "./timestamps.js";
+import { exactUsd } from "./money.js";
 
 const PAGE_SIZE = 20;
 const FILTERS = ["model", "provider", "status", "since", "until"];
@@ -113,7 +114,7 @@ function row(generation) {
     el("th", { scope: "row" }, link),
     el("td", { class: "hide-narrow" }, providerOf(generation)),
     el("td", {}, statusTag(generation.status)),
-    el("td", { class: "num" }, usd(generation.total_cost)),
+    el("td", { class: "num" }, exactUsd(generation.total_cost)),
     el("td", { class: "num hide-narrow" }, ms(generation.latency)),
     el(
       "td",

@@ -139,10 +139,18 @@ function row(key) {
 }
 
 // A form's limit fields as the keys API takes them: a number, or null (no limit) when empty.
+// What the browser could not read as a number ("5e", "1,5") is refused, not taken as empty:
+// an empty limit means no limit at all.
 function limits(form, emptyAs) {
   const values = {};
   for (const name of LIMIT_FIELDS) {
-    const text = form.elements[name].value.trim();
+    const field = form.elements[name];
+    if (field.validity.badInput) {
+      const label = form.querySelector(`label[for="${field.id}"]`)?.textContent || name;
+      field.focus();
+      throw new Error(`${label.trim()}: not a number (write it as 5 or 0.25)`);
+    }
+    const text = field.value.trim();
     if (text === "") {
       if (emptyAs !== undefined) values[name] = emptyAs;
     } else {
@@ -217,6 +225,7 @@ function openLimits(key) {
   $("#limits-name").textContent = key.name || key.label;
   for (const name of LIMIT_FIELDS) form.elements[name].value = key[name] ?? "";
   $("#limits-status").replaceChildren();
+  $("#limits-dialog").returnValue = ""; // Escape closes with no value: never the last one
   $("#limits-dialog").showModal();
 }
 
@@ -243,6 +252,7 @@ async function saveLimits(event) {
 function openRevoke(key) {
   revoking = key;
   $("#revoke-name").textContent = key.name || key.label;
+  $("#revoke-dialog").returnValue = ""; // Escape closes with no value: never the last one
   $("#revoke-dialog").showModal();
 }
 

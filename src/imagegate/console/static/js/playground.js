@@ -15,6 +15,7 @@ import {
 import { mergeDescriptors, parameterForm } from "./parameter_form.js";
 import { parameterHelp } from "./parameter_help.js";
 import { referencePicker } from "./reference_images.js";
+import { exactUsd } from "./money.js";
 
 const form = $("#play");
 const modelInput = $("#p-model");
@@ -60,14 +61,18 @@ async function loadModels() {
   );
 }
 
+let choosing = 0; // only the latest choice draws: an earlier, slower lookup is dropped
+
 async function choose(id, { params } = {}) {
   if (chosen?.id === id && !params) return;
   const known = models.get(id);
+  const mine = ++choosing;
   try {
     const [record, described] = await Promise.all([
       api(`/api/v1/images/models/${id.split("/").map(encodeURIComponent).join("/")}/endpoints`),
       parameterHelp(),
     ]);
+    if (mine !== choosing) return;
     help = described;
     const outputs = record.architecture?.output_modalities || [];
     chosen = {
@@ -78,6 +83,7 @@ async function choose(id, { params } = {}) {
       endpoints: record.endpoints.filter((endpoint) => endpoint.available !== false),
     };
   } catch (error) {
+    if (mine !== choosing) return;
     chosen = null;
     $("#p-parameters").hidden = true;
     showStatus(notice(`Cannot use model ${id}: ${error.message}`, "error"));
@@ -294,7 +300,7 @@ function showFacts(result, record) {
   const cost = result.cost ?? record?.total_cost ?? null;
   replace(
     $("#p-facts"),
-    fact("cost", "Cost", usd(cost)),
+    fact("cost", "Cost", exactUsd(cost)),
     fact("latency", "Latency (this page)", ms(result.ms)),
     fact("gateway-latency", "Latency (gateway)", record ? ms(record.latency) : "…"),
     fact("provider", "Provider", result.provider ?? record?.provider_name ?? "…"),
@@ -316,12 +322,15 @@ function showFacts(result, record) {
 async function generate(event) {
   event.preventDefault();
   if (running) return;
+  const controller = new AbortController();
+  running = { controller, jobId: null }; // before anything is awaited: one click, one generation
   const typed = modelInput.value.trim();
   if (!chosen || chosen.id !== typed) await choose(typed);
-  if (!chosen || !form.reportValidity()) return;
+  if (!chosen || !form.reportValidity()) {
+    running = null;
+    return;
+  }
   const body = requestBody();
-  const controller = new AbortController();
-  running = { controller, jobId: null };
   setBusy(true);
   clearResult();
   // on a phone the result is below the form: bring it into view

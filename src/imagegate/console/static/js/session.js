@@ -16,6 +16,12 @@ async function show() {
     chip.dataset.mode = who.mode;
     chip.textContent =
       who.mode === "key" ? `key ${who.record.name || who.record.label || ""}`.trim() : LABELS[who.mode];
+    if (who.mode === "none" && getKey()) {
+      chip.textContent = "key refused: sign in again";
+      chip.title = who.error; // the gateway's own words: not valid, or revoked
+    } else {
+      chip.removeAttribute("title");
+    }
     document.body.dataset.mode = who.mode;
   } catch (error) {
     chip.dataset.mode = "error";
@@ -27,6 +33,7 @@ function wire() {
   const dialog = $("#key-dialog");
   $("#key-button").addEventListener("click", () => {
     $("#key-input").value = getKey() || "";
+    dialog.returnValue = ""; // Escape closes with no value: never the last one
     dialog.showModal();
   });
   dialog.addEventListener("close", () => {

@@ -8,6 +8,11 @@ import { snippetTabs } from "./snippets.js";
 
 const id = $("#main").dataset.model;
 
+// A model id's two parts as path segments: whatever the address held stays in the path.
+function modelPath(model) {
+  return model.split("/").map(encodeURIComponent).join("/");
+}
+
 function pricingLines(endpoint) {
   return el(
     "table",
@@ -125,10 +130,10 @@ function header(record, fallback) {
 async function show() {
   try {
     const [record, help] = await Promise.all([
-      api(`/api/v1/images/models/${id}/endpoints${query({ include_unavailable: "true" })}`),
+      api(`/api/v1/images/models/${modelPath(id)}/endpoints${query({ include_unavailable: "true" })}`),
       parameterHelp(),
     ]);
-    const fallback = record.name ? null : await api(`/api/v1/model/${record.id}`).then((a) => a.data).catch(() => null);
+    const fallback = record.name ? null : await api(`/api/v1/model/${modelPath(record.id)}`).then((a) => a.data).catch(() => null);
     replace($("#model-head"), header(record, fallback));
     replace($("#endpoints"), record.endpoints.length ? record.endpoints.map(endpointCard) : notice("No provider serves this model."));
     replace($("#parameters"), parameterTable(record.endpoints, help));

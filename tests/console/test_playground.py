@@ -4,6 +4,7 @@ job) and a video played, each checked against what the gateway's APIs say."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import Locator, Page, Request, expect
+from playwright.async_api import Locator, Page, Request, Route, expect
 
 from conftest import Gateway, start_gateway
 from console.conftest import exact_usd, screenshot
@@ -427,10 +428,16 @@ async def test_clicks_while_the_model_is_looked_up_make_one_generation(
         )
         return answer.json()["total_count"]
 
+    async def slowly(route: Route) -> None:  # a model's lookup as slow as on a busy gateway
+        await asyncio.sleep(0.6)
+        await route.continue_()
+
     before = await made()
+    await page.route("**/api/v1/images/models/*/*/endpoints*", slowly)
     await page.goto(f"{console.url}/console/playground")
     await page.get_by_label("Prompt", exact=True).fill("one kite only")
-    # the model typed but not yet looked up: Generate looks it up first
+    # the model typed but not yet looked up: Generate looks it up first, while the box's own
+    # lookup (on typing, after a pause) is also under way: the clicks make one generation
     await page.get_by_label("Model", exact=True).fill("sandbox/image")
     generate = page.locator("#p-generate")
     await generate.evaluate("button => { button.click(); button.click(); button.click(); }")

@@ -62,8 +62,21 @@ async function loadModels() {
 }
 
 let choosing = 0; // only the latest choice draws: an earlier, slower lookup is dropped
+let inFlight = null; // {id, promise}: the lookup under way, which a second ask of it joins
 
-async function choose(id, { params } = {}) {
+// Picks a model: its endpoints, the form. Typing, leaving the box and Generate may all ask for
+// the same model at once; they share one lookup, so none of them is dropped as stale.
+function choose(id, { params } = {}) {
+  if (!params && inFlight?.id === id) return inFlight.promise;
+  const promise = lookUp(id, params);
+  inFlight = { id, promise };
+  promise.finally(() => {
+    if (inFlight?.promise === promise) inFlight = null;
+  });
+  return promise;
+}
+
+async function lookUp(id, params) {
   if (chosen?.id === id && !params) return;
   const known = models.get(id);
   const mine = ++choosing;

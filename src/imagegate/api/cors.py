@@ -28,9 +28,14 @@ EXPOSED_HEADERS = (
 )
 
 
+def allowed_origins(origins: str) -> list[str]:
+    """`cors_origins` as a list: `https://app.example.com`, or `*` for any."""
+    return [origin.strip().rstrip("/") for origin in origins.split(",") if origin.strip()]
+
+
 def install(app: FastAPI, origins: str) -> bool:
     """Whether CORS is on (any origin is allowed)."""
-    allowed = [origin.strip().rstrip("/") for origin in origins.split(",") if origin.strip()]
+    allowed = allowed_origins(origins)
     if not allowed:
         return False
     app.add_middleware(

@@ -16,14 +16,15 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from imagegate.api.cors import allowed_origins
 from imagegate.errors import Forbidden
 
 
 class ProtectedMode:
     def __init__(self, cors_origins: str) -> None:
-        origins = {origin.strip().rstrip("/") for origin in cors_origins.split(",")}
+        origins = allowed_origins(cors_origins)
         self._any_origin = "*" in origins
-        self._origins = {origin.lower() for origin in origins if origin and origin != "*"}
+        self._origins = {origin.lower() for origin in origins if origin != "*"}
 
     def admit(self, request: Request) -> None:
         """Raises `Forbidden` for a request from outside loopback's browser sandbox."""

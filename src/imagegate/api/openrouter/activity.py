@@ -19,11 +19,12 @@ from starlette.responses import Response
 
 from imagegate.accounting.activity import WINDOW_DAYS, ActivityRow, activity, window
 from imagegate.accounting.caller import Caller
+from imagegate.api.key_scope import scoped_key
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.query_params import QueryReader
 from imagegate.catalog.catalog import Catalog
 from imagegate.db.timestamps import utcnow
-from imagegate.errors import Forbidden, InvalidRequest, NotFound
+from imagegate.errors import Forbidden, InvalidRequest
 from imagegate.gateway import Gateway
 from imagegate.routing.health import endpoint_key
 
@@ -39,14 +40,9 @@ async def get_activity(request: Request) -> Response:
     day = _in_window(query.date("date"), first, last)
     key_hash = query.text("api_key_hash")
     by_key = query.choice("group_by", {"api_key": True}, False)
-    if caller.key is not None:  # a key: its own generations, and nothing about other keys
-        if by_key:
-            raise Forbidden("group_by=api_key needs the master key", param="group_by")
-        if key_hash is not None and key_hash != caller.key.id:
-            raise Forbidden("a key sees only its own activity", param="api_key_hash")
-        key_hash = caller.key.id
-    elif key_hash is not None and await gateway.keys.get(key_hash) is None:
-        raise NotFound(f"no API key {key_hash}", param="api_key_hash")
+    if by_key and not caller.is_operator:  # a key learns nothing about other keys
+        raise Forbidden("group_by=api_key needs the master key", param="group_by")
+    key_hash = await scoped_key(gateway.keys, caller, key_hash, "activity")
     rows = await activity(
         gateway.database, day or first, day or last, key_id=key_hash, by_key=by_key
     )

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from imagegate.accounting.caller import Caller
 from imagegate.api.generation_thumbnails import thumbnail_items
+from imagegate.api.key_scope import scoped_key
 from imagegate.api.openrouter.errors import OPENROUTER
 from imagegate.api.openrouter.generation import generation_data
 from imagegate.api.query_params import QueryReader
@@ -29,7 +30,7 @@ from imagegate.db.generation_pages import (
     ModelMatch,
     generation_page,
 )
-from imagegate.errors import Forbidden, InvalidRequest, NotFound
+from imagegate.errors import InvalidRequest
 from imagegate.gateway import Gateway
 
 router = APIRouter(route_class=OPENROUTER.route_class())
@@ -56,7 +57,7 @@ async def list_generations(request: Request) -> Response:
         statuses=params.csv("status", STATUSES),
         since=_start(params.date_or_datetime("since")),
         until=_end(params.date_or_datetime("until")),
-        api_key_id=await _whose(gateway, caller, key_hash),
+        api_key_id=await scoped_key(gateway.keys, caller, key_hash, "generations"),
     )
     page = await generation_page(gateway.database, found, limit, offset)
     thumbnails = await thumbnail_items(request, gateway, [record["id"] for record in page.records])
@@ -87,24 +88,6 @@ def model_match(catalog: Catalog, asked: frozenset[str]) -> ModelMatch:
             ids.add(model.id)
             names.update(known.lower() for known in (name, model.id, *model.aliases))
     return ModelMatch(frozenset(ids), frozenset(names))
-
-
-async def _whose(gateway: Gateway, caller: Caller, key_hash: str | None) -> str | None:
-    """The key whose generations are listed; None: everyone's (the operator's default). A key
-    may name only itself (as on `/api/v1/activity`, any other is a 403, whether it exists or
-    not); the operator any key, one that does not exist being a 404."""
-    if key_hash is None:
-        return None if caller.is_operator else caller.key_id
-    if not caller.is_operator:
-        if key_hash != caller.key_id:
-            raise Forbidden(
-                "a key lists only its own generations: 'api_key_hash' may name only the "
-                "calling key (the master key may name any)",
-                param="api_key_hash",
-            )
-    elif await gateway.keys.get(key_hash) is None:
-        raise NotFound(f"no API key {key_hash!r}", param="api_key_hash")
-    return key_hash
 
 
 def _refuse_nul(name: str, values: Iterable[str]) -> None:

@@ -60,15 +60,22 @@ async function imagePage(chosen) {
   );
   return {
     total: answer.total_count,
-    rows: answer.data.map((model) => ({
-      id: model.id,
-      name: model.name,
-      providers: model.providers,
-      inputs: model.architecture.input_modalities,
-      outputs: model.architecture.output_modalities,
-      price: priceRange(model.price_per_image, "image"),
-      available: model.available,
-    })),
+    rows: answer.data.map((model) =>
+      row(model, model.providers, priceRange(model.price_per_image, "image")),
+    ),
+  };
+}
+
+// A table row from either listing's model object (both have OpenRouter's architecture).
+function row(model, providers, price) {
+  return {
+    id: model.id,
+    name: model.name,
+    providers,
+    inputs: model.architecture.input_modalities,
+    outputs: model.architecture.output_modalities,
+    price,
+    available: model.available,
   };
 }
 
@@ -92,15 +99,7 @@ async function videoPage(chosen) {
   );
   return {
     total: answer.total_count,
-    rows: answer.data.map((model) => ({
-      id: model.id,
-      name: model.name,
-      providers: null,
-      inputs: model.architecture.input_modalities,
-      outputs: model.architecture.output_modalities,
-      price: perSecond(videoPrices.get(model.id)),
-      available: model.available,
-    })),
+    rows: answer.data.map((model) => row(model, null, perSecond(videoPrices.get(model.id)))),
   };
 }
 
